@@ -1,0 +1,64 @@
+//! rill-server: the reference backend that ships with rill.
+//!
+//! It owns the wire formats rill speaks, served from one axum router:
+//! - [`clock`]: `GET /stream`, a byte-for-byte reproduction of the original Node clock feed;
+//! - static files from a built app (`--dist`), so one process is a whole static-site demo.
+//!
+//! It must not hold per-client work after a client leaves: every stream is a body that is
+//! dropped by hyper when the connection closes, and [`StreamGauge`] counts the live ones so
+//! tests can prove it.
+
+pub mod clock;
+pub mod gauge;
+mod not_found;
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::services::ServeDir;
+
+pub use gauge::StreamGauge;
+
+/// What the router serves. Built from command-line flags by `main.rs`, or directly by tests.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// A built app (`trunk build --dist DIR`) to serve at `/`.
+    pub dist: Option<PathBuf>,
+}
+
+/// State shared by all handlers.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    /// Live streaming responses, for leak tests and logs.
+    pub streams: StreamGauge,
+}
+
+/// The whole HTTP surface of rill-server.
+pub fn router(config: &Config, state: AppState) -> Router {
+    let api = Router::new().route("/stream", get(clock::stream));
+    let app = match &config.dist {
+        Some(dir) => api.fallback_service(
+            ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),
+        ),
+        None => api.fallback(not_found::handler),
+    };
+    app.with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+///
+/// Shutdown is immediate rather than graceful: open event streams never end by themselves,
+/// so waiting for them would wait forever.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::select! {
+        result = axum::serve(listener, router) => result,
+        () = shutdown => Ok(()),
+    }
+}

@@ -1,0 +1,12 @@
+//! The 404 answer, shaped like the original Node server's: `text/plain`, body `Not Found`.
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+
+pub(crate) async fn handler() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain")],
+        "Not Found",
+    )
+}

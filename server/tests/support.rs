@@ -1,0 +1,155 @@
+//! Helpers for the server's integration tests: an in-process server on a free port and a
+//! minimal raw HTTP/1.1 client that shows the exact bytes on the wire.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use rill_server::{router, serve, AppState, Config};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
+
+/// Every wait in these tests is bounded by this.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Starts rill-server in this process on 127.0.0.1:0; returns its address and state.
+pub async fn start(config: Config) -> (std::net::SocketAddr, AppState) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState::default();
+    let app = router(&config, state.clone());
+    tokio::spawn(serve(listener, app, std::future::pending()));
+    (addr, state)
+}
+
+/// A response read off a raw socket: status line, headers (names lower-cased) and the body
+/// chunks as sent (chunked transfer decoded, chunk boundaries kept).
+#[derive(Debug, Default)]
+pub struct RawResponse {
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub chunks: Vec<Vec<u8>>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn body(&self) -> Vec<u8> {
+        self.chunks.concat()
+    }
+}
+
+/// Sends `GET path` and reads until `enough` says the body read so far suffices, or the body ends.
+pub async fn get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    enough: impl Fn(&[u8]) -> bool,
+) -> RawResponse {
+    let mut sock = timeout(WAIT, TcpStream::connect(addr))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    sock.write_all(req.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    let mut resp = RawResponse::default();
+    let mut head_done = false;
+    let mut pos = 0;
+    let mut chunked = false;
+    let mut content_length: Option<usize> = None;
+    loop {
+        if !head_done {
+            if let Some(end) = find(&buf, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                let mut lines = head.split("\r\n");
+                resp.status_line = lines.next().unwrap_or_default().to_string();
+                for line in lines {
+                    if let Some((n, v)) = line.split_once(':') {
+                        resp.headers
+                            .push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                chunked = resp.header("transfer-encoding") == Some("chunked");
+                content_length = resp.header("content-length").and_then(|v| v.parse().ok());
+                head_done = true;
+                pos = end + 4;
+            }
+        }
+        if head_done {
+            if chunked {
+                while let Some(line_end) = find(&buf[pos..], b"\r\n") {
+                    let size_text = String::from_utf8_lossy(&buf[pos..pos + line_end]).to_string();
+                    let size = usize::from_str_radix(size_text.trim(), 16).expect("chunk size");
+                    let start = pos + line_end + 2;
+                    if buf.len() < start + size + 2 {
+                        break;
+                    }
+                    if size == 0 {
+                        return resp;
+                    }
+                    resp.chunks.push(buf[start..start + size].to_vec());
+                    pos = start + size + 2;
+                }
+            } else if let Some(len) = content_length {
+                if buf.len() >= pos + len {
+                    resp.chunks.push(buf[pos..pos + len].to_vec());
+                    return resp;
+                }
+            }
+            if enough(&resp.body()) {
+                return resp;
+            }
+        }
+        let mut tmp = [0u8; 4096];
+        let n = timeout(WAIT, sock.read(&mut tmp))
+            .await
+            .expect("read in time")
+            .expect("read");
+        if n == 0 {
+            if !chunked && content_length.is_none() && head_done {
+                resp.chunks.push(buf[pos..].to_vec());
+            }
+            return resp;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Polls `cond` every 20 ms until it holds or [`WAIT`] passes.
+pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// True if `s` looks like Node's zh-CN Shanghai time: `2026/1/5 09:03:07`.
+pub fn is_node_time(s: &str) -> bool {
+    let Some((date, time)) = s.split_once(' ') else {
+        return false;
+    };
+    let d: Vec<&str> = date.split('/').collect();
+    let t: Vec<&str> = time.split(':').collect();
+    d.len() == 3
+        && d[0].len() == 4
+        && d[1..]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 2 && !p.starts_with('0'))
+        && d.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && t.len() == 3
+        && t.iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+}

@@ -1,0 +1,159 @@
+//! The shell: header with navigation, language and theme switches, and the view switch.
+//!
+//! It owns the app-wide signals (language, theme, current view) and keeps the page URL in
+//! step with the view, so a link or a reload opens the same view.
+
+use leptos::prelude::*;
+
+use crate::browser;
+use crate::components::{chat::ChatPlaceholder, clock::ClockView, inspect::InspectPlaceholder};
+use crate::config::{with_param, Config, Theme, View};
+use crate::i18n::{strings, Lang};
+
+const LANG_KEY: &str = "rill.lang";
+const THEME_KEY: &str = "rill.theme";
+
+/// The whole app.
+#[component]
+pub fn App(config: Config) -> impl IntoView {
+    let lang = RwSignal::new(config.lang.unwrap_or_else(|| {
+        browser::storage_get(LANG_KEY)
+            .and_then(|s| Lang::parse(&s))
+            .unwrap_or_else(|| {
+                let langs = browser::languages();
+                Lang::from_browser(langs.iter().map(String::as_str))
+            })
+    }));
+    let dark = RwSignal::new(match config.theme {
+        Theme::Dark => true,
+        Theme::Light => false,
+        Theme::System => browser::storage_get(THEME_KEY)
+            .and_then(|s| Theme::parse(&s))
+            .map(|t| t == Theme::Dark)
+            .unwrap_or_else(browser::prefers_dark),
+    });
+    let view = RwSignal::new(config.view);
+    let stream = config.stream.clone();
+    let warnings = config.warnings.clone();
+
+    // Keep <html lang> and the colour scheme in step, for screen readers and form controls.
+    Effect::new(move |_| {
+        let tag = lang.get().as_str();
+        let theme = if dark.get() { "dark" } else { "light" };
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", tag);
+            let _ = root.set_attribute("data-theme", theme);
+        }
+    });
+
+    // Back and forward buttons change the URL: follow them.
+    let popstate = window_event_listener(leptos::ev::popstate, move |_| {
+        view.set(Config::from_query(&browser::location_search()).view);
+    });
+    on_cleanup(move || popstate.remove());
+
+    let switch_lang = move |_| {
+        let next = lang.get_untracked().other();
+        lang.set(next);
+        browser::storage_set(LANG_KEY, next.as_str());
+    };
+    let toggle_theme = move |_| {
+        let next = !dark.get_untracked();
+        dark.set(next);
+        browser::storage_set(THEME_KEY, if next { "dark" } else { "light" });
+    };
+
+    let nav_item = move |target: View| {
+        let label = move || {
+            let t = strings(lang.get());
+            match target {
+                View::Chat => t.view_chat,
+                View::Clock => t.view_clock,
+                View::Inspect => t.view_inspect,
+            }
+        };
+        let href = with_param(&browser::location_search(), "view", target.as_str());
+        let go = move |ev: leptos::ev::MouseEvent| {
+            // Plain clicks switch in place; modified clicks open a tab as links should.
+            if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 {
+                return;
+            }
+            ev.prevent_default();
+            let query = with_param(&browser::location_search(), "view", target.as_str());
+            browser::push_query(&query);
+            view.set(target);
+        };
+        view! {
+            <a
+                class="rill-nav-link"
+                href=href
+                data-testid=format!("nav-{}", target.as_str())
+                aria-current=move || (view.get() == target).then_some("page")
+                on:click=go
+            >
+                {label}
+            </a>
+        }
+    };
+
+    view! {
+        <div class="rill" data-theme=move || if dark.get() { "dark" } else { "light" }>
+            <a class="rill-skip" href="#rill-main">"Skip to content"</a>
+            <header class="rill-header">
+                <div class="rill-brand">
+                    <span class="rill-logo" aria-hidden="true">"≋"</span>
+                    <span class="rill-name">"rill"</span>
+                    <span class="rill-tagline">{move || strings(lang.get()).app_tagline}</span>
+                </div>
+                <nav class="rill-nav" aria-label=move || strings(lang.get()).nav_label>
+                    {View::ALL.into_iter().map(nav_item).collect_view()}
+                </nav>
+                <div class="rill-tools">
+                    <button
+                        type="button"
+                        class="rill-btn rill-btn-ghost"
+                        data-testid="lang-switch"
+                        lang=move || lang.get().other().as_str()
+                        on:click=switch_lang
+                    >
+                        {move || strings(lang.get()).lang_switch}
+                    </button>
+                    <button
+                        type="button"
+                        class="rill-btn rill-btn-ghost rill-theme-toggle"
+                        data-testid="theme-toggle"
+                        aria-label=move || strings(lang.get()).theme_toggle
+                        aria-pressed=move || if dark.get() { "true" } else { "false" }
+                        on:click=toggle_theme
+                    >
+                        <span aria-hidden="true">{move || if dark.get() { "☾" } else { "☀" }}</span>
+                        <span class="rill-theme-name">
+                            {move || {
+                                let t = strings(lang.get());
+                                if dark.get() { t.theme_dark } else { t.theme_light }
+                            }}
+                        </span>
+                    </button>
+                </div>
+            </header>
+            {(!warnings.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="rill-warnings" role="status">
+                            {warnings.iter().map(|w| view! { <p>{w.clone()}</p> }).collect_view()}
+                        </div>
+                    }
+                })}
+            <main id="rill-main" class="rill-main" tabindex="-1">
+                {move || match view.get() {
+                    View::Chat => view! { <ChatPlaceholder lang=lang.into() /> }.into_any(),
+                    View::Clock => view! { <ClockView stream=stream.clone() lang=lang.into() /> }.into_any(),
+                    View::Inspect => view! { <InspectPlaceholder lang=lang.into() /> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,448 @@
+//! The clock/feed view's state: what a stream has said and where its connection stands.
+//!
+//! Pure: the view feeds it [`StreamEvent`]s with the current time and renders what it holds.
+//! Memory stays flat over hours: the event log keeps the newest [`LOG_CAP`] entries.
+
+use std::collections::VecDeque;
+
+use crate::transport::{ErrorKind, Reconnect, StreamEvent};
+
+/// How many log entries are kept; older ones are dropped.
+pub const LOG_CAP: usize = 200;
+
+/// The connection state shown by the indicator (`data-state` of `clock-status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Open,
+    Reconnecting,
+    Closed,
+    Error,
+}
+
+impl ConnState {
+    /// The `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Open => "open",
+            ConnState::Reconnecting => "reconnecting",
+            ConnState::Closed => "closed",
+            ConnState::Error => "error",
+        }
+    }
+}
+
+/// Where a known reconnect delay came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetrySource {
+    /// Read from the stream's `retry:` field.
+    Server,
+    /// Measured between two reconnect attempts of the browser's EventSource, which applies
+    /// the server's value but does not reveal it.
+    Observed,
+}
+
+/// A reconnect delay and how it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryInfo {
+    pub ms: u64,
+    pub source: RetrySource,
+}
+
+/// What one log line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    Connect,
+    Open,
+    Event,
+    Retry,
+    Error,
+    Closed,
+}
+
+impl LogKind {
+    /// A CSS-friendly name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Connect => "connect",
+            LogKind::Open => "open",
+            LogKind::Event => "event",
+            LogKind::Retry => "retry",
+            LogKind::Error => "error",
+            LogKind::Closed => "closed",
+        }
+    }
+}
+
+/// One line of the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    /// Increasing sequence number, unique for the life of the state (a stable list key).
+    pub seq: u64,
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    pub at_ms: f64,
+    pub kind: LogKind,
+    /// Event type for events, a short label otherwise.
+    pub label: String,
+    pub text: String,
+}
+
+/// Everything the clock view shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClockState {
+    pub conn: ConnState,
+    /// Data of the latest `connecttime` event.
+    pub connected_at: Option<String>,
+    /// Data of the latest `message` event.
+    pub time: Option<String>,
+    pub last_event_id: String,
+    pub retry: Option<RetryInfo>,
+    /// When the current reconnect wait began.
+    pub reconnecting_since: Option<f64>,
+    /// When the next attempt is due, if known.
+    pub next_attempt_at: Option<f64>,
+    /// The last final error.
+    pub error: Option<ErrorKind>,
+    /// Events received since the view opened.
+    pub events: u64,
+    log: VecDeque<LogEntry>,
+    next_seq: u64,
+    last_browser_error_at: Option<f64>,
+}
+
+impl Default for ClockState {
+    fn default() -> Self {
+        ClockState::new()
+    }
+}
+
+impl ClockState {
+    /// A state before any connection.
+    pub fn new() -> ClockState {
+        ClockState {
+            conn: ConnState::Closed,
+            connected_at: None,
+            time: None,
+            last_event_id: String::new(),
+            retry: None,
+            reconnecting_since: None,
+            next_attempt_at: None,
+            error: None,
+            events: 0,
+            log: VecDeque::with_capacity(LOG_CAP),
+            next_seq: 0,
+            last_browser_error_at: None,
+        }
+    }
+
+    /// A new connection to `url` is being opened.
+    pub fn connecting(&mut self, url: &str, now: f64) {
+        self.conn = ConnState::Connecting;
+        self.error = None;
+        self.clear_wait();
+        self.push(now, LogKind::Connect, "connect", url.to_string());
+    }
+
+    /// The user closed the connection.
+    pub fn disconnected(&mut self, now: f64) {
+        if self.conn != ConnState::Closed {
+            self.conn = ConnState::Closed;
+            self.clear_wait();
+            self.push(now, LogKind::Closed, "closed", String::new());
+        }
+    }
+
+    /// Applies one event from the transport.
+    pub fn apply(&mut self, event: &StreamEvent, now: f64) {
+        match event {
+            StreamEvent::Open => {
+                self.conn = ConnState::Open;
+                self.error = None;
+                self.clear_wait();
+                self.push(now, LogKind::Open, "open", String::new());
+            }
+            StreamEvent::Event(ev) => {
+                self.events += 1;
+                self.last_event_id.clone_from(&ev.id);
+                match ev.event.as_str() {
+                    "connecttime" => self.connected_at = Some(ev.data.clone()),
+                    "message" => self.time = Some(ev.data.clone()),
+                    _ => {}
+                }
+                self.push(now, LogKind::Event, &ev.event, ev.data.clone());
+            }
+            StreamEvent::Retry(ms) => {
+                self.retry = Some(RetryInfo {
+                    ms: *ms,
+                    source: RetrySource::Server,
+                });
+                self.push(now, LogKind::Retry, "retry", format!("{ms} ms"));
+            }
+            StreamEvent::Error(err) => {
+                match err.reconnect {
+                    Reconnect::Never => {
+                        self.conn = ConnState::Error;
+                        self.error = Some(err.kind.clone());
+                        self.clear_wait();
+                    }
+                    Reconnect::After(ms) => {
+                        self.conn = ConnState::Reconnecting;
+                        self.reconnecting_since.get_or_insert(now);
+                        self.next_attempt_at = Some(now + ms as f64);
+                    }
+                    Reconnect::ByBrowser => self.browser_error(now),
+                }
+                self.push(now, LogKind::Error, "error", describe(&err.kind));
+            }
+            StreamEvent::Closed(_) => {
+                self.conn = ConnState::Closed;
+                self.clear_wait();
+                self.push(now, LogKind::Closed, "closed", String::new());
+            }
+        }
+    }
+
+    /// The browser's EventSource lost the connection or failed an attempt; it retries by
+    /// itself after the server's delay. The gap between two consecutive failures is that
+    /// delay (plus the failed attempt's own short time), so it is shown as "observed".
+    fn browser_error(&mut self, now: f64) {
+        if self.conn == ConnState::Reconnecting {
+            if let Some(prev) = self.last_browser_error_at {
+                let gap = (now - prev).max(0.0);
+                if !matches!(
+                    self.retry,
+                    Some(RetryInfo {
+                        source: RetrySource::Server,
+                        ..
+                    })
+                ) {
+                    // Round to 100 ms: the attempt itself adds a few milliseconds.
+                    let ms = ((gap / 100.0).round() * 100.0) as u64;
+                    self.retry = Some(RetryInfo {
+                        ms,
+                        source: RetrySource::Observed,
+                    });
+                }
+            }
+        }
+        self.conn = ConnState::Reconnecting;
+        self.reconnecting_since.get_or_insert(now);
+        self.last_browser_error_at = Some(now);
+        self.next_attempt_at = self.retry.map(|r| now + r.ms as f64);
+    }
+
+    /// Whole seconds until the next attempt, when it is known.
+    pub fn countdown_secs(&self, now: f64) -> Option<u64> {
+        self.next_attempt_at
+            .map(|at| ((at - now) / 1000.0).ceil().max(0.0) as u64)
+    }
+
+    /// Whole seconds spent waiting to reconnect.
+    pub fn waiting_secs(&self, now: f64) -> Option<u64> {
+        self.reconnecting_since
+            .map(|since| ((now - since) / 1000.0).floor().max(0.0) as u64)
+    }
+
+    /// The event log, newest first.
+    pub fn log(&self) -> impl Iterator<Item = &LogEntry> {
+        self.log.iter().rev()
+    }
+
+    /// How many log entries are held.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
+    fn clear_wait(&mut self) {
+        self.reconnecting_since = None;
+        self.next_attempt_at = None;
+        self.last_browser_error_at = None;
+    }
+
+    fn push(&mut self, at_ms: f64, kind: LogKind, label: &str, text: String) {
+        if self.log.len() == LOG_CAP {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry {
+            seq: self.next_seq,
+            at_ms,
+            kind,
+            label: label.to_string(),
+            text,
+        });
+        self.next_seq += 1;
+    }
+}
+
+/// A one-line description of an error kind for the log.
+pub fn describe(kind: &ErrorKind) -> String {
+    match kind {
+        ErrorKind::Network => "connection lost or refused".to_string(),
+        ErrorKind::Refused => {
+            "the server answered with a non-200 status or a Content-Type other than text/event-stream; EventSource gives up on both".to_string()
+        }
+        ErrorKind::BadUrl(message) => format!("the URL cannot be opened: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{CloseReason, Event};
+
+    fn ev(event: &str, data: &str, id: &str) -> StreamEvent {
+        StreamEvent::Event(Event {
+            event: event.into(),
+            data: data.into(),
+            id: id.into(),
+        })
+    }
+
+    fn browser_error() -> StreamEvent {
+        StreamEvent::error(ErrorKind::Network, Reconnect::ByBrowser)
+    }
+
+    #[test]
+    fn connecttime_and_message_fill_their_fields() {
+        let mut s = ClockState::new();
+        s.connecting("/stream", 0.0);
+        assert_eq!(s.conn, ConnState::Connecting);
+        s.apply(&StreamEvent::Open, 1.0);
+        s.apply(&StreamEvent::Retry(10_000), 2.0);
+        s.apply(&ev("connecttime", "2026/1/5 09:03:07", ""), 3.0);
+        s.apply(&ev("message", "2026/1/5 09:03:08", "7"), 4.0);
+        assert_eq!(s.conn, ConnState::Open);
+        assert_eq!(s.connected_at.as_deref(), Some("2026/1/5 09:03:07"));
+        assert_eq!(s.time.as_deref(), Some("2026/1/5 09:03:08"));
+        assert_eq!(s.last_event_id, "7");
+        assert_eq!(s.events, 2);
+        assert_eq!(
+            s.retry,
+            Some(RetryInfo {
+                ms: 10_000,
+                source: RetrySource::Server
+            })
+        );
+        let kinds: Vec<_> = s.log().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                LogKind::Event,
+                LogKind::Event,
+                LogKind::Retry,
+                LogKind::Open,
+                LogKind::Connect
+            ]
+        );
+    }
+
+    #[test]
+    fn other_event_types_are_logged_but_not_shown_as_time() {
+        let mut s = ClockState::new();
+        s.apply(&ev("price", "42", ""), 0.0);
+        assert_eq!(s.time, None);
+        assert_eq!(s.log().next().map(|e| e.label.as_str()), Some("price"));
+    }
+
+    #[test]
+    fn browser_reconnect_gap_is_observed_and_counted_down() {
+        let mut s = ClockState::new();
+        s.apply(&StreamEvent::Open, 0.0);
+        s.apply(&browser_error(), 1_000.0);
+        assert_eq!(s.conn, ConnState::Reconnecting);
+        assert_eq!(s.retry, None, "one failure tells nothing about the delay");
+        assert_eq!(s.countdown_secs(1_500.0), None);
+        assert_eq!(s.waiting_secs(3_500.0), Some(2));
+        s.apply(&browser_error(), 11_004.0);
+        assert_eq!(
+            s.retry,
+            Some(RetryInfo {
+                ms: 10_000,
+                source: RetrySource::Observed
+            })
+        );
+        assert_eq!(s.countdown_secs(11_004.0), Some(10));
+        assert_eq!(s.countdown_secs(20_500.0), Some(1));
+        assert_eq!(s.countdown_secs(30_000.0), Some(0));
+        s.apply(&StreamEvent::Open, 21_010.0);
+        assert_eq!(s.conn, ConnState::Open);
+        assert_eq!(s.countdown_secs(21_010.0), None);
+        assert_eq!(s.waiting_secs(21_010.0), None);
+    }
+
+    #[test]
+    fn server_retry_is_not_replaced_by_an_observation() {
+        let mut s = ClockState::new();
+        s.apply(&StreamEvent::Retry(10_000), 0.0);
+        s.apply(&browser_error(), 0.0);
+        assert_eq!(s.countdown_secs(0.0), Some(10));
+        s.apply(&browser_error(), 10_300.0);
+        assert_eq!(
+            s.retry.map(|r| (r.ms, r.source)),
+            Some((10_000, RetrySource::Server))
+        );
+    }
+
+    #[test]
+    fn transport_scheduled_reconnect_counts_down() {
+        let mut s = ClockState::new();
+        s.apply(
+            &StreamEvent::error(ErrorKind::Network, Reconnect::After(2_500)),
+            100.0,
+        );
+        assert_eq!(s.conn, ConnState::Reconnecting);
+        assert_eq!(s.countdown_secs(100.0), Some(3));
+        assert_eq!(s.countdown_secs(1_700.0), Some(1));
+    }
+
+    #[test]
+    fn final_error_and_close_states() {
+        let mut s = ClockState::new();
+        s.connecting("/x", 0.0);
+        s.apply(
+            &StreamEvent::error(ErrorKind::Refused, Reconnect::Never),
+            1.0,
+        );
+        assert_eq!(s.conn, ConnState::Error);
+        assert_eq!(s.error, Some(ErrorKind::Refused));
+        s.connecting("/x", 2.0);
+        assert_eq!(s.error, None);
+        s.apply(&StreamEvent::Closed(CloseReason::ByClient), 3.0);
+        assert_eq!(s.conn, ConnState::Closed);
+        s.disconnected(4.0);
+        assert_eq!(s.log_len(), 4, "a second close is not logged twice");
+    }
+
+    #[test]
+    fn log_is_capped_and_newest_first() {
+        let mut s = ClockState::new();
+        for i in 0..(LOG_CAP as u64 * 3) {
+            s.apply(&ev("message", &i.to_string(), ""), i as f64);
+        }
+        assert_eq!(s.log_len(), LOG_CAP);
+        let newest = s.log().next().expect("entry");
+        assert_eq!(newest.text, (LOG_CAP * 3 - 1).to_string());
+        assert_eq!(newest.seq, LOG_CAP as u64 * 3 - 1);
+        let oldest = s.log().last().expect("entry");
+        assert_eq!(oldest.text, (LOG_CAP * 2).to_string());
+    }
+
+    #[test]
+    fn state_names_match_the_contract() {
+        let names: Vec<_> = [
+            ConnState::Connecting,
+            ConnState::Open,
+            ConnState::Reconnecting,
+            ConnState::Closed,
+            ConnState::Error,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+        assert_eq!(
+            names,
+            ["connecting", "open", "reconnecting", "closed", "error"]
+        );
+    }
+}

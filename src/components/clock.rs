@@ -1,0 +1,212 @@
+//! The clock view: one live SSE feed, its connection state, and an event log.
+//!
+//! It holds exactly one [`EventSourceHandle`] at a time in a local stored value; replacing
+//! or clearing that value closes the previous connection, and so does leaving the view.
+
+use leptos::prelude::*;
+
+use crate::browser::{now_ms, Interval};
+use crate::clock::{describe, ClockState, ConnState, RetrySource};
+use crate::i18n::{strings, Lang, Strings};
+use crate::transport::event_source::{EventSourceHandle, EventSourceOptions};
+
+/// Live feed view.
+#[component]
+pub fn ClockView(stream: String, lang: Signal<Lang>) -> impl IntoView {
+    let t = move || strings(lang.get());
+    let url = RwSignal::new(stream);
+    let state = RwSignal::new(ClockState::new());
+    let now = RwSignal::new(now_ms());
+    let connection = StoredValue::new_local(None::<EventSourceHandle>);
+    // Drives the countdown; cheap, and dropped with the view.
+    let ticker = StoredValue::new_local(Interval::new(250, move || {
+        let _ = now.try_set(now_ms());
+    }));
+
+    let connect = move || {
+        // Close the previous connection first: exactly one EventSource at a time.
+        connection.set_value(None);
+        let target = url.get_untracked().trim().to_string();
+        state.update(|s| s.connecting(&target, now_ms()));
+        let options = EventSourceOptions {
+            with_credentials: false,
+            event_types: vec!["message".to_string(), "connecttime".to_string()],
+        };
+        let sink = move |event| {
+            let _ = state.try_update(|s| s.apply(&event, now_ms()));
+        };
+        match EventSourceHandle::open(&target, &options, sink) {
+            Ok(handle) => connection.set_value(Some(handle)),
+            Err(event) => state.update(|s| s.apply(&event, now_ms())),
+        }
+    };
+    let disconnect = move || {
+        connection.set_value(None);
+        state.update(|s| s.disconnected(now_ms()));
+    };
+    connect();
+    on_cleanup(move || {
+        connection.try_set_value(None);
+        ticker.try_set_value(None);
+    });
+
+    let conn = Memo::new(move |_| state.with(|s| s.conn));
+    let status_label = move || {
+        let t = t();
+        match conn.get() {
+            ConnState::Connecting => t.state_connecting,
+            ConnState::Open => t.state_open,
+            ConnState::Reconnecting => t.state_reconnecting,
+            ConnState::Closed => t.state_closed,
+            ConnState::Error => t.state_error,
+        }
+    };
+    let wait_text = move || {
+        let now = now.get();
+        state.with(|s| wait_line(s, t(), now))
+    };
+    let retry_text = move || state.with(|s| retry_line(s, t()));
+    let error_text = move || state.with(|s| s.error.as_ref().map(describe));
+    let log = move || state.with(|s| s.log().cloned().collect::<Vec<_>>());
+
+    view! {
+        <section class="rill-clock" aria-labelledby="clock-title">
+            <div class="rill-card rill-clock-head">
+                <h1 id="clock-title">{move || t().clock_title}</h1>
+                <div
+                    class="rill-status"
+                    data-testid="clock-status"
+                    data-state=move || conn.get().as_str()
+                    role="status"
+                    aria-live="polite"
+                >
+                    <span class="rill-dot" aria-hidden="true"></span>
+                    <span class="rill-status-label">{status_label}</span>
+                    <span class="rill-status-wait" data-testid="clock-countdown">{wait_text}</span>
+                </div>
+            </div>
+
+            <form
+                class="rill-card rill-url"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    connect();
+                }
+            >
+                <label for="rill-clock-url">{move || t().clock_url_label}</label>
+                <div class="rill-url-row">
+                    <input
+                        id="rill-clock-url"
+                        data-testid="clock-url"
+                        type="text"
+                        inputmode="url"
+                        spellcheck="false"
+                        autocomplete="off"
+                        prop:value=move || url.get()
+                        on:input=move |ev| url.set(event_target_value(&ev))
+                    />
+                    <button type="submit" class="rill-btn rill-btn-primary" data-testid="clock-connect">
+                        {move || t().clock_connect}
+                    </button>
+                    <button
+                        type="button"
+                        class="rill-btn"
+                        data-testid="clock-disconnect"
+                        disabled=move || matches!(conn.get(), ConnState::Closed | ConnState::Error)
+                        on:click=move |_| disconnect()
+                    >
+                        {move || t().clock_disconnect}
+                    </button>
+                </div>
+            </form>
+
+            {move || {
+                error_text()
+                    .map(|text| {
+                        view! {
+                            <div class="rill-card rill-alert" role="alert" data-testid="clock-error">
+                                {text}
+                            </div>
+                        }
+                    })
+            }}
+
+            <dl class="rill-card rill-facts">
+                <div class="rill-fact rill-fact-time">
+                    <dt>{move || t().clock_time}</dt>
+                    <dd class="rill-time" data-testid="clock-time">
+                        {move || state.with(|s| s.time.clone().unwrap_or_default())}
+                    </dd>
+                </div>
+                <div class="rill-fact">
+                    <dt>{move || t().clock_connected_at}</dt>
+                    <dd data-testid="clock-connected-at">
+                        {move || state.with(|s| s.connected_at.clone().unwrap_or_default())}
+                    </dd>
+                </div>
+                <div class="rill-fact">
+                    <dt>{move || t().clock_last_id}</dt>
+                    <dd data-testid="clock-last-id">{move || state.with(|s| s.last_event_id.clone())}</dd>
+                </div>
+                <div class="rill-fact">
+                    <dt>{move || t().clock_retry}</dt>
+                    <dd data-testid="clock-retry">{retry_text}</dd>
+                </div>
+                <div class="rill-fact">
+                    <dt>{move || t().clock_events}</dt>
+                    <dd data-testid="clock-events">{move || state.with(|s| s.events.to_string())}</dd>
+                </div>
+            </dl>
+
+            <div class="rill-card rill-log">
+                <h2>{move || t().clock_log}</h2>
+                <Show
+                    when=move || state.with(|s| s.log_len() > 0)
+                    fallback=move || view! { <p class="rill-muted">{move || t().clock_log_empty}</p> }
+                >
+                    <ol class="rill-log-list" data-testid="clock-log">
+                        <For each=log key=|entry| entry.seq let(entry)>
+                            <li class="rill-log-entry" data-kind=entry.kind.as_str()>
+                                <time class="rill-log-at">{clock_of(entry.at_ms)}</time>
+                                <span class="rill-log-label">{entry.label.clone()}</span>
+                                <span class="rill-log-text">{entry.text.clone()}</span>
+                            </li>
+                        </For>
+                    </ol>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+/// "next attempt in 7 s", or how long the browser has been retrying when the delay is unknown.
+fn wait_line(s: &ClockState, t: &Strings, now: f64) -> String {
+    if s.conn != ConnState::Reconnecting {
+        return String::new();
+    }
+    match (s.countdown_secs(now), s.waiting_secs(now)) {
+        (Some(left), _) => format!("{} {left} {}", t.clock_next_attempt, t.seconds),
+        (None, Some(waited)) => format!("{} {waited} {}", t.clock_reconnecting_for, t.seconds),
+        (None, None) => String::new(),
+    }
+}
+
+/// The reconnect delay and where it is known from.
+fn retry_line(s: &ClockState, t: &Strings) -> String {
+    match s.retry {
+        Some(r) if r.source == RetrySource::Server => format!("{} ms", r.ms),
+        Some(r) => format!("≈ {} ms ({})", r.ms, t.clock_retry_observed),
+        None => t.clock_retry_hidden.to_string(),
+    }
+}
+
+/// Local wall-clock time of a log entry, `HH:MM:SS`.
+fn clock_of(at_ms: f64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms));
+    format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    )
+}

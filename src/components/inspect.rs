@@ -1,0 +1,16 @@
+//! The stream inspector view. It arrives with the SSE core; until then this says so.
+
+use leptos::prelude::*;
+
+use crate::i18n::{strings, Lang};
+
+/// Placeholder for the inspect view.
+#[component]
+pub fn InspectPlaceholder(lang: Signal<Lang>) -> impl IntoView {
+    view! {
+        <section class="rill-card rill-placeholder" data-testid="inspect-placeholder">
+            <h1>{move || strings(lang.get()).view_inspect}</h1>
+            <p>{move || strings(lang.get()).placeholder_body}</p>
+        </section>
+    }
+}

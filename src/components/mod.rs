@@ -1,0 +1,6 @@
+//! Leptos views, one per file. Views render state and send user intent; they never parse
+//! wire data and never put remote text into `inner_html`.
+
+pub mod chat;
+pub mod clock;
+pub mod inspect;

@@ -1,0 +1,400 @@
+//! Harness for rill's end-to-end tests: real processes, real headless Chromium.
+//!
+//! Everything a test starts is owned by a value that stops it on drop (servers, chromedriver
+//! and its browser, the Node interop server), ports are chosen free, and every wait polls a
+//! condition with a deadline. Nothing here sleeps for a fixed time to "let things settle".
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+/// Default bound for a single wait.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// The built app (`./x test` builds it with trunk before running these tests).
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("RILL_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/e2e-dist"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no built app at {} — run the e2e tests through `./x test`, which builds it",
+        dir.display()
+    );
+    dir
+}
+
+/// The `../shared/seed` folder with the original servers, when this checkout has it.
+pub fn seed_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/seed");
+    dir.join("clock_server.js").is_file().then_some(dir)
+}
+
+/// A port that was free a moment ago (for servers that cannot report a port 0 choice).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Polls `f` until it returns `Some`, or panics after `timeout` naming `what`.
+pub async fn poll<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A child process in its own process group, killed with its whole group on drop.
+pub struct Proc {
+    child: Child,
+    name: String,
+}
+
+impl Proc {
+    /// Spawns `cmd` in a new process group.
+    pub fn spawn(name: &str, mut cmd: Command) -> Proc {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    /// The process id (also its process group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process group now and waits for the leader.
+    pub fn kill(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = &self.name;
+    }
+}
+
+/// A rill-server process; its stdout's first line gives its address, and its log lines are
+/// kept so tests can read the live stream count it logs.
+pub struct RillServer {
+    proc: Proc,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    pub port: u16,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl RillServer {
+    /// Starts `rill-server --addr ADDR ARGS…` with debug logs for its own crate.
+    pub fn start(addr: &str, args: &[&str]) -> RillServer {
+        let bin = std::env::var_os("RILL_SERVER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/debug/rill-server"));
+        assert!(bin.is_file(), "no rill-server binary at {}", bin.display());
+        let mut cmd = Command::new(bin);
+        cmd.arg("--addr")
+            .arg(addr)
+            .args(args)
+            .env("RUST_LOG", "rill_server=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut proc = Proc::spawn("rill-server", cmd);
+        let stdout = proc.child.stdout.take().expect("stdout");
+        let stderr = proc.child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = sink.lock() {
+                    l.push(line);
+                }
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            for _ in lines {}
+        });
+        let first = rx.recv_timeout(WAIT).unwrap_or_else(|_| {
+            panic!(
+                "rill-server did not report its address; log: {:?}",
+                log.lock().map(|l| l.clone())
+            )
+        });
+        let url = first
+            .strip_prefix("rill-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in url");
+        RillServer {
+            proc,
+            url,
+            port,
+            log,
+        }
+    }
+
+    /// Serves the built app from a fresh rill-server on a free port.
+    pub fn app() -> RillServer {
+        let dist = dist_dir();
+        RillServer::start(
+            "127.0.0.1:0",
+            &["--dist", dist.to_str().expect("utf-8 path")],
+        )
+    }
+
+    /// The live stream count from the server's latest debug log line.
+    pub fn open_streams(&self) -> usize {
+        let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+        log.iter()
+            .rev()
+            .find_map(|line| {
+                let rest = line.split("open_streams=").nth(1)?;
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Stops the server now (as a crash would: SIGKILL).
+    pub fn kill(&mut self) {
+        self.proc.kill();
+    }
+}
+
+/// The original Node clock server from `../shared/seed/`, on a free port.
+pub struct NodeClock {
+    _proc: Proc,
+    pub port: u16,
+}
+
+impl NodeClock {
+    /// Starts it on `port`; `None` when the seed or node is missing.
+    pub async fn start(port: u16) -> Option<NodeClock> {
+        let seed = seed_dir()?;
+        Command::new("node").arg("--version").output().ok()?;
+        let mut cmd = Command::new("node");
+        cmd.arg(seed.join("clock_server.js"))
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let proc = Proc::spawn("node clock_server.js", cmd);
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        poll("node clock server to listen", WAIT, || async move {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .ok()
+                .map(|_| ())
+        })
+        .await;
+        Some(NodeClock { _proc: proc, port })
+    }
+}
+
+/// chromedriver plus a headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    _driver: Proc,
+    _profile: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a headless Chromium session.
+    pub async fn start() -> Browser {
+        let port = free_port();
+        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let mut cmd = Command::new(&driver_bin);
+        cmd.arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let driver = Proc::spawn("chromedriver", cmd);
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let profile = TempDir(
+            std::env::temp_dir().join(format!("rill-e2e-chrome-{}-{port}", std::process::id())),
+        );
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.0.display()),
+                ]
+            }),
+        );
+        let client = poll(
+            "chromedriver to accept a session",
+            Duration::from_secs(30),
+            || {
+                let caps = caps.clone();
+                let webdriver = webdriver.clone();
+                async move {
+                    ClientBuilder::new(HttpConnector::new())
+                        .capabilities(caps)
+                        .connect(&webdriver)
+                        .await
+                        .ok()
+                }
+            },
+        )
+        .await;
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    /// Opens `url`.
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Waits until the element matching `css` has an attribute value accepted by `pred`.
+    pub async fn wait_attr(
+        &self,
+        css: &str,
+        attr: &str,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
+        let what = format!("{css} [{attr}] to match");
+        poll(&what, timeout, || async {
+            let el = self.client.find(Locator::Css(css)).await.ok()?;
+            let value = el.attr(attr).await.ok()??;
+            pred(&value).then_some(value)
+        })
+        .await
+    }
+
+    /// Waits until the element matching `css` has text accepted by `pred`.
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
+        let what = format!("text of {css} to match");
+        poll(&what, timeout, || async {
+            let el = self.client.find(Locator::Css(css)).await.ok()?;
+            let text = el.text().await.ok()?;
+            pred(&text).then_some(text)
+        })
+        .await
+    }
+
+    /// The text of the element matching `css` now (empty if absent).
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => el.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) {
+        let el = poll(&format!("{css} to exist"), WAIT, || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        el.click().await.expect("click");
+    }
+
+    /// Saves a screenshot under `target/e2e-screens/NAME.png` for people to look at.
+    pub async fn screenshot(&self, name: &str) {
+        if let Ok(png) = self.client.screenshot().await {
+            let dir = workspace_root().join("target/e2e-screens");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+
+    /// Ends the WebDriver session (the browser exits); chromedriver is stopped on drop.
+    pub async fn close(self) {
+        let Browser {
+            client,
+            _driver,
+            _profile,
+        } = self;
+        let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+    }
+}
+
+/// `[data-testid="ID"]`
+pub fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// True if `s` looks like the original's time: `2026/1/5 09:03:07`.
+pub fn is_node_time(s: &str) -> bool {
+    let Some((date, time)) = s.trim().split_once(' ') else {
+        return false;
+    };
+    let d: Vec<&str> = date.split('/').collect();
+    let t: Vec<&str> = time.split(':').collect();
+    d.len() == 3
+        && d.iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && t.len() == 3
+        && t.iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+}

@@ -1,0 +1,221 @@
+//! The clock view, end to end: real rill-server (and the original Node server), real
+//! headless Chromium, the built app.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use rill_e2e::{free_port, is_node_time, poll, testid, Browser, NodeClock, RillServer, WAIT};
+
+/// Time to reconnect after a restart: the server's 10 s retry plus margin.
+const RECONNECT: Duration = Duration::from_secs(40);
+
+fn clock_url(app: &RillServer, stream: &str) -> String {
+    let encoded: String = stream
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("{}/?view=clock&stream={encoded}", app.url)
+}
+
+/// Waits until the clock shows at least `n` distinct times.
+async fn distinct_times(browser: &Browser, n: usize) -> BTreeSet<String> {
+    let seen = std::cell::RefCell::new(BTreeSet::new());
+    let seen = &seen;
+    poll(
+        &format!("{n} distinct clock-time values"),
+        WAIT,
+        || async move {
+            let t = browser.text(&testid("clock-time")).await;
+            if is_node_time(&t) {
+                seen.borrow_mut().insert(t);
+            }
+            let seen = seen.borrow();
+            (seen.len() >= n).then(|| seen.clone())
+        },
+    )
+    .await
+}
+
+async fn state(browser: &Browser, want: &'static str, timeout: Duration) {
+    browser
+        .wait_attr(
+            &testid("clock-status"),
+            "data-state",
+            |s| s == want,
+            timeout,
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_streams_and_recovers_when_rill_server_restarts() {
+    let app = RillServer::app();
+    let mut backend = RillServer::start("127.0.0.1:0", &[]);
+    let port = backend.port;
+    let browser = Browser::start().await;
+    browser
+        .goto(&clock_url(&app, &format!("{}/stream", backend.url)))
+        .await;
+
+    state(&browser, "open", WAIT).await;
+    let connected = browser
+        .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+        .await;
+    // At least two updates after the connecttime event.
+    distinct_times(&browser, 2).await;
+    assert_eq!(browser.text(&testid("clock-connected-at")).await, connected);
+    browser.screenshot("clock-open").await;
+
+    backend.kill();
+    state(&browser, "reconnecting", WAIT).await;
+    // While reconnecting the view says how long (or how long until the next attempt).
+    browser
+        .wait_text(
+            &testid("clock-countdown"),
+            |t| t.chars().any(|c| c.is_ascii_digit()),
+            WAIT,
+        )
+        .await;
+    browser.screenshot("clock-reconnecting").await;
+
+    let backend = RillServer::start(&format!("127.0.0.1:{port}"), &[]);
+    state(&browser, "open", RECONNECT).await;
+    // A fresh connection sends a fresh connecttime and keeps ticking.
+    browser
+        .wait_text(
+            &testid("clock-connected-at"),
+            |t| is_node_time(t) && t != connected,
+            WAIT,
+        )
+        .await;
+    distinct_times(&browser, 2).await;
+    drop(backend);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_works_cross_origin_against_the_original_node_server() {
+    let port = free_port();
+    let Some(node) = NodeClock::start(port).await else {
+        eprintln!("SKIPPED clock_works_cross_origin_against_the_original_node_server: ../shared/seed or node not found");
+        return;
+    };
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&clock_url(&app, &format!("http://127.0.0.1:{port}/stream")))
+        .await;
+    state(&browser, "open", WAIT).await;
+    let connected = browser
+        .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+        .await;
+    distinct_times(&browser, 2).await;
+
+    drop(node);
+    state(&browser, "reconnecting", WAIT).await;
+    let _node = NodeClock::start(port).await.expect("node restarts");
+    state(&browser, "open", RECONNECT).await;
+    browser
+        .wait_text(
+            &testid("clock-connected-at"),
+            |t| is_node_time(t) && t != connected,
+            WAIT,
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_event_source_at_a_time_closed_on_disconnect_and_on_leaving() {
+    let app = RillServer::app();
+    let backend = RillServer::start("127.0.0.1:0", &[]);
+    let streams = |n: usize| {
+        let backend = &backend;
+        async move {
+            poll(
+                &format!("{n} open streams on the backend"),
+                WAIT,
+                || async move { (backend.open_streams() == n).then_some(()) },
+            )
+            .await
+        }
+    };
+    let browser = Browser::start().await;
+    browser
+        .goto(&clock_url(&app, &format!("{}/stream", backend.url)))
+        .await;
+    state(&browser, "open", WAIT).await;
+    streams(1).await;
+
+    // Connect again: the old connection is closed first.
+    browser.click(&testid("clock-connect")).await;
+    state(&browser, "open", WAIT).await;
+    browser
+        .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+        .await;
+    streams(1).await;
+
+    browser.click(&testid("clock-disconnect")).await;
+    state(&browser, "closed", WAIT).await;
+    streams(0).await;
+    let events = browser.text(&testid("clock-events")).await;
+
+    browser.click(&testid("clock-connect")).await;
+    state(&browser, "open", WAIT).await;
+    streams(1).await;
+
+    // Leaving the view closes its stream.
+    browser.click(&testid("nav-chat")).await;
+    browser
+        .wait_text(&testid("chat-placeholder"), |t| !t.is_empty(), WAIT)
+        .await;
+    streams(0).await;
+    assert!(!events.is_empty());
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_is_not_an_event_stream_is_a_clear_error() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    // rill-server answers 404 text/plain here: EventSource gives up for good.
+    browser
+        .goto(&clock_url(&app, &format!("{}/missing", app.url)))
+        .await;
+    state(&browser, "error", WAIT).await;
+    let alert = browser
+        .wait_text(&testid("clock-error"), |t| !t.is_empty(), WAIT)
+        .await;
+    assert!(alert.contains("text/event-stream"), "{alert}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_switches_language_and_theme() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/?view=clock&lang=en&theme=light", app.url))
+        .await;
+    browser
+        .wait_text(&testid("nav-clock"), |t| t == "Clock", WAIT)
+        .await;
+    browser.click(&testid("lang-switch")).await;
+    browser
+        .wait_text(&testid("nav-clock"), |t| t == "时钟", WAIT)
+        .await;
+    browser
+        .wait_attr("html", "lang", |l| l == "zh-CN", WAIT)
+        .await;
+    browser.click(&testid("theme-toggle")).await;
+    browser
+        .wait_attr(".rill", "data-theme", |t| t == "dark", WAIT)
+        .await;
+    browser.screenshot("clock-zh-dark").await;
+    browser.close().await;
+}
