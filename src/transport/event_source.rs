@@ -108,6 +108,11 @@ impl EventSourceHandle {
         self.source.url()
     }
 
+    /// The underlying `EventSource`, for tests that check it is closed after drop.
+    pub fn raw(&self) -> &EventSource {
+        &self.source
+    }
+
     fn listen(&mut self, event_type: &str, f: impl FnMut(web_sys::Event) + 'static) {
         let closure: Listener = Closure::new(f);
         // Adding a listener to a live EventSource cannot fail; if it ever did, the event
