@@ -5,6 +5,7 @@
 //! can say what it did not understand instead of failing.
 
 use crate::i18n::Lang;
+use crate::transport::Transport;
 
 /// Which view the shell shows (`?view=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,6 +79,8 @@ pub struct Config {
     /// Interface language (`?lang=en|zh`); `None` means "from the browser".
     pub lang: Option<Lang>,
     pub theme: Theme,
+    /// How the clock view carries its feed (`?transport=eventsource|fetch`).
+    pub transport: Transport,
     /// Parameters that were present but not understood, in words for the user.
     pub warnings: Vec<String>,
 }
@@ -89,6 +92,7 @@ impl Default for Config {
             stream: DEFAULT_STREAM.to_string(),
             lang: None,
             theme: Theme::default(),
+            transport: Transport::default(),
             warnings: Vec::new(),
         }
     }
@@ -125,6 +129,10 @@ impl Config {
                 "lang" => match Lang::parse(&value) {
                     Some(lang) => config.lang = Some(lang),
                     None => config.warn("lang", &value),
+                },
+                "transport" => match Transport::parse(&value) {
+                    Some(transport) => config.transport = transport,
+                    None => config.warn("transport", &value),
                 },
                 "theme" => match Theme::parse(&value) {
                     Some(theme) => config.theme = theme,
@@ -230,17 +238,20 @@ mod tests {
 
     #[test]
     fn unknown_values_fall_back_with_a_warning() {
-        let c = Config::from_query("view=nope&lang=fr&theme=pink&stream=");
+        let c = Config::from_query("view=nope&lang=fr&theme=pink&stream=&transport=ws");
+        assert_eq!(c.transport, Transport::EventSource);
         assert_eq!(c.view, View::Chat);
         assert_eq!(c.lang, None);
         assert_eq!(c.theme, Theme::System);
         assert_eq!(c.stream, DEFAULT_STREAM);
-        assert_eq!(c.warnings.len(), 4, "{:?}", c.warnings);
+        assert_eq!(c.warnings.len(), 5, "{:?}", c.warnings);
     }
 
     #[test]
     fn later_duplicates_win_and_unknown_keys_are_ignored() {
-        let c = Config::from_query("view=clock&x=1&view=inspect&lang=zh&theme=dark");
+        let c =
+            Config::from_query("view=clock&x=1&view=inspect&lang=zh&theme=dark&transport=fetch");
+        assert_eq!(c.transport, Transport::Fetch);
         assert_eq!(c.view, View::Inspect);
         assert_eq!(c.lang, Some(Lang::Zh));
         assert_eq!(c.theme, Theme::Dark);

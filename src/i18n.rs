@@ -69,6 +69,7 @@ pub struct Strings {
     pub clock_title: &'static str,
     pub clock_url_label: &'static str,
     pub clock_connect: &'static str,
+    pub clock_transport: &'static str,
     pub clock_disconnect: &'static str,
     pub clock_connected_at: &'static str,
     pub clock_time: &'static str,
@@ -106,6 +107,7 @@ const EN: Strings = Strings {
     clock_title: "Live clock feed",
     clock_url_label: "Stream URL",
     clock_connect: "Connect",
+    clock_transport: "Transport: the browser's EventSource, or fetch with rill's decoder",
     clock_disconnect: "Disconnect",
     clock_connected_at: "Connected at (server)",
     clock_time: "Server time",
@@ -143,6 +145,7 @@ const ZH: Strings = Strings {
     clock_title: "实时时钟推送",
     clock_url_label: "事件流地址",
     clock_connect: "连接",
+    clock_transport: "传输方式：浏览器自带的 EventSource，或 fetch 加 rill 解码器",
     clock_disconnect: "断开",
     clock_connected_at: "连接时间（服务器）",
     clock_time: "服务器时间",
@@ -170,6 +173,45 @@ pub fn strings(lang: Lang) -> &'static Strings {
     }
 }
 
+/// A stream error in words, naming what the server sent where it is known.
+pub fn describe_error(kind: &crate::transport::ErrorKind, lang: Lang) -> String {
+    use crate::transport::ErrorKind as K;
+    let zh = lang == Lang::Zh;
+    match kind {
+        K::Network if zh => "连接断开或无法建立".into(),
+        K::Network => "connection lost or refused".into(),
+        K::Offline if zh => "浏览器处于离线状态，恢复联网后自动重连".into(),
+        K::Offline => "the browser is offline; reconnecting when it is back online".into(),
+        K::Refused if zh => "服务器返回了非 200 状态码或非 text/event-stream 的 Content-Type，EventSource 不会再重试（它不提供具体原因；改用 transport=fetch 可查看）".into(),
+        K::Refused => "the server answered with a non-200 status or a Content-Type other than text/event-stream; EventSource gives up on both and does not say which (transport=fetch shows it)".into(),
+        K::Http { status, content_type, message } => {
+            let mut s = format!("HTTP {status}");
+            if !message.is_empty() {
+                s.push_str(": ");
+                s.push_str(message);
+            }
+            if !content_type.is_empty() && message.is_empty() {
+                s.push_str(&format!(" ({content_type})"));
+            }
+            s
+        }
+        K::ContentType { status, received } if zh => format!(
+            "服务器返回 HTTP {status}，Content-Type 为 {}，而不是 text/event-stream；浏览器同样会拒绝，不再重连",
+            if received.is_empty() { "（无）" } else { received }
+        ),
+        K::ContentType { status, received } => format!(
+            "the server answered HTTP {status} with Content-Type {} instead of text/event-stream; browsers refuse that too, so rill does not reconnect",
+            if received.is_empty() { "(none)" } else { received }
+        ),
+        K::NoContent if zh => "服务器返回 204 No Content：要求客户端停止重连".into(),
+        K::NoContent => "the server answered 204 No Content: it asks clients to stop reconnecting".into(),
+        K::Decode(message) if zh => format!("无法解析事件流：{message}"),
+        K::Decode(message) => format!("the stream could not be decoded: {message}"),
+        K::BadUrl(message) if zh => format!("无法打开该地址：{message}"),
+        K::BadUrl(message) => format!("the URL cannot be opened: {message}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +229,34 @@ mod tests {
         assert_eq!(Lang::parse("ZH-hans"), Some(Lang::Zh));
         assert_eq!(Lang::parse("en"), Some(Lang::En));
         assert_eq!(Lang::parse("english"), None);
+    }
+
+    #[test]
+    fn errors_name_status_and_content_type() {
+        use crate::transport::ErrorKind;
+        let http = ErrorKind::Http {
+            status: 500,
+            content_type: "application/json".into(),
+            message: "boom".into(),
+        };
+        assert_eq!(describe_error(&http, Lang::En), "HTTP 500: boom");
+        assert_eq!(describe_error(&http, Lang::Zh), "HTTP 500: boom");
+        let bare = ErrorKind::Http {
+            status: 502,
+            content_type: "text/html".into(),
+            message: String::new(),
+        };
+        assert_eq!(describe_error(&bare, Lang::En), "HTTP 502 (text/html)");
+        let ct = ErrorKind::ContentType {
+            status: 200,
+            received: "text/html".into(),
+        };
+        let en = describe_error(&ct, Lang::En);
+        assert!(
+            en.contains("HTTP 200") && en.contains("text/html") && en.contains("text/event-stream"),
+            "{en}"
+        );
+        assert!(describe_error(&ct, Lang::Zh).contains("text/html"));
     }
 
     #[test]

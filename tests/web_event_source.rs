@@ -21,7 +21,8 @@ fn server() -> &'static str {
 async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
+            let _ = w
+                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
@@ -73,7 +74,11 @@ async fn clock_stream_yields_open_connecttime_then_messages() {
     match &events[1] {
         StreamEvent::Event(ev) => {
             assert_eq!(ev.event, "connecttime");
-            assert!(ev.data.contains('/') && ev.data.contains(':'), "{:?}", ev.data);
+            assert!(
+                ev.data.contains('/') && ev.data.contains(':'),
+                "{:?}",
+                ev.data
+            );
         }
         other => panic!("expected connecttime, got {other:?}"),
     }
@@ -90,7 +95,12 @@ async fn drop_closes_the_source_and_silences_the_sink() {
     let count = log.borrow().len();
     // The feed ticks every second: after 1.5 s an open source would have delivered more.
     sleep(1_500).await;
-    assert_eq!(log.borrow().len(), count, "events after drop: {:?}", log.borrow());
+    assert_eq!(
+        log.borrow().len(),
+        count,
+        "events after drop: {:?}",
+        log.borrow()
+    );
 }
 
 #[wasm_bindgen_test]

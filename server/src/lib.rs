@@ -2,6 +2,7 @@
 //!
 //! It owns the wire formats rill speaks, served from one axum router:
 //! - [`clock`]: `GET /stream`, a byte-for-byte reproduction of the original Node clock feed;
+//! - [`testing`]: `/test/…`, streams that break, fail and split on purpose;
 //! - static files from a built app (`--dist`), so one process is a whole static-site demo.
 //!
 //! It must not hold per-client work after a client leaves: every stream is a body that is
@@ -9,8 +10,10 @@
 //! tests can prove it.
 
 pub mod clock;
+pub mod cors;
 pub mod gauge;
 mod not_found;
+pub mod testing;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -38,7 +41,9 @@ pub struct AppState {
 
 /// The whole HTTP surface of rill-server.
 pub fn router(config: &Config, state: AppState) -> Router {
-    let api = Router::new().route("/stream", get(clock::stream));
+    let api = Router::new()
+        .route("/stream", get(clock::stream))
+        .nest("/test", testing::routes());
     let app = match &config.dist {
         Some(dir) => api.fallback_service(
             ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),

@@ -100,3 +100,75 @@ pub fn push_query(query: &str) {
         }
     }
 }
+
+/// False only when the browser says it has no network (`navigator.onLine`).
+pub fn is_online() -> bool {
+    web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true)
+}
+
+/// A future that completes when `window` fires `event_type` (e.g. `online`); the listener is
+/// removed when the future completes or is dropped.
+pub struct WindowEvent {
+    fired: std::rc::Rc<std::cell::Cell<bool>>,
+    waker: std::rc::Rc<std::cell::RefCell<Option<std::task::Waker>>>,
+    event_type: &'static str,
+    closure: Option<Closure<dyn FnMut()>>,
+}
+
+impl WindowEvent {
+    /// Starts listening for `event_type` on `window`.
+    pub fn new(event_type: &'static str) -> WindowEvent {
+        let fired = std::rc::Rc::new(std::cell::Cell::new(false));
+        let waker: std::rc::Rc<std::cell::RefCell<Option<std::task::Waker>>> = Default::default();
+        let (f, w) = (fired.clone(), waker.clone());
+        let closure: Closure<dyn FnMut()> = Closure::new(move || {
+            f.set(true);
+            if let Some(waker) = w.borrow_mut().take() {
+                waker.wake();
+            }
+        });
+        let added = web_sys::window().is_some_and(|win| {
+            win.add_event_listener_with_callback(event_type, closure.as_ref().unchecked_ref())
+                .is_ok()
+        });
+        WindowEvent {
+            // Outside a browser nothing will ever fire: complete at once rather than hang.
+            fired: if added {
+                fired
+            } else {
+                std::rc::Rc::new(std::cell::Cell::new(true))
+            },
+            waker,
+            event_type,
+            closure: Some(closure),
+        }
+    }
+}
+
+impl std::future::Future for WindowEvent {
+    type Output = ();
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.fired.get() {
+            std::task::Poll::Ready(())
+        } else {
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl Drop for WindowEvent {
+    fn drop(&mut self) {
+        if let (Some(window), Some(closure)) = (web_sys::window(), self.closure.take()) {
+            let _ = window.remove_event_listener_with_callback(
+                self.event_type,
+                closure.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 
+use crate::i18n::{describe_error, Lang};
 use crate::transport::{ErrorKind, Reconnect, StreamEvent};
 
 /// How many log entries are kept; older ones are dropped.
@@ -172,6 +173,10 @@ impl ClockState {
                 }
                 self.push(now, LogKind::Event, &ev.event, ev.data.clone());
             }
+            StreamEvent::Json(value) => {
+                self.events += 1;
+                self.push(now, LogKind::Event, "json", value.to_string());
+            }
             StreamEvent::Retry(ms) => {
                 self.retry = Some(RetryInfo {
                     ms: *ms,
@@ -192,8 +197,18 @@ impl ClockState {
                         self.next_attempt_at = Some(now + ms as f64);
                     }
                     Reconnect::ByBrowser => self.browser_error(now),
+                    Reconnect::WhenOnline => {
+                        self.conn = ConnState::Reconnecting;
+                        self.reconnecting_since.get_or_insert(now);
+                        self.next_attempt_at = None;
+                    }
                 }
-                self.push(now, LogKind::Error, "error", describe(&err.kind));
+                self.push(
+                    now,
+                    LogKind::Error,
+                    "error",
+                    describe_error(&err.kind, Lang::En),
+                );
             }
             StreamEvent::Closed(_) => {
                 self.conn = ConnState::Closed;
@@ -272,17 +287,6 @@ impl ClockState {
             text,
         });
         self.next_seq += 1;
-    }
-}
-
-/// A one-line description of an error kind for the log.
-pub fn describe(kind: &ErrorKind) -> String {
-    match kind {
-        ErrorKind::Network => "connection lost or refused".to_string(),
-        ErrorKind::Refused => {
-            "the server answered with a non-200 status or a Content-Type other than text/event-stream; EventSource gives up on both".to_string()
-        }
-        ErrorKind::BadUrl(message) => format!("the URL cannot be opened: {message}"),
     }
 }
 

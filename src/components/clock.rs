@@ -1,41 +1,40 @@
 //! The clock view: one live SSE feed, its connection state, and an event log.
 //!
-//! It holds exactly one [`EventSourceHandle`] at a time in a local stored value; replacing
-//! or clearing that value closes the previous connection, and so does leaving the view.
+//! It holds exactly one [`StreamHandle`] (an EventSource, or a fetch stream) at a time in a
+//! local stored value; replacing or clearing that value closes the previous connection, and
+//! so does leaving the view.
 
 use leptos::prelude::*;
 
 use crate::browser::{now_ms, Interval};
-use crate::clock::{describe, ClockState, ConnState, RetrySource};
-use crate::i18n::{strings, Lang, Strings};
-use crate::transport::event_source::{EventSourceHandle, EventSourceOptions};
+use crate::clock::{ClockState, ConnState, RetrySource};
+use crate::i18n::{describe_error, strings, Lang, Strings};
+use crate::transport::{StreamHandle, Transport};
 
 /// Live feed view.
 #[component]
-pub fn ClockView(stream: String, lang: Signal<Lang>) -> impl IntoView {
+pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> impl IntoView {
     let t = move || strings(lang.get());
     let url = RwSignal::new(stream);
+    let transport = RwSignal::new(transport);
     let state = RwSignal::new(ClockState::new());
     let now = RwSignal::new(now_ms());
-    let connection = StoredValue::new_local(None::<EventSourceHandle>);
+    let connection = StoredValue::new_local(None::<StreamHandle>);
     // Drives the countdown; cheap, and dropped with the view.
     let ticker = StoredValue::new_local(Interval::new(250, move || {
         let _ = now.try_set(now_ms());
     }));
 
     let connect = move || {
-        // Close the previous connection first: exactly one EventSource at a time.
+        // Close the previous connection first: exactly one stream at a time.
         connection.set_value(None);
         let target = url.get_untracked().trim().to_string();
         state.update(|s| s.connecting(&target, now_ms()));
-        let options = EventSourceOptions {
-            with_credentials: false,
-            event_types: vec!["message".to_string(), "connecttime".to_string()],
-        };
         let sink = move |event| {
             let _ = state.try_update(|s| s.apply(&event, now_ms()));
         };
-        match EventSourceHandle::open(&target, &options, sink) {
+        let types = ["message", "connecttime"];
+        match StreamHandle::open_feed(transport.get_untracked(), &target, &types, sink) {
             Ok(handle) => connection.set_value(Some(handle)),
             Err(event) => state.update(|s| s.apply(&event, now_ms())),
         }
@@ -66,7 +65,8 @@ pub fn ClockView(stream: String, lang: Signal<Lang>) -> impl IntoView {
         state.with(|s| wait_line(s, t(), now))
     };
     let retry_text = move || state.with(|s| retry_line(s, t()));
-    let error_text = move || state.with(|s| s.error.as_ref().map(describe));
+    let error_text =
+        move || state.with(|s| s.error.as_ref().map(|k| describe_error(k, lang.get())));
     let log = move || state.with(|s| s.log().cloned().collect::<Vec<_>>());
 
     view! {
@@ -105,6 +105,21 @@ pub fn ClockView(stream: String, lang: Signal<Lang>) -> impl IntoView {
                         prop:value=move || url.get()
                         on:input=move |ev| url.set(event_target_value(&ev))
                     />
+                    <select
+                        class="rill-select"
+                        data-testid="clock-transport"
+                        aria-label=move || t().clock_transport
+                        title=move || t().clock_transport
+                        on:change=move |ev| {
+                            if let Some(next) = Transport::parse(&event_target_value(&ev)) {
+                                transport.set(next);
+                            }
+                        }
+                        prop:value=move || transport.get().as_str()
+                    >
+                        <option value="eventsource">"EventSource"</option>
+                        <option value="fetch">"fetch"</option>
+                    </select>
                     <button type="submit" class="rill-btn rill-btn-primary" data-testid="clock-connect">
                         {move || t().clock_connect}
                     </button>

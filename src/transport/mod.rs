@@ -1,20 +1,29 @@
 //! Streams from a server, as one sequence of [`StreamEvent`]s whatever the transport.
 //!
-//! The types here are pure and shared by every transport; [`event_source`] is the browser
-//! glue over `EventSource`. A transport owns its browser resources and releases them on drop;
-//! it never touches the DOM or application state, it only calls the sink it was given.
+//! The types, [`policy`] and [`response`] are pure and tested natively. [`event_source`]
+//! and [`fetch`] are the browser glue; [`StreamHandle`] is the one handle the app holds.
+//! A transport owns its browser resources and releases them on drop; it never touches the
+//! DOM or application state, it only calls the sink it was given.
 
 pub mod event_source;
+pub mod fetch;
+pub mod policy;
+pub mod response;
 
 pub use rill_sse::Event;
+
+use event_source::{EventSourceHandle, EventSourceOptions};
+use fetch::{FetchRequest, FetchStream};
 
 /// What a stream handle reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
-    /// The connection is open and the server answered with an event stream.
+    /// The connection is open and the server answered with a stream.
     Open,
-    /// A dispatched event.
+    /// A dispatched SSE event.
     Event(Event),
+    /// One NDJSON value (Ollama's native API).
+    Json(serde_json::Value),
     /// The server set the reconnection time (`retry:` field), in milliseconds.
     Retry(u64),
     /// Something went wrong; [`StreamError::reconnect`] says what happens next.
@@ -35,10 +44,25 @@ pub struct StreamError {
 pub enum ErrorKind {
     /// The connection was lost or could not be made.
     Network,
+    /// The browser is offline; nothing is attempted until it is back.
+    Offline,
     /// The browser's EventSource refused the stream for good. Browsers do this for a
     /// non-200 status or a Content-Type other than `text/event-stream`, and do not say which.
     Refused,
-    /// The URL could not be used at all (the browser threw when opening it).
+    /// The server answered with an error status.
+    Http {
+        status: u16,
+        content_type: String,
+        /// The server's own message, from its body.
+        message: String,
+    },
+    /// The server answered 2xx with something other than an event stream.
+    ContentType { status: u16, received: String },
+    /// The server answered 204 No Content: it asks the client not to reconnect.
+    NoContent,
+    /// The stream's bytes could not be decoded (too large, malformed JSON line).
+    Decode(String),
+    /// The URL or request could not be used at all.
     BadUrl(String),
 }
 
@@ -52,6 +76,8 @@ pub enum Reconnect {
     ByBrowser,
     /// The transport reconnects after this many milliseconds.
     After(u64),
+    /// The transport reconnects when the browser is back online.
+    WhenOnline,
 }
 
 /// Why a stream ended for good.
@@ -59,11 +85,76 @@ pub enum Reconnect {
 pub enum CloseReason {
     /// The user or the app closed it.
     ByClient,
+    /// The server ended the body and the request is not one to repeat (a chat reply).
+    EndOfStream,
+    /// The server answered 204 No Content: the spec's way to say "stop reconnecting".
+    NoContent,
 }
 
 impl StreamEvent {
     /// Shorthand for an error event.
     pub fn error(kind: ErrorKind, reconnect: Reconnect) -> StreamEvent {
         StreamEvent::Error(StreamError { kind, reconnect })
+    }
+}
+
+/// Which browser API carries a GET feed (`?transport=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// The browser's `EventSource`: reconnection managed by the browser.
+    #[default]
+    EventSource,
+    /// `fetch` with rill's decoder: shows `retry`, sends `Last-Event-ID`, reconnects with
+    /// rill's jittered backoff, and names the status and Content-Type of a refusal.
+    Fetch,
+}
+
+impl Transport {
+    /// The `transport` parameter value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::EventSource => "eventsource",
+            Transport::Fetch => "fetch",
+        }
+    }
+
+    /// Parses a `transport` parameter value.
+    pub fn parse(s: &str) -> Option<Transport> {
+        match s {
+            "eventsource" | "es" => Some(Transport::EventSource),
+            "fetch" => Some(Transport::Fetch),
+            _ => None,
+        }
+    }
+}
+
+/// One open stream over either transport; closed on drop.
+pub enum StreamHandle {
+    EventSource(EventSourceHandle),
+    Fetch(FetchStream),
+}
+
+impl StreamHandle {
+    /// Opens a GET feed of SSE events (`event_types` matter for EventSource only: fetch
+    /// reports every type).
+    pub fn open_feed(
+        transport: Transport,
+        url: &str,
+        event_types: &[&str],
+        sink: impl FnMut(StreamEvent) + 'static,
+    ) -> Result<StreamHandle, StreamEvent> {
+        match transport {
+            Transport::EventSource => {
+                let options = EventSourceOptions {
+                    with_credentials: false,
+                    event_types: event_types.iter().map(|t| t.to_string()).collect(),
+                };
+                EventSourceHandle::open(url, &options, sink).map(StreamHandle::EventSource)
+            }
+            Transport::Fetch => Ok(StreamHandle::Fetch(FetchStream::open(
+                FetchRequest::get(url),
+                sink,
+            ))),
+        }
     }
 }

@@ -95,12 +95,22 @@ impl Proc {
         self.child.id()
     }
 
-    /// Kills the process group now and waits for the leader.
+    /// Kills the process group now and waits for the leader. Only once: after the leader
+    /// is reaped its id may belong to someone else.
     pub fn kill(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
-            .stderr(Stdio::null())
-            .status();
+        if matches!(self.child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        if let Ok(pgid) = i32::try_from(self.child.id()) {
+            if pgid > 1 {
+                // SAFETY: kill(2) with a negative pid signals that process group only; the
+                // group is the one this Proc created (`process_group(0)`), its leader is not
+                // reaped yet, so the id cannot have been reused.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -1,0 +1,368 @@
+//! `fetch` as a stream transport: GET or POST with headers and a body, the response read
+//! incrementally through the ReadableStream reader and decoded by `rill_sse`.
+//!
+//! [`FetchStream`] owns the running task, the current request's `AbortController` and any
+//! pending timer or `online` listener: dropping it aborts the request and stops the task, so
+//! the sink is never called afterwards. Reconnection follows [`ReconnectPolicy`], with
+//! `Last-Event-ID` sent on each reconnect.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_util::future::{AbortHandle, Abortable};
+use gloo_net::http::{Method, RequestBuilder};
+use js_sys::{Reflect, Uint8Array};
+use rill_sse::{Decoder, Item, NdjsonDecoder};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader, RequestCache};
+
+use super::policy::{Decision, Outcome, ReconnectPolicy};
+use super::response::{check, error_message, BodyFormat};
+use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
+use crate::browser;
+
+/// How much of an error body is read for the message shown to the user.
+const ERROR_BODY_MAX_CHARS: usize = 300;
+
+/// A request to stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub format: BodyFormat,
+    /// Reconnect when the stream ends or breaks (feeds). A chat reply sets this to false:
+    /// it must never be requested twice.
+    pub reconnect: bool,
+    /// Initial `Last-Event-ID` (resuming a feed).
+    pub last_event_id: Option<String>,
+    /// Send cookies cross-origin.
+    pub with_credentials: bool,
+}
+
+impl FetchRequest {
+    /// A GET feed of SSE events that reconnects.
+    pub fn get(url: &str) -> FetchRequest {
+        FetchRequest {
+            url: url.to_string(),
+            method: "GET".to_string(),
+            headers: Vec::new(),
+            body: None,
+            format: BodyFormat::EventStream,
+            reconnect: true,
+            last_event_id: None,
+            with_credentials: false,
+        }
+    }
+
+    /// A POST with a JSON body whose streamed answer is read once (no reconnect).
+    pub fn post_json(url: &str, body: String, format: BodyFormat) -> FetchRequest {
+        FetchRequest {
+            url: url.to_string(),
+            method: "POST".to_string(),
+            headers: vec![("Content-Type".to_string(), "application/json".to_string())],
+            body: Some(body),
+            format,
+            reconnect: false,
+            last_event_id: None,
+            with_credentials: false,
+        }
+    }
+}
+
+type Sink = Rc<RefCell<dyn FnMut(StreamEvent)>>;
+
+/// A running fetch stream; aborted on drop.
+pub struct FetchStream {
+    task: AbortHandle,
+    controller: Rc<RefCell<Option<AbortController>>>,
+    alive: Rc<Cell<bool>>,
+}
+
+impl FetchStream {
+    /// Starts streaming `request`, reporting to `sink` until dropped.
+    pub fn open(request: FetchRequest, sink: impl FnMut(StreamEvent) + 'static) -> FetchStream {
+        let sink: Sink = Rc::new(RefCell::new(sink));
+        let controller: Rc<RefCell<Option<AbortController>>> = Rc::default();
+        let alive = Rc::new(Cell::new(true));
+        let (task, registration) = AbortHandle::new_pair();
+        let run = run(request, sink, controller.clone(), alive.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(run, registration).await;
+        });
+        FetchStream {
+            task,
+            controller,
+            alive,
+        }
+    }
+}
+
+impl Drop for FetchStream {
+    fn drop(&mut self) {
+        self.alive.set(false);
+        self.task.abort();
+        if let Some(controller) = self.controller.borrow_mut().take() {
+            controller.abort();
+        }
+    }
+}
+
+/// Calls the sink while the handle lives (a re-entrant call is dropped, not a panic).
+fn emit(sink: &Sink, alive: &Cell<bool>, event: StreamEvent) {
+    if !alive.get() {
+        return;
+    }
+    if let Ok(mut f) = sink.try_borrow_mut() {
+        f(event);
+    }
+}
+
+/// How one attempt ended.
+enum Ended {
+    /// The body ended or the connection broke (after or before opening).
+    Outcome(Outcome, ErrorKind),
+    /// The handle was dropped.
+    Aborted,
+}
+
+async fn run(
+    request: FetchRequest,
+    sink: Sink,
+    controller: Rc<RefCell<Option<AbortController>>>,
+    alive: Rc<Cell<bool>>,
+) {
+    let mut policy = ReconnectPolicy::default();
+    let mut decoder = Decoder::new();
+    if let Some(id) = &request.last_event_id {
+        decoder = decoder.with_last_event_id(id.clone());
+    }
+    loop {
+        if !browser::is_online() {
+            emit(
+                &sink,
+                &alive,
+                StreamEvent::error(ErrorKind::Offline, Reconnect::WhenOnline),
+            );
+            browser::WindowEvent::new("online").await;
+        }
+        let abort = match AbortController::new() {
+            Ok(c) => c,
+            Err(_) => {
+                emit(
+                    &sink,
+                    &alive,
+                    StreamEvent::error(
+                        ErrorKind::BadUrl("AbortController unavailable".into()),
+                        Reconnect::Never,
+                    ),
+                );
+                return;
+            }
+        };
+        *controller.borrow_mut() = Some(abort.clone());
+        let ended = attempt(&request, &mut decoder, &mut policy, &sink, &alive, &abort).await;
+        controller.borrow_mut().take();
+        let (outcome, kind) = match ended {
+            Ended::Aborted => return,
+            Ended::Outcome(outcome, kind) => (outcome, kind),
+        };
+        if !request.reconnect {
+            let event = match outcome {
+                Outcome::EndOfStream => StreamEvent::Closed(CloseReason::EndOfStream),
+                Outcome::NoContent => StreamEvent::Closed(CloseReason::NoContent),
+                _ => StreamEvent::error(kind, Reconnect::Never),
+            };
+            emit(&sink, &alive, event);
+            return;
+        }
+        match policy.decide(&outcome, js_sys::Math::random) {
+            Decision::Stop => {
+                let event = match outcome {
+                    Outcome::NoContent => StreamEvent::Closed(CloseReason::NoContent),
+                    _ => StreamEvent::error(kind, Reconnect::Never),
+                };
+                emit(&sink, &alive, event);
+                return;
+            }
+            Decision::RetryAfter(ms) => {
+                emit(
+                    &sink,
+                    &alive,
+                    StreamEvent::error(kind, Reconnect::After(ms)),
+                );
+                gloo_timers::future::TimeoutFuture::new(u32::try_from(ms).unwrap_or(u32::MAX))
+                    .await;
+            }
+        }
+    }
+}
+
+async fn attempt(
+    request: &FetchRequest,
+    decoder: &mut Decoder,
+    policy: &mut ReconnectPolicy,
+    sink: &Sink,
+    alive: &Cell<bool>,
+    abort: &AbortController,
+) -> Ended {
+    let signal = abort.signal();
+    let aborted_or = |outcome: Outcome, kind: ErrorKind| {
+        if signal.aborted() || !alive.get() {
+            Ended::Aborted
+        } else {
+            Ended::Outcome(outcome, kind)
+        }
+    };
+    let method = match request.method.to_ascii_uppercase().as_str() {
+        "POST" => Method::POST,
+        _ => Method::GET,
+    };
+    let mut builder = RequestBuilder::new(&request.url)
+        .method(method)
+        .cache(RequestCache::NoStore)
+        .abort_signal(Some(&signal));
+    if request.with_credentials {
+        builder = builder.credentials(web_sys::RequestCredentials::Include);
+    }
+    let accept = match request.format {
+        BodyFormat::EventStream => "text/event-stream",
+        BodyFormat::Ndjson => "application/x-ndjson, application/json",
+    };
+    builder = builder.header("Accept", accept);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if request.format == BodyFormat::EventStream && !decoder.last_event_id().is_empty() {
+        builder = builder.header("Last-Event-ID", decoder.last_event_id());
+    }
+    let sent = match &request.body {
+        Some(body) => match builder.body(body.as_str()) {
+            Ok(req) => req.send().await,
+            Err(err) => {
+                return Ended::Outcome(Outcome::HttpStatus(0), ErrorKind::BadUrl(err.to_string()))
+            }
+        },
+        None => builder.send().await,
+    };
+    let response = match sent {
+        Ok(r) => r,
+        Err(gloo_net::Error::JsError(js)) if js.name == "TypeError" && !request.url.is_empty() => {
+            return aborted_or(Outcome::NetworkError, ErrorKind::Network)
+        }
+        Err(err) => {
+            // A malformed URL or header is not a network error: retrying cannot help.
+            let message = err.to_string();
+            if message.contains("Failed to fetch") || message.contains("NetworkError") {
+                return aborted_or(Outcome::NetworkError, ErrorKind::Network);
+            }
+            return aborted_or(Outcome::HttpStatus(0), ErrorKind::BadUrl(message));
+        }
+    };
+    let status = response.status();
+    let content_type = response.headers().get("content-type").unwrap_or_default();
+    let excerpt = if (200..300).contains(&status) {
+        String::new()
+    } else {
+        let body = response.text().await.unwrap_or_default();
+        error_message(&body, ERROR_BODY_MAX_CHARS)
+    };
+    if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {
+        return aborted_or(rejection.outcome, rejection.kind);
+    }
+    policy.on_open();
+    emit(sink, alive, StreamEvent::Open);
+
+    let Some(body) = response.body() else {
+        decoder.finish(&mut Vec::new());
+        return aborted_or(Outcome::EndOfStream, ErrorKind::Network);
+    };
+    let reader: ReadableStreamDefaultReader = match body.get_reader().dyn_into() {
+        Ok(r) => r,
+        Err(_) => return aborted_or(Outcome::NetworkError, ErrorKind::Network),
+    };
+    let mut ndjson = NdjsonDecoder::new();
+    let mut items = Vec::new();
+    let mut values = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        let read = JsFuture::from(reader.read()).await;
+        let result = match read {
+            Ok(r) => r,
+            Err(_) => {
+                decoder.finish(&mut items);
+                return aborted_or(Outcome::NetworkError, ErrorKind::Network);
+            }
+        };
+        let done = Reflect::get(&result, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let Ok(value) = Reflect::get(&result, &JsValue::from_str("value")) else {
+            continue;
+        };
+        let Some(chunk) = value.dyn_ref::<Uint8Array>() else {
+            continue;
+        };
+        buf.resize(chunk.length() as usize, 0);
+        chunk.copy_to(&mut buf);
+        match request.format {
+            BodyFormat::EventStream => {
+                let pushed = decoder.push(&buf, &mut items);
+                for item in items.drain(..) {
+                    let event = match item {
+                        Item::Event(ev) => StreamEvent::Event(ev),
+                        Item::Retry(ms) => {
+                            policy.set_server_retry(ms);
+                            StreamEvent::Retry(ms)
+                        }
+                    };
+                    emit(sink, alive, event);
+                }
+                if let Err(err) = pushed {
+                    let _ = reader.cancel();
+                    decoder.finish(&mut items);
+                    // Not a network fault: reconnecting would fail the same way.
+                    return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err.to_string()));
+                }
+            }
+            BodyFormat::Ndjson => {
+                ndjson.push(&buf, &mut values);
+                if let Some(err) = emit_values(&mut values, sink, alive) {
+                    let _ = reader.cancel();
+                    return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
+                }
+            }
+        }
+    }
+    match request.format {
+        BodyFormat::EventStream => decoder.finish(&mut items),
+        BodyFormat::Ndjson => {
+            ndjson.finish(&mut values);
+            if let Some(err) = emit_values(&mut values, sink, alive) {
+                return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
+            }
+        }
+    }
+    aborted_or(Outcome::EndOfStream, ErrorKind::Network)
+}
+
+/// Emits decoded NDJSON values; returns the first error's message (values before it are kept).
+fn emit_values(
+    values: &mut Vec<Result<serde_json::Value, rill_sse::NdjsonError>>,
+    sink: &Sink,
+    alive: &Cell<bool>,
+) -> Option<String> {
+    for value in values.drain(..) {
+        match value {
+            Ok(v) => emit(sink, alive, StreamEvent::Json(v)),
+            Err(err) => return Some(err.to_string()),
+        }
+    }
+    None
+}

@@ -1,0 +1,250 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium) for the fetch transport, against
+//! rill-server's `/test/…` endpoints. `./x test` passes the server URL as `RILL_TEST_SERVER`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rill::transport::fetch::{FetchRequest, FetchStream};
+use rill::transport::response::BodyFormat;
+use rill::transport::{CloseReason, ErrorKind, Event, Reconnect, StreamEvent};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn server() -> &'static str {
+    option_env!("RILL_TEST_SERVER").unwrap_or("http://127.0.0.1:8844")
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w
+                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+type Log = Rc<RefCell<Vec<StreamEvent>>>;
+
+fn open(request: FetchRequest) -> (FetchStream, Log) {
+    let log: Log = Rc::default();
+    let sink = log.clone();
+    let stream = FetchStream::open(request, move |e| sink.borrow_mut().push(e));
+    (stream, log)
+}
+
+/// Waits (at most `ms`) until the log holds an event accepted by `done`.
+async fn until(log: &Log, ms: i32, done: impl Fn(&StreamEvent) -> bool) -> Vec<StreamEvent> {
+    let mut waited = 0;
+    while !log.borrow().iter().any(&done) {
+        assert!(waited < ms, "timed out; events so far: {:#?}", log.borrow());
+        sleep(20).await;
+        waited += 20;
+    }
+    log.borrow().clone()
+}
+
+fn is_final(e: &StreamEvent) -> bool {
+    matches!(
+        e,
+        StreamEvent::Closed(_)
+            | StreamEvent::Error(rill::transport::StreamError {
+                reconnect: Reconnect::Never,
+                ..
+            })
+    )
+}
+
+fn events(log: &[StreamEvent]) -> Vec<Event> {
+    log.iter()
+        .filter_map(|e| match e {
+            StreamEvent::Event(ev) => Some(ev.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn url(path: &str) -> String {
+    format!("{}{path}", server())
+}
+
+#[wasm_bindgen_test]
+async fn drops_mid_event_reconnect_with_last_event_id_and_lose_nothing() {
+    // Each connection sends two events, half of a third, then breaks; retry is 100 ms.
+    let (_stream, log) = open(FetchRequest::get(&url(
+        "/test/events?count=7&drop_after=2&retry=100",
+    )));
+    let log = until(&log, 15_000, is_final).await;
+    let got = events(&log);
+    let data: Vec<&str> = got.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(
+        data,
+        ["event 1", "event 2", "event 3", "event 4", "event 5", "event 6", "event 7"]
+    );
+    let ids: Vec<&str> = got.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7"]);
+    // Four connections (2+2+2+1 events), then 204 ends it: no partial event, no duplicate.
+    let opens = log.iter().filter(|e| **e == StreamEvent::Open).count();
+    assert_eq!(opens, 4, "{log:#?}");
+    let retries: Vec<_> = log
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Error(err) => Some(err.reconnect),
+            _ => None,
+        })
+        .collect();
+    // The first reconnect after an open waits exactly the server's retry.
+    assert!(
+        retries.iter().all(|r| *r == Reconnect::After(100)),
+        "{retries:?}"
+    );
+    assert_eq!(
+        log.last(),
+        Some(&StreamEvent::Closed(CloseReason::NoContent))
+    );
+    assert!(log.iter().any(|e| *e == StreamEvent::Retry(100)));
+}
+
+#[wasm_bindgen_test]
+async fn http_500_is_final_and_names_status_and_message() {
+    let request = FetchRequest::get(&url(
+        "/test/status/500?type=application/json&body=%7B%22error%22%3A%7B%22message%22%3A%22boom%22%7D%7D",
+    ));
+    let (_stream, log) = open(request);
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(
+        log,
+        [StreamEvent::error(
+            ErrorKind::Http {
+                status: 500,
+                content_type: "application/json".into(),
+                message: "boom".into()
+            },
+            Reconnect::Never
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn html_instead_of_an_event_stream_is_final() {
+    let (_stream, log) = open(FetchRequest::get(&url(
+        "/test/status/200?type=text/html&body=%3Ch1%3Ehi",
+    )));
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(
+        log,
+        [StreamEvent::error(
+            ErrorKind::ContentType {
+                status: 200,
+                received: "text/html".into()
+            },
+            Reconnect::Never
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn no_content_stops_without_reconnecting() {
+    let (_stream, log) = open(FetchRequest::get(&url("/test/status/204")));
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(log, [StreamEvent::Closed(CloseReason::NoContent)]);
+}
+
+#[wasm_bindgen_test]
+async fn odd_byte_boundaries_decode_exactly() {
+    // Pieces cut inside the BOM, inside UTF-8 characters and between CR and LF.
+    let mut request = FetchRequest::get(&url("/test/split"));
+    request.reconnect = false;
+    let (_stream, log) = open(request);
+    let log = until(&log, 5_000, is_final).await;
+    let got = events(&log);
+    let want = [
+        Event {
+            event: "message".into(),
+            data: "café 中文".into(),
+            id: "a".into(),
+        },
+        Event {
+            event: "two".into(),
+            data: "line1\nline2".into(),
+            id: "a".into(),
+        },
+        Event {
+            event: "message".into(),
+            data: "emoji 😀".into(),
+            id: "a".into(),
+        },
+    ];
+    assert_eq!(got, want, "{log:#?}");
+    assert!(log.contains(&StreamEvent::Retry(250)));
+    // The unterminated last event is discarded at end of stream.
+    assert_eq!(
+        log.last(),
+        Some(&StreamEvent::Closed(CloseReason::EndOfStream))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn dropping_the_handle_aborts_and_silences_it() {
+    let (stream, log) = open(FetchRequest::get(&url(
+        "/test/events?count=1000&interval_ms=50",
+    )));
+    until(&log, 5_000, |e| matches!(e, StreamEvent::Event(_))).await;
+    drop(stream);
+    let count = log.borrow().len();
+    sleep(500).await;
+    assert_eq!(log.borrow().len(), count, "events after drop");
+}
+
+#[wasm_bindgen_test]
+async fn network_errors_retry_with_backoff() {
+    // Nothing listens on port 9 (discard) on loopback: connection refused.
+    let (stream, log) = open(FetchRequest::get("http://127.0.0.1:9/stream"));
+    let log = until(&log, 5_000, |e| matches!(e, StreamEvent::Error(_))).await;
+    assert_eq!(
+        log[0],
+        StreamEvent::error(ErrorKind::Network, Reconnect::After(3_000)),
+        "the first retry waits the default 3 s"
+    );
+    drop(stream);
+}
+
+#[wasm_bindgen_test]
+async fn ndjson_post_streams_values_then_ends() {
+    let body =
+        "/test/status/200?type=application/x-ndjson&body=%7B%22a%22%3A1%7D%0D%0A%7B%22a%22%3A2%7D";
+    let request = FetchRequest::post_json(&url(body), "{}".into(), BodyFormat::Ndjson);
+    let (_stream, log) = open(request);
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(
+        log,
+        [
+            StreamEvent::Open,
+            StreamEvent::Json(serde_json::json!({"a": 1})),
+            StreamEvent::Json(serde_json::json!({"a": 2})),
+            StreamEvent::Closed(CloseReason::EndOfStream),
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn malformed_ndjson_keeps_what_came_before_and_names_the_line() {
+    let body = "/test/status/200?type=application/x-ndjson&body=%7B%22a%22%3A1%7D%0Anot%20json%0A";
+    let request = FetchRequest::post_json(&url(body), "{}".into(), BodyFormat::Ndjson);
+    let (_stream, log) = open(request);
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(log[1], StreamEvent::Json(serde_json::json!({"a": 1})));
+    match &log[2] {
+        StreamEvent::Error(e) => {
+            assert_eq!(e.reconnect, Reconnect::Never);
+            assert!(
+                matches!(&e.kind, ErrorKind::Decode(m) if m.contains("line 2") && m.contains("not json")),
+                "{e:?}"
+            );
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
