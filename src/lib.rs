@@ -3,6 +3,7 @@
 //! Module map (see ARCHITECTURE.md for the invariants):
 //! - [`config`]: the app's settings from URL parameters (pure).
 //! - [`i18n`]: every user-visible string, English and 简体中文 (pure).
+//! - [`chat`]: conversations, chat wire formats, reading streamed replies (pure), storage.
 //! - [`clock`]: the clock/feed view's state machine (pure).
 //! - [`transport`]: stream events (pure) and the browser glue that produces them.
 //! - [`browser`]: small owned handles over browser APIs (timers, location, storage).
@@ -13,6 +14,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod chat;
 pub mod clock;
 pub mod components;
 pub mod config;

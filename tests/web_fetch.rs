@@ -248,3 +248,40 @@ async fn malformed_ndjson_keeps_what_came_before_and_names_the_line() {
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
+
+/// Makes `navigator.onLine` report `online` (an own property shadowing the prototype's).
+fn set_online(online: bool) {
+    let script = format!(
+        "Object.defineProperty(navigator, 'onLine', {{ configurable: true, get: () => {online} }});"
+    );
+    let _ = js_sys::eval(&script);
+}
+
+#[wasm_bindgen_test]
+async fn offline_pauses_and_online_resumes() {
+    set_online(false);
+    let mut request = FetchRequest::get(&url("/test/events?count=2"));
+    request.reconnect = false;
+    let (_stream, log) = open(request);
+    let first = until(&log, 5_000, |e| matches!(e, StreamEvent::Error(_))).await;
+    assert_eq!(
+        first,
+        [StreamEvent::error(
+            ErrorKind::Offline,
+            Reconnect::WhenOnline
+        )]
+    );
+    // Nothing is attempted while offline.
+    sleep(300).await;
+    assert_eq!(log.borrow().len(), 1);
+    set_online(true);
+    if let Some(w) = web_sys::window() {
+        let _ = w.dispatch_event(&web_sys::Event::new("online").expect("event"));
+    }
+    let log = until(&log, 5_000, is_final).await;
+    assert_eq!(events(&log).len(), 2, "{log:#?}");
+    assert_eq!(
+        log.last(),
+        Some(&StreamEvent::Closed(CloseReason::EndOfStream))
+    );
+}

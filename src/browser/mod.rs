@@ -57,6 +57,13 @@ pub fn storage_set(key: &str, value: &str) {
     }
 }
 
+/// Writes a value to `localStorage`; false when storage is blocked or full.
+pub fn storage_try_set(key: &str, value: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .is_some_and(|storage| storage.set_item(key, value).is_ok())
+}
+
 /// A repeating timer, cleared on drop.
 pub struct Interval {
     id: i32,

@@ -99,6 +99,59 @@ async fn clock_streams_and_recovers_when_rill_server_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_transport_shows_server_retry_and_counts_down() {
+    let app = RillServer::app();
+    let mut backend = RillServer::start("127.0.0.1:0", &[]);
+    let port = backend.port;
+    let browser = Browser::start().await;
+    let url = clock_url(&app, &format!("{}/stream", backend.url)) + "&transport=fetch";
+    browser.goto(&url).await;
+    state(&browser, "open", WAIT).await;
+    // fetch reads the `retry: 10000` field that EventSource hides.
+    browser
+        .wait_text(&testid("clock-retry"), |t| t == "10000 ms", WAIT)
+        .await;
+    let connected = browser
+        .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+        .await;
+    distinct_times(&browser, 2).await;
+
+    backend.kill();
+    state(&browser, "reconnecting", WAIT).await;
+    // The first reconnect waits exactly the server's 10 s: the countdown shows it.
+    let countdown = browser
+        .wait_text(&testid("clock-countdown"), |t| t.contains("next attempt in"), WAIT)
+        .await;
+    let secs: u64 = countdown
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("a number of seconds");
+    assert!((1..=10).contains(&secs), "{countdown}");
+    browser.screenshot("clock-fetch-countdown").await;
+
+    let _backend = RillServer::start(&format!("127.0.0.1:{port}"), &[]);
+    state(&browser, "open", RECONNECT).await;
+    browser
+        .wait_text(&testid("clock-connected-at"), |t| is_node_time(t) && t != connected, WAIT)
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_transport_names_status_and_content_type_of_a_refusal() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    let stream = format!("{}/test/status/200?type=text/html&body=hi", app.url);
+    browser.goto(&(clock_url(&app, &stream) + "&transport=fetch")).await;
+    state(&browser, "error", WAIT).await;
+    let alert = browser
+        .wait_text(&testid("clock-error"), |t| !t.is_empty(), WAIT)
+        .await;
+    assert!(alert.contains("HTTP 200") && alert.contains("text/html"), "{alert}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_works_cross_origin_against_the_original_node_server() {
     let port = free_port();
     let Some(node) = NodeClock::start(port).await else {

@@ -1,0 +1,383 @@
+//! Conversations: messages, their end states, and the edits a user makes.
+//!
+//! Pure and serialisable: this is what is saved, exported and imported. It never holds
+//! signals or browser handles; the view mirrors it and calls its methods.
+
+use serde::{Deserialize, Serialize};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    /// The wire name (`data-role`, OpenAI and Ollama `role`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// Where a message stands (`data-state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    /// A reply that is arriving.
+    Streaming,
+    /// Complete (a user message, or a reply that ended with its end marker).
+    Done,
+    /// The user stopped the reply; the partial text is kept.
+    Stopped,
+    /// The stream ended without its end marker (dropped, page closed); partial text kept.
+    Interrupted,
+    /// The request failed; `error` says how. Any partial text is kept.
+    Error,
+}
+
+impl MessageState {
+    /// The `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Streaming => "streaming",
+            MessageState::Done => "done",
+            MessageState::Stopped => "stopped",
+            MessageState::Interrupted => "interrupted",
+            MessageState::Error => "error",
+        }
+    }
+}
+
+/// One message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: u64,
+    pub role: Role,
+    pub content: String,
+    pub state: MessageState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default)]
+    pub at_ms: f64,
+}
+
+/// A conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: String,
+    pub title: String,
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub created_ms: f64,
+    #[serde(default)]
+    pub updated_ms: f64,
+}
+
+impl Conversation {
+    /// An empty conversation.
+    pub fn new(id: impl Into<String>, now: f64) -> Conversation {
+        Conversation {
+            id: id.into(),
+            title: String::new(),
+            messages: Vec::new(),
+            created_ms: now,
+            updated_ms: now,
+        }
+    }
+
+    fn next_id(&self) -> u64 {
+        self.messages.iter().map(|m| m.id + 1).max().unwrap_or(1)
+    }
+
+    /// Adds the user's message; the first one also names the conversation.
+    pub fn push_user(&mut self, text: &str, now: f64) -> u64 {
+        if self.title.is_empty() {
+            self.title = title_from(text);
+        }
+        self.push(Role::User, text.to_string(), MessageState::Done, now)
+    }
+
+    /// Starts an empty assistant reply in the streaming state.
+    pub fn start_reply(&mut self, now: f64) -> u64 {
+        self.push(Role::Assistant, String::new(), MessageState::Streaming, now)
+    }
+
+    fn push(&mut self, role: Role, content: String, state: MessageState, now: f64) -> u64 {
+        let id = self.next_id();
+        self.messages.push(Message {
+            id,
+            role,
+            content,
+            state,
+            error: None,
+            at_ms: now,
+        });
+        self.updated_ms = now;
+        id
+    }
+
+    /// The message with `id`.
+    pub fn get(&self, id: u64) -> Option<&Message> {
+        self.messages.iter().find(|m| m.id == id)
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Message> {
+        self.messages.iter_mut().find(|m| m.id == id)
+    }
+
+    /// Appends streamed text to a reply.
+    pub fn append(&mut self, id: u64, text: &str) {
+        if let Some(m) = self.get_mut(id) {
+            m.content.push_str(text);
+        }
+    }
+
+    /// Ends a reply in `state`, with an error message for [`MessageState::Error`].
+    /// A reply that already ended keeps its first end state.
+    pub fn finish(&mut self, id: u64, state: MessageState, error: Option<String>, now: f64) {
+        if let Some(m) = self.get_mut(id) {
+            if m.state == MessageState::Streaming {
+                m.state = state;
+                m.error = error;
+            }
+        }
+        self.updated_ms = now;
+    }
+
+    /// The messages to send for a reply that follows message `upto` (inclusive), with an
+    /// optional system prompt first. Error replies without text are left out.
+    pub fn history(&self, upto: u64, system: &str) -> Vec<super::format::WireMessage> {
+        let mut out = Vec::new();
+        if !system.trim().is_empty() {
+            out.push(super::format::WireMessage {
+                role: Role::System,
+                content: system.to_string(),
+            });
+        }
+        for m in &self.messages {
+            if m.id > upto {
+                break;
+            }
+            if m.role == Role::Assistant && m.content.is_empty() {
+                continue;
+            }
+            out.push(super::format::WireMessage {
+                role: m.role,
+                content: m.content.clone(),
+            });
+        }
+        out
+    }
+
+    /// Removes the last assistant reply so it can be generated again; returns the id of
+    /// the user message it answered.
+    pub fn drop_last_reply(&mut self) -> Option<u64> {
+        let last = self.messages.last()?;
+        if last.role == Role::Assistant {
+            self.messages.pop();
+        }
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.id)
+    }
+
+    /// Replaces the text of user message `id` and removes everything after it, so the
+    /// conversation continues from the edited message.
+    pub fn edit_user(&mut self, id: u64, text: &str, now: f64) -> bool {
+        let Some(pos) = self
+            .messages
+            .iter()
+            .position(|m| m.id == id && m.role == Role::User)
+        else {
+            return false;
+        };
+        self.messages.truncate(pos + 1);
+        self.messages[pos].content = text.to_string();
+        self.updated_ms = now;
+        true
+    }
+
+    /// After a reload: a reply that was streaming when the page closed is interrupted.
+    pub fn settle_after_reload(&mut self) {
+        for m in &mut self.messages {
+            if m.state == MessageState::Streaming {
+                m.state = MessageState::Interrupted;
+            }
+        }
+    }
+
+    /// True while a reply is streaming.
+    pub fn is_streaming(&self) -> bool {
+        self.messages
+            .iter()
+            .any(|m| m.state == MessageState::Streaming)
+    }
+
+    /// The conversation as Markdown (title, then each message under its role).
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!(
+            "# {}\n",
+            if self.title.is_empty() {
+                "Chat"
+            } else {
+                &self.title
+            }
+        );
+        for m in &self.messages {
+            let who = match m.role {
+                Role::User => "User",
+                Role::Assistant => "Assistant",
+                Role::System => "System",
+            };
+            out.push_str(&format!("\n## {who}\n\n{}\n", m.content.trim_end()));
+            if m.state != MessageState::Done {
+                out.push_str(&format!("\n_({})_\n", m.state.as_str()));
+            }
+        }
+        out
+    }
+}
+
+/// A title from the first line of the first message, at most 48 characters.
+pub fn title_from(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut title: String = line.chars().take(48).collect();
+    if line.chars().count() > 48 {
+        title.push('…');
+    }
+    title
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conv() -> Conversation {
+        let mut c = Conversation::new("c1", 0.0);
+        let u = c.push_user("Explain SSE\nplease", 1.0);
+        let a = c.start_reply(2.0);
+        c.append(a, "Server-Sent ");
+        c.append(a, "Events");
+        c.finish(a, MessageState::Done, None, 3.0);
+        assert_eq!((u, a), (1, 2));
+        c
+    }
+
+    #[test]
+    fn first_user_message_names_the_conversation() {
+        assert_eq!(conv().title, "Explain SSE");
+        assert_eq!(title_from(&"x".repeat(60)).chars().count(), 49);
+    }
+
+    #[test]
+    fn finish_keeps_the_first_end_state_and_the_text() {
+        let mut c = conv();
+        let a = c.start_reply(4.0);
+        c.append(a, "partial");
+        c.finish(a, MessageState::Stopped, None, 5.0);
+        c.finish(a, MessageState::Done, None, 6.0);
+        let m = c.get(a).expect("reply");
+        assert_eq!(m.state, MessageState::Stopped);
+        assert_eq!(m.content, "partial");
+    }
+
+    #[test]
+    fn history_has_system_prompt_and_skips_empty_replies() {
+        let mut c = conv();
+        let u = c.push_user("again", 4.0);
+        let a = c.start_reply(5.0);
+        c.finish(a, MessageState::Error, Some("HTTP 500: boom".into()), 6.0);
+        let h = c.history(u, "be brief");
+        let roles: Vec<_> = h.iter().map(|m| m.role).collect();
+        assert_eq!(
+            roles,
+            [Role::System, Role::User, Role::Assistant, Role::User]
+        );
+        assert_eq!(c.history(1, "").len(), 1);
+    }
+
+    #[test]
+    fn regenerate_drops_the_last_reply_only() {
+        let mut c = conv();
+        assert_eq!(c.drop_last_reply(), Some(1));
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(
+            c.drop_last_reply(),
+            Some(1),
+            "no reply left: nothing more is removed"
+        );
+        assert_eq!(c.messages.len(), 1);
+    }
+
+    #[test]
+    fn editing_a_user_message_truncates_after_it() {
+        let mut c = conv();
+        c.push_user("second", 4.0);
+        assert!(c.edit_user(1, "Explain SSE briefly", 5.0));
+        assert_eq!(c.messages.len(), 1);
+        assert_eq!(c.messages[0].content, "Explain SSE briefly");
+        assert!(!c.edit_user(99, "x", 6.0));
+    }
+
+    #[test]
+    fn reload_turns_streaming_into_interrupted() {
+        let mut c = conv();
+        let a = c.start_reply(4.0);
+        c.append(a, "half");
+        assert!(c.is_streaming());
+        let json = serde_json::to_string(&c).expect("json");
+        let mut back: Conversation = serde_json::from_str(&json).expect("parse");
+        back.settle_after_reload();
+        assert!(!back.is_streaming());
+        assert_eq!(
+            back.get(a).map(|m| (m.state, m.content.as_str())),
+            Some((MessageState::Interrupted, "half"))
+        );
+    }
+
+    #[test]
+    fn markdown_export_lists_roles_and_unfinished_states() {
+        let mut c = conv();
+        let a = c.start_reply(4.0);
+        c.append(a, "cut");
+        c.finish(a, MessageState::Interrupted, None, 5.0);
+        let md = c.to_markdown();
+        assert!(md.starts_with("# Explain SSE\n"), "{md}");
+        assert!(md.contains("## User\n\nExplain SSE\nplease\n"), "{md}");
+        assert!(md.contains("## Assistant\n\nServer-Sent Events\n"), "{md}");
+        assert!(md.contains("cut\n\n_(interrupted)_"), "{md}");
+    }
+
+    #[test]
+    fn state_names_match_the_contract() {
+        let names: Vec<_> = [
+            MessageState::Streaming,
+            MessageState::Done,
+            MessageState::Stopped,
+            MessageState::Interrupted,
+            MessageState::Error,
+        ]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+        assert_eq!(
+            names,
+            ["streaming", "done", "stopped", "interrupted", "error"]
+        );
+        let json = serde_json::to_string(&MessageState::Interrupted).expect("json");
+        assert_eq!(json, "\"interrupted\"");
+    }
+}

@@ -1,0 +1,10 @@
+//! Chat: conversations, wire formats and the reading of streamed replies (all pure), and
+//! local persistence.
+//!
+//! Nothing here touches the DOM; `store` is the only part that calls a browser API
+//! (localStorage), through `crate::browser`.
+
+pub mod conversation;
+pub mod format;
+pub mod reply;
+pub mod store;
