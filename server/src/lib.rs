@@ -3,12 +3,15 @@
 //! It owns the wire formats rill speaks, served from one axum router:
 //! - [`clock`]: `GET /stream`, a byte-for-byte reproduction of the original Node clock feed;
 //! - [`testing`]: `/test/…`, streams that break, fail and split on purpose;
+//! - [`chat`]: OpenAI- and Ollama-compatible chat APIs and the original `/gpt/summary` feed,
+//!   answered by the built-in `rill-demo` model or forwarded to a real model server;
 //! - static files from a built app (`--dist`), so one process is a whole static-site demo.
 //!
 //! It must not hold per-client work after a client leaves: every stream is a body that is
 //! dropped by hyper when the connection closes, and [`StreamGauge`] counts the live ones so
 //! tests can prove it.
 
+pub mod chat;
 pub mod clock;
 pub mod cors;
 pub mod gauge;
@@ -30,6 +33,8 @@ pub use gauge::StreamGauge;
 pub struct Config {
     /// A built app (`trunk build --dist DIR`) to serve at `/`.
     pub dist: Option<PathBuf>,
+    /// The chat endpoints: demo model pace, upstream, CORS origins, limits.
+    pub chat: chat::ChatConfig,
 }
 
 /// State shared by all handlers.
@@ -43,7 +48,9 @@ pub struct AppState {
 pub fn router(config: &Config, state: AppState) -> Router {
     let api = Router::new()
         .route("/stream", get(clock::stream))
-        .nest("/test", testing::routes());
+        .nest("/test", testing::routes())
+        // The chat routes carry their own CORS layer; `/stream` stays without one.
+        .merge(chat::routes(&config.chat, &state));
     let app = match &config.dist {
         Some(dir) => api.fallback_service(
             ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),

@@ -3,15 +3,37 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
+use rill_server::chat::{ChatConfig, Upstream, DEFAULT_SUMMARY_MODEL};
 use rill_server::{router, serve, AppState, Config};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// Printed after the flags by `--help`.
+const AFTER_HELP: &str = "\
+Routes:
+  GET  /stream                 the original clock feed (byte-exact, no CORS layer)
+  /test/...                    streams with faults on purpose
+  POST /v1/chat/completions    OpenAI-compatible (stream: true -> SSE ending in data: [DONE])
+  GET  /v1/models
+  POST /api/chat, /api/generate  Ollama-compatible NDJSON; GET /api/tags, /api/version
+  GET|POST /gpt/summary?content=...  the original summary feed (sse_starlette framing)
+
+The built-in model `rill-demo` answers any model name with a deterministic markdown reply
+(Simplified Chinese for a CJK prompt). Test markers in the last user message:
+  [[long:N]]      a reply of exactly N tokens
+  [[slow]]        2 tokens per second
+  [[drop:N]]      the connection breaks after N tokens (no final chunk, no [DONE])
+  [[error:S]]     HTTP status S with the API's JSON error body (message \"boom\")
+  [[malformed]]   one chunk of invalid JSON after 3 tokens, then the stream goes on
+  [[echo]]        the reply is exactly the prompt without its markers
+With --upstream, /v1/* and /api/* are forwarded instead and the markers mean nothing here.";
+
 /// rill's reference backend.
 #[derive(Debug, Parser)]
-#[command(name = "rill-server", version)]
+#[command(name = "rill-server", version, after_help = AFTER_HELP)]
 struct Args {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, default_value = "127.0.0.1:8844")]
@@ -19,6 +41,40 @@ struct Args {
     /// Serve a built app (`trunk build --release --dist DIR`) at `/`.
     #[arg(long, value_name = "DIR")]
     dist: Option<PathBuf>,
+    /// Tokens per second of the built-in demo model; 0 sends them as fast as possible.
+    #[arg(long, value_name = "TOKENS_PER_SEC", default_value_t = 30.0, value_parser = non_negative)]
+    rate: f64,
+    /// Seconds between the `: ping` comments of /gpt/summary; 0 sends none.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0, value_parser = non_negative)]
+    ping_secs: f64,
+    /// Forward /v1/* and /api/* (and /gpt/summary's generation) to this Ollama or
+    /// OpenAI-compatible server instead of the demo model, e.g. http://127.0.0.1:11434
+    /// (http only; a path is a prefix, so leave out /v1).
+    #[arg(long, value_name = "URL")]
+    upstream: Option<Upstream>,
+    /// The model /gpt/summary asks the upstream's /api/generate for.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SUMMARY_MODEL)]
+    summary_model: String,
+    /// An origin allowed to call the chat routes from a browser (repeatable); `*` allows any.
+    #[arg(long = "cors-origin", value_name = "ORIGIN", default_value = "*")]
+    cors_origins: Vec<String>,
+    /// Largest request body accepted by the chat routes, in bytes (larger: 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    max_body: usize,
+    /// Seconds allowed for receiving a request body (slower: 408).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = non_negative)]
+    body_timeout_secs: f64,
+    /// Seconds allowed for the upstream to answer with its headers (slower: 504).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = non_negative)]
+    upstream_timeout_secs: f64,
+}
+
+/// A finite number ≥ 0.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if (0.0..1e9).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number from 0 up, got {text:?}")),
+    }
 }
 
 #[tokio::main]
@@ -57,7 +113,25 @@ async fn main() -> ExitCode {
     // Tests and scripts read this first line of stdout to find the port.
     println!("rill-server listening on http://{local}");
     tracing::info!(%local, dist = ?args.dist, "listening");
-    let config = Config { dist: args.dist };
+    tracing::info!(
+        rate = args.rate,
+        upstream = args.upstream.as_ref().map(ToString::to_string),
+        cors = ?args.cors_origins,
+        "chat endpoints"
+    );
+    let config = Config {
+        dist: args.dist,
+        chat: ChatConfig {
+            rate: args.rate,
+            ping: Duration::from_secs_f64(args.ping_secs),
+            upstream: args.upstream,
+            summary_model: args.summary_model,
+            cors_origins: args.cors_origins,
+            max_body: args.max_body,
+            body_timeout: Duration::from_secs_f64(args.body_timeout_secs),
+            upstream_timeout: Duration::from_secs_f64(args.upstream_timeout_secs),
+        },
+    };
     match serve(
         listener,
         router(&config, AppState::default()),

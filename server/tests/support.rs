@@ -30,6 +30,9 @@ pub struct RawResponse {
     pub status_line: String,
     pub headers: Vec<(String, String)>,
     pub chunks: Vec<Vec<u8>>,
+    /// The body ended as HTTP says it should (last chunk, full length, or close without a
+    /// length); false if the connection broke first or reading stopped because of `enough`.
+    pub complete: bool,
 }
 
 impl RawResponse {
@@ -42,6 +45,18 @@ impl RawResponse {
     pub fn body(&self) -> Vec<u8> {
         self.chunks.concat()
     }
+    /// The body as UTF-8 text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body()).expect("utf-8 body")
+    }
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
 }
 
 /// Sends `GET path` and reads until `enough` says the body read so far suffices, or the body ends.
@@ -50,13 +65,50 @@ pub async fn get(
     path: &str,
     enough: impl Fn(&[u8]) -> bool,
 ) -> RawResponse {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    send(addr, req.as_bytes(), enough).await
+}
+
+/// Sends `POST path` with a JSON body and reads the response like [`get`].
+pub async fn post_json(
+    addr: std::net::SocketAddr,
+    path: &str,
+    body: &str,
+    enough: impl Fn(&[u8]) -> bool,
+) -> RawResponse {
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    send(addr, req.as_bytes(), enough).await
+}
+
+/// Opens a connection and writes `request` (raw bytes) on it.
+pub async fn open(addr: std::net::SocketAddr, request: &[u8]) -> TcpStream {
     let mut sock = timeout(WAIT, TcpStream::connect(addr))
         .await
         .expect("connect in time")
         .expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
-    sock.write_all(req.as_bytes()).await.expect("write");
+    sock.write_all(request).await.expect("write");
+    sock
+}
+
+/// Sends `request` (raw bytes) and reads the response like [`get`].
+pub async fn send(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    enough: impl Fn(&[u8]) -> bool,
+) -> RawResponse {
+    let sock = open(addr, request).await;
+    read_response(sock, enough).await
+}
+
+/// Reads a response from `sock` until `enough` says the body read so far suffices, or the
+/// body ends (or breaks).
+pub async fn read_response(mut sock: TcpStream, enough: impl Fn(&[u8]) -> bool) -> RawResponse {
     let mut buf = Vec::new();
+    // The body so far, kept alongside the chunks so `enough` costs no copy of it.
+    let mut body = Vec::new();
     let mut resp = RawResponse::default();
     let mut head_done = false;
     let mut pos = 0;
@@ -90,29 +142,33 @@ pub async fn get(
                         break;
                     }
                     if size == 0 {
+                        resp.complete = true;
                         return resp;
                     }
                     resp.chunks.push(buf[start..start + size].to_vec());
+                    body.extend_from_slice(&buf[start..start + size]);
                     pos = start + size + 2;
                 }
             } else if let Some(len) = content_length {
                 if buf.len() >= pos + len {
                     resp.chunks.push(buf[pos..pos + len].to_vec());
+                    resp.complete = true;
                     return resp;
                 }
             }
-            if enough(&resp.body()) {
+            if enough(&body) {
                 return resp;
             }
         }
-        let mut tmp = [0u8; 4096];
+        let mut tmp = [0u8; 65536];
         let n = timeout(WAIT, sock.read(&mut tmp))
             .await
             .expect("read in time")
-            .expect("read");
+            .unwrap_or(0);
         if n == 0 {
             if !chunked && content_length.is_none() && head_done {
                 resp.chunks.push(buf[pos..].to_vec());
+                resp.complete = true;
             }
             return resp;
         }
@@ -152,4 +208,35 @@ pub fn is_node_time(s: &str) -> bool {
         && t.len() == 3
         && t.iter()
             .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The data of each event in an SSE body, as [`rill_sse::Decoder`] dispatches them.
+pub fn sse_data(body: &[u8]) -> Vec<String> {
+    let mut decoder = rill_sse::Decoder::new();
+    let mut items = Vec::new();
+    decoder.push(body, &mut items).expect("within limit");
+    decoder.finish(&mut items);
+    items
+        .into_iter()
+        .filter_map(|item| match item {
+            rill_sse::Item::Event(e) => Some(e.data),
+            rill_sse::Item::Retry(_) => None,
+        })
+        .collect()
+}
+
+/// The lines of an NDJSON body, each parsed (or the line, when it is not JSON).
+pub fn ndjson(body: &[u8]) -> Vec<Result<serde_json::Value, String>> {
+    String::from_utf8(body.to_vec())
+        .expect("utf-8 body")
+        .split_inclusive('\n')
+        .map(|line| serde_json::from_str(line.trim_end()).map_err(|_| line.to_string()))
+        .collect()
+}
+
+/// A config whose demo model streams as fast as possible.
+pub fn fast() -> Config {
+    let mut config = Config::default();
+    config.chat.rate = 0.0;
+    config
 }

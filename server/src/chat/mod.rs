@@ -1,0 +1,382 @@
+//! Chat endpoints: an OpenAI-compatible API, an Ollama-compatible API and the original
+//! design's `/gpt/summary` feed, answered by the built-in [`demo`] model or forwarded to a real
+//! server (`--upstream`).
+//!
+//! # Routes
+//!
+//! - `POST /v1/chat/completions` ([`openai`]) — `stream: true`: `text/event-stream` of
+//!   `data: {chat.completion.chunk}` events (a role chunk, one chunk per token, a chunk with
+//!   `finish_reason: "stop"`, a usage chunk when `stream_options.include_usage`, then
+//!   `data: [DONE]`); `stream: false` (the default): one `chat.completion` object.
+//! - `GET /v1/models` — the one model, `rill-demo`.
+//! - `POST /api/chat`, `POST /api/generate` ([`ollama`]) — `application/x-ndjson`, one object
+//!   per line, the last with `done: true`; `stream` defaults to true as in Ollama; an empty
+//!   conversation or prompt gets Ollama's one-line `done_reason: "load"` answer.
+//! - `GET /api/tags`, `GET /api/version` — the model list and a version.
+//! - `GET|POST /gpt/summary?content=…` ([`summary`]; POST may carry `{"content": …}`) — the
+//!   original summary server's sse_starlette framing, without its bugs.
+//!
+//! Any model name is accepted and echoed back; the demo model answers them all (so a client
+//! configured for `llama3` works unchanged). Errors have each API's own shape: OpenAI
+//! `{"error":{"message","type","param","code"}}`, Ollama `{"error":"…"}`, summary
+//! `{"detail":"…"}`. Bad JSON or a missing `messages` is 400, a body over `--max-body` 413, a
+//! body that does not arrive within the body timeout 408, an upstream that does not answer
+//! within the upstream timeout 504 (502 if it cannot be reached).
+//!
+//! # Test markers
+//!
+//! Written in the last user message (or the summary's content), parsed by
+//! [`demo::parse_markers`]:
+//!
+//! - `[[long:N]]` — a reply of exactly N tokens;
+//! - `[[slow]]` — 2 tokens per second;
+//! - `[[drop:N]]` — after N tokens, half a chunk, then the connection is aborted (no final
+//!   chunk, no `[DONE]`, no `done: true`; the summary feed loses the text not yet sent);
+//! - `[[error:S]]` — HTTP status S with the API's error body, message `boom`;
+//! - `[[malformed]]` — after 3 tokens one invalid chunk (`data: {"choices": [` for OpenAI, a
+//!   `{"message": ` line for Ollama, the whole body for a non-streamed answer), then the
+//!   stream goes on; the summary feed carries no JSON and ignores it;
+//! - `[[echo]]` — the reply is exactly the prompt without its markers.
+//!
+//! With `--upstream` the markers mean nothing here: everything is forwarded.
+//!
+//! # Pacing and cleanup
+//!
+//! Tokens leave at `--rate` per second (0: as fast as the socket takes them). Every response
+//! that streams holds a [`StreamGuard`](crate::gauge::StreamGuard) in its body; hyper drops the
+//! body when the client goes away, and with it the guard, the timers and any upstream request.
+
+pub mod demo;
+mod ollama;
+mod openai;
+mod pace;
+mod summary;
+mod time;
+mod upstream;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::{AppState, StreamGauge};
+
+pub use upstream::Upstream;
+
+/// The chat endpoints' settings (command-line flags of the same names).
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// Tokens per second of the demo model; 0 (or less) sends them as fast as possible.
+    pub rate: f64,
+    /// Interval of the summary feed's `: ping` comments; zero sends none.
+    pub ping: Duration,
+    /// Forward `/v1/*` and `/api/*` (and the summary's generation) to this server.
+    pub upstream: Option<Upstream>,
+    /// The model the summary feed asks the upstream for.
+    pub summary_model: String,
+    /// Origins allowed by CORS; empty or containing `*` allows any.
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Time allowed for receiving a request body.
+    pub body_timeout: Duration,
+    /// Time allowed for the upstream to answer with its headers.
+    pub upstream_timeout: Duration,
+}
+
+/// The summary model's default, the original server's `OLLAMA_MODEL` default.
+pub const DEFAULT_SUMMARY_MODEL: &str = "llama3:latest";
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            rate: 30.0,
+            ping: Duration::from_secs(15),
+            upstream: None,
+            summary_model: DEFAULT_SUMMARY_MODEL.to_string(),
+            cors_origins: vec!["*".to_string()],
+            max_body: 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+            upstream_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the chat handlers share.
+#[derive(Debug, Clone)]
+pub(crate) struct ChatState {
+    streams: StreamGauge,
+    config: std::sync::Arc<ChatConfig>,
+    client: Option<upstream::Client>,
+}
+
+/// The chat routes, with their own CORS layer.
+pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
+    let chat = ChatState {
+        streams: state.streams.clone(),
+        config: std::sync::Arc::new(config.clone()),
+        client: config.upstream.as_ref().map(|_| upstream::client()),
+    };
+    let api = if config.upstream.is_some() {
+        Router::new()
+            .route("/v1/{*rest}", any(upstream::forward_openai))
+            .route("/api/{*rest}", any(upstream::forward_ollama))
+    } else {
+        Router::new()
+            .route("/v1/chat/completions", post(openai::completions))
+            .route("/v1/models", get(openai::models))
+            .route("/api/chat", post(ollama::chat))
+            .route("/api/generate", post(ollama::generate))
+            .route("/api/tags", get(ollama::tags))
+            .route("/api/version", get(ollama::version))
+    };
+    api.route("/gpt/summary", get(summary::summary).post(summary::summary))
+        .layer(cors(&config.cors_origins))
+        .with_state(chat)
+}
+
+/// CORS for the chat routes: the configured origins (or any), any method and header.
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers(Any)
+        .max_age(Duration::from_secs(3600));
+    if origins.is_empty() || origins.iter().any(|o| o == "*") {
+        layer.allow_origin(Any)
+    } else {
+        layer.allow_origin(AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
+        ))
+    }
+}
+
+/// Which API an error answer must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    OpenAi,
+    Ollama,
+    Summary,
+}
+
+impl Flavor {
+    /// An error response in this API's shape.
+    pub(crate) fn error(self, status: StatusCode, message: &str) -> Response {
+        let body = match self {
+            Flavor::OpenAi => {
+                let kind = if status.is_server_error() {
+                    "server_error"
+                } else if status == StatusCode::UNAUTHORIZED {
+                    "authentication_error"
+                } else {
+                    "invalid_request_error"
+                };
+                json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
+            }
+            Flavor::Ollama => json!({ "error": message }),
+            Flavor::Summary => json!({ "detail": message }),
+        };
+        json_response(status, &body)
+    }
+}
+
+/// `value` as an `application/json` response.
+pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
+    json_text_response(status, value.to_string())
+}
+
+/// JSON text as an `application/json` response.
+pub(crate) fn json_text_response(status: StatusCode, text: String) -> Response {
+    let mut response = (status, text).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A JSON object written with its keys in the order given, as the emulated servers write
+/// them (`serde_json`'s own maps sort their keys).
+#[derive(Debug)]
+pub(crate) struct Obj(String);
+
+impl Obj {
+    pub(crate) fn new() -> Self {
+        Obj(String::from("{"))
+    }
+
+    /// Adds `key` (plain ASCII, written as is) with a value that is already JSON text.
+    pub(crate) fn raw(mut self, key: &str, json: &str) -> Self {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        self.0.push('"');
+        self.0.push_str(key);
+        self.0.push_str("\":");
+        self.0.push_str(json);
+        self
+    }
+
+    /// Adds a string value.
+    pub(crate) fn str(self, key: &str, value: &str) -> Self {
+        let json = Value::from(value).to_string();
+        self.raw(key, &json)
+    }
+
+    /// Adds a number (or any value whose display is its JSON).
+    pub(crate) fn num(self, key: &str, value: impl std::fmt::Display) -> Self {
+        let json = value.to_string();
+        self.raw(key, &json)
+    }
+
+    /// The object's text.
+    pub(crate) fn end(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+/// The status for `[[error:S]]`.
+pub(crate) fn marker_status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Why a request body was not read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    TooLarge(usize),
+    Timeout(Duration),
+    Read(String),
+}
+
+impl BodyError {
+    pub(crate) fn response(&self, flavor: Flavor) -> Response {
+        match self {
+            BodyError::TooLarge(limit) => flavor.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body too large: the limit is {limit} bytes"),
+            ),
+            BodyError::Timeout(after) => flavor.error(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "request body not received within {:.1} s",
+                    after.as_secs_f64()
+                ),
+            ),
+            BodyError::Read(err) => flavor.error(
+                StatusCode::BAD_REQUEST,
+                &format!("could not read the request body: {err}"),
+            ),
+        }
+    }
+}
+
+/// Reads a whole request body, refusing more than `max_body` bytes or taking longer than
+/// `body_timeout`.
+pub(crate) async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    config: &ChatConfig,
+) -> Result<Bytes, BodyError> {
+    let limit = config.max_body;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let read = async {
+        let mut data = body.into_data_stream();
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = data.next().await {
+            let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+            if buf.len() + chunk.len() > limit {
+                return Err(BodyError::TooLarge(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout(config.body_timeout, read).await {
+        Ok(result) => result,
+        Err(_) => Err(BodyError::Timeout(config.body_timeout)),
+    }
+}
+
+/// Headers of a streamed response: its content type, no caching, no proxy buffering.
+pub(crate) fn stream_headers(response: &mut Response, content_type: &'static str) {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+}
+
+/// The text of an OpenAI message `content`: a string, or the `text` parts of an array.
+pub(crate) fn content_text(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| match p {
+                Value::String(s) => Some(s.as_str()),
+                _ => p.get("text").and_then(Value::as_str),
+            })
+            .collect(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_text_reads_strings_and_parts() {
+        assert_eq!(content_text(&json!("hi")), "hi");
+        assert_eq!(content_text(&Value::Null), "");
+        assert_eq!(
+            content_text(
+                &json!([{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}])
+            ),
+            "ab"
+        );
+    }
+
+    #[test]
+    fn objects_keep_their_key_order() {
+        let inner = Obj::new().str("role", "assistant").end();
+        let text = Obj::new()
+            .str("z", "a\"b\n")
+            .num("a", 5)
+            .raw("m", &inner)
+            .raw("n", "null")
+            .end();
+        assert_eq!(
+            text,
+            r#"{"z":"a\"b\n","a":5,"m":{"role":"assistant"},"n":null}"#
+        );
+        assert!(serde_json::from_str::<Value>(&text).is_ok());
+        assert_eq!(Obj::new().end(), "{}");
+    }
+
+    #[test]
+    fn error_shapes() {
+        let r = Flavor::Ollama.error(StatusCode::NOT_FOUND, "x");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            r.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(&b"application/json"[..])
+        );
+    }
+}

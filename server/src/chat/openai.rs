@@ -1,0 +1,245 @@
+//! The OpenAI-compatible API on the demo model: `POST /v1/chat/completions` (streamed as
+//! `chat.completion.chunk` events ending in `data: [DONE]`, or one `chat.completion`) and
+//! `GET /v1/models`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use rill_sse::{Frame, LineEnd};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::demo::{self, Message, MODEL};
+use super::pace::{self, Chunk, Piece};
+use super::time::unix_now;
+use super::{
+    content_text, json_response, json_text_response, marker_status, read_body, stream_headers,
+    ChatState, Flavor, Obj,
+};
+
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    model: Option<String>,
+    messages: Option<Vec<InMessage>>,
+    stream: Option<bool>,
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InMessage {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamOptions {
+    #[serde(default)]
+    include_usage: bool,
+}
+
+/// `chatcmpl-…`, unique within this process and across restarts.
+fn completion_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!("chatcmpl-rill{nanos:x}{n:04x}")
+}
+
+/// `GET /v1/models`.
+pub(super) async fn models() -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "object": "list",
+            "data": [{"id": MODEL, "object": "model", "created": 1_735_689_600u64, "owned_by": "rill"}],
+        }),
+    )
+}
+
+/// The identity of one completion, repeated in every chunk.
+struct Head {
+    id: String,
+    created: u64,
+    model: String,
+}
+
+impl Head {
+    /// The fields every object starts with, in OpenAI's order.
+    fn start(&self, object: &str) -> Obj {
+        Obj::new()
+            .str("id", &self.id)
+            .str("object", object)
+            .num("created", self.created)
+            .str("model", &self.model)
+            .str("system_fingerprint", "fp_rill_demo")
+    }
+
+    /// A `chat.completion.chunk` with this `delta` and `finish_reason` (both JSON text).
+    fn chunk(&self, delta: &str, finish: &str) -> String {
+        let choice = Obj::new()
+            .num("index", 0)
+            .raw("delta", delta)
+            .raw("logprobs", "null")
+            .raw("finish_reason", finish)
+            .end();
+        self.start("chat.completion.chunk")
+            .raw("choices", &format!("[{choice}]"))
+            .end()
+    }
+}
+
+fn event(json: String) -> Bytes {
+    Bytes::from(Frame::data(json).encode(LineEnd::Lf).unwrap_or_default())
+}
+
+/// `POST /v1/chat/completions`.
+pub(super) async fn completions(State(chat): State<ChatState>, request: Request) -> Response {
+    let flavor = Flavor::OpenAi;
+    let (parts, body) = request.into_parts();
+    let bytes = match read_body(body, &parts.headers, &chat.config).await {
+        Ok(bytes) => bytes,
+        Err(err) => return err.response(flavor),
+    };
+    let req: ChatRequest = match serde_json::from_slice(&bytes) {
+        Ok(req) => req,
+        Err(err) => {
+            return flavor.error(
+                StatusCode::BAD_REQUEST,
+                &format!("We could not parse the JSON body of your request: {err}"),
+            )
+        }
+    };
+    let messages: Vec<Message> = match req.messages {
+        Some(messages) if !messages.is_empty() => messages
+            .into_iter()
+            .map(|m| Message::new(m.role, content_text(&m.content)))
+            .collect(),
+        _ => {
+            return flavor.error(
+                StatusCode::BAD_REQUEST,
+                "'messages' is required and must be a non-empty array",
+            )
+        }
+    };
+    let reply = demo::respond(&messages);
+    if let Some(code) = reply.markers.error {
+        return flavor.error(marker_status(code), "boom");
+    }
+    let head = Head {
+        id: completion_id(),
+        created: unix_now(),
+        model: req.model.unwrap_or_else(|| MODEL.to_string()),
+    };
+    let prompt_tokens: usize = messages
+        .iter()
+        .map(|m| demo::count_tokens(&m.content))
+        .sum();
+    let every = pace::interval(chat.config.rate, reply.markers.slow);
+    let guard = chat.streams.enter();
+    if req.stream.unwrap_or(false) {
+        let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
+        let completion_tokens = reply.len();
+        let first = event(head.chunk(r#"{"role":"assistant"}"#, "null"));
+        let partial = Bytes::from(format!(
+            "data: {{\"id\":\"{}\",\"object\":\"chat.completion.chunk\",\"cre",
+            head.id
+        ));
+        let mut tail = vec![event(head.chunk("{}", r#""stop""#))];
+        if include_usage {
+            let usage = head
+                .start("chat.completion.chunk")
+                .raw("choices", "[]")
+                .raw("usage", &usage_json(prompt_tokens, completion_tokens))
+                .end();
+            tail.push(event(usage));
+        }
+        tail.push(Bytes::from_static(b"data: [DONE]\n\n"));
+        let tokens = pace::pieces(reply, every).map(move |piece| -> Chunk {
+            match piece {
+                Piece::Token(t) => {
+                    let delta = Obj::new().str("content", &t).end();
+                    Ok(event(head.chunk(&delta, "null")))
+                }
+                Piece::Malformed => Ok(Bytes::from_static(b"data: {\"choices\": [\n\n")),
+                Piece::Partial => Ok(partial.clone()),
+                Piece::Abort => Err(pace::abort()),
+            }
+        });
+        let body = stream::once(async move { Ok(first) })
+            .chain(tokens)
+            .chain(stream::iter(tail.into_iter().map(Ok)));
+        let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
+        stream_headers(&mut response, "text/event-stream; charset=utf-8");
+        return response;
+    }
+    // Not streamed: the answer takes as long as its tokens would, then comes whole.
+    let mut pieces = Box::pin(pace::pieces(reply, every));
+    let mut text = String::new();
+    let mut completion_tokens = 0;
+    while let Some(piece) = pieces.next().await {
+        match piece {
+            Piece::Token(t) => {
+                completion_tokens += 1;
+                text.push_str(&t);
+            }
+            Piece::Malformed => {
+                drop(guard);
+                return raw_json(Bytes::from_static(b"{\"choices\": ["));
+            }
+            Piece::Partial | Piece::Abort => {
+                drop(guard);
+                return broken_json(&head.id);
+            }
+        }
+    }
+    drop(guard);
+    let message = Obj::new()
+        .str("role", "assistant")
+        .str("content", &text)
+        .raw("refusal", "null")
+        .end();
+    let choice = Obj::new()
+        .num("index", 0)
+        .raw("message", &message)
+        .raw("logprobs", "null")
+        .str("finish_reason", "stop")
+        .end();
+    let completion = head
+        .start("chat.completion")
+        .raw("choices", &format!("[{choice}]"))
+        .raw("usage", &usage_json(prompt_tokens, completion_tokens))
+        .end();
+    json_text_response(StatusCode::OK, completion)
+}
+
+fn usage_json(prompt: usize, completion: usize) -> String {
+    Obj::new()
+        .num("prompt_tokens", prompt)
+        .num("completion_tokens", completion)
+        .num("total_tokens", prompt + completion)
+        .end()
+}
+
+/// A 200 `application/json` response with exactly these bytes.
+fn raw_json(bytes: Bytes) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    stream_headers(&mut response, "application/json");
+    response
+}
+
+/// A 200 JSON answer cut off after its first bytes by an aborted connection.
+fn broken_json(id: &str) -> Response {
+    let start = Bytes::from(format!("{{\"id\":\"{id}\",\"object\":\"chat.comp"));
+    let mut response = Response::new(pace::broken_body(start));
+    stream_headers(&mut response, "application/json");
+    response
+}
