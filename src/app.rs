@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::components::{chat::ChatPlaceholder, clock::ClockView, inspect::InspectPlaceholder};
+use crate::components::{chat::ChatView, clock::ClockView, inspect::InspectPlaceholder};
 use crate::config::{with_param, Config, Theme, View};
 use crate::i18n::{strings, Lang};
 
@@ -35,6 +35,7 @@ pub fn App(config: Config) -> impl IntoView {
     let view = RwSignal::new(config.view);
     let stream = config.stream.clone();
     let transport = config.transport;
+    let chat_config = config.clone();
     let warnings = config.warnings.clone();
 
     // Keep <html lang> and the colour scheme in step, for screen readers and form controls.
@@ -150,7 +151,7 @@ pub fn App(config: Config) -> impl IntoView {
                 })}
             <main id="rill-main" class="rill-main" tabindex="-1">
                 {move || match view.get() {
-                    View::Chat => view! { <ChatPlaceholder lang=lang.into() /> }.into_any(),
+                    View::Chat => view! { <ChatView config=chat_config.clone() lang=lang.into() /> }.into_any(),
                     View::Clock => view! { <ClockView stream=stream.clone() transport=transport lang=lang.into() /> }.into_any(),
                     View::Inspect => view! { <InspectPlaceholder lang=lang.into() /> }.into_any(),
                 }}

@@ -4,6 +4,7 @@
 //! ignored and bad values fall back to defaults, each noted in [`Config::warnings`] so the UI
 //! can say what it did not understand instead of failing.
 
+use crate::chat::format::ChatFormat;
 use crate::i18n::Lang;
 use crate::transport::Transport;
 
@@ -81,6 +82,12 @@ pub struct Config {
     pub theme: Theme,
     /// How the clock view carries its feed (`?transport=eventsource|fetch`).
     pub transport: Transport,
+    /// Chat endpoint, the full URL to call (`?endpoint=`); `None` = the format's default.
+    pub endpoint: Option<String>,
+    /// Chat wire format (`?format=openai|ollama|summary`).
+    pub format: Option<ChatFormat>,
+    /// Chat model (`?model=`).
+    pub model: Option<String>,
     /// Parameters that were present but not understood, in words for the user.
     pub warnings: Vec<String>,
 }
@@ -93,6 +100,9 @@ impl Default for Config {
             lang: None,
             theme: Theme::default(),
             transport: Transport::default(),
+            endpoint: None,
+            format: None,
+            model: None,
             warnings: Vec::new(),
         }
     }
@@ -130,6 +140,24 @@ impl Config {
                     Some(lang) => config.lang = Some(lang),
                     None => config.warn("lang", &value),
                 },
+                "endpoint" => {
+                    let value = value.trim();
+                    if value.is_empty() {
+                        config.warn("endpoint", value);
+                    } else {
+                        config.endpoint = Some(value.to_string());
+                    }
+                }
+                "format" => match ChatFormat::parse(&value) {
+                    Some(format) => config.format = Some(format),
+                    None => config.warn("format", &value),
+                },
+                "model" => {
+                    let value = value.trim();
+                    if !value.is_empty() {
+                        config.model = Some(value.to_string());
+                    }
+                }
                 "transport" => match Transport::parse(&value) {
                     Some(transport) => config.transport = transport,
                     None => config.warn("transport", &value),
@@ -256,6 +284,17 @@ mod tests {
         assert_eq!(c.lang, Some(Lang::Zh));
         assert_eq!(c.theme, Theme::Dark);
         assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn chat_parameters_are_read() {
+        let c = Config::from_query("view=chat&endpoint=http%3A%2F%2Fh%3A11434%2Fapi%2Fchat&format=ollama&model=llama3%3Alatest");
+        assert_eq!(c.endpoint.as_deref(), Some("http://h:11434/api/chat"));
+        assert_eq!(c.format, Some(ChatFormat::Ollama));
+        assert_eq!(c.model.as_deref(), Some("llama3:latest"));
+        let c = Config::from_query("format=gpt");
+        assert_eq!(c.format, None);
+        assert_eq!(c.warnings.len(), 1);
     }
 
     #[test]

@@ -179,3 +179,68 @@ impl Drop for WindowEvent {
         }
     }
 }
+
+/// One `requestAnimationFrame` callback, cancelled on drop.
+pub struct AnimationFrame {
+    id: i32,
+    _closure: Closure<dyn FnMut()>,
+}
+
+impl AnimationFrame {
+    /// Calls `f` before the next repaint. `None` outside a browser.
+    pub fn request(f: impl FnOnce() + 'static) -> Option<AnimationFrame> {
+        let window = web_sys::window()?;
+        let mut f = Some(f);
+        let closure: Closure<dyn FnMut()> = Closure::new(move || {
+            if let Some(f) = f.take() {
+                f();
+            }
+        });
+        let id = window
+            .request_animation_frame(closure.as_ref().unchecked_ref())
+            .ok()?;
+        Some(AnimationFrame {
+            id,
+            _closure: closure,
+        })
+    }
+}
+
+impl Drop for AnimationFrame {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.cancel_animation_frame(self.id);
+        }
+    }
+}
+
+/// Copies text to the clipboard (best effort: the browser may refuse without a gesture).
+pub fn copy_text(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Offers `content` as a file download named `filename`.
+pub fn download(filename: &str, mime: &str, content: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(content));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a") {
+        if let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() {
+            a.set_href(&url);
+            a.set_download(filename);
+            a.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

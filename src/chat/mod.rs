@@ -7,4 +7,5 @@
 pub mod conversation;
 pub mod format;
 pub mod reply;
+pub mod settings;
 pub mod store;

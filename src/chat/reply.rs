@@ -108,6 +108,15 @@ impl ReplyReader {
                     // EventSource after the server closed the stream: for `summary` that is
                     // the end of the reply (it has no end marker).
                     (ErrorKind::Network, Reconnect::ByBrowser) if self.opened => {
+                        if self.format == ChatFormat::Summary && self.received == 0 {
+                            let t = crate::i18n::strings(self.lang);
+                            self.finish(
+                                MessageState::Error,
+                                Some(t.chat_empty_reply.to_string()),
+                                &mut out,
+                            );
+                            return out;
+                        }
                         if self.format == ChatFormat::Summary || self.saw_end {
                             MessageState::Done
                         } else {
@@ -299,6 +308,21 @@ mod tests {
             ]
         );
         assert!(r.is_finished());
+    }
+
+    #[test]
+    fn summary_closed_without_any_text_is_an_error() {
+        let actions = run(
+            ChatFormat::Summary,
+            &[
+                StreamEvent::Open,
+                StreamEvent::error(ErrorKind::Network, Reconnect::ByBrowser),
+            ],
+        );
+        assert!(
+            matches!(&actions[..], [ReplyAction::Finish(MessageState::Error, Some(m))] if m.contains("without")),
+            "{actions:?}"
+        );
     }
 
     #[test]

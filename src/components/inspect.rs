@@ -9,8 +9,13 @@ use crate::i18n::{strings, Lang};
 pub fn InspectPlaceholder(lang: Signal<Lang>) -> impl IntoView {
     view! {
         <section class="rill-card rill-placeholder" data-testid="inspect-placeholder">
-            <h1>{move || strings(lang.get()).view_inspect}</h1>
+            <h1>{move || strings(lang.get()).placeholder_title}</h1>
             <p>{move || strings(lang.get()).placeholder_body}</p>
+            <p>
+                <a href=crate::config::with_param(&crate::browser::location_search(), "view", "clock")>
+                    {move || strings(lang.get()).placeholder_try_clock}
+                </a>
+            </p>
         </section>
     }
 }

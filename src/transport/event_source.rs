@@ -108,6 +108,12 @@ impl EventSourceHandle {
         self.source.url()
     }
 
+    /// Closes the connection now (no reconnect); listeners stay until drop, but an
+    /// `EventSource` that is closed fires nothing more.
+    pub fn close(&self) {
+        self.source.close();
+    }
+
     /// The underlying `EventSource`, for tests that check it is closed after drop.
     pub fn raw(&self) -> &EventSource {
         &self.source

@@ -100,13 +100,22 @@ impl FetchStream {
     }
 }
 
-impl Drop for FetchStream {
-    fn drop(&mut self) {
+impl FetchStream {
+    /// Aborts the request and stops the task now; the sink is not called again.
+    pub fn close(&self) {
         self.alive.set(false);
         self.task.abort();
-        if let Some(controller) = self.controller.borrow_mut().take() {
-            controller.abort();
+        if let Ok(mut slot) = self.controller.try_borrow_mut() {
+            if let Some(controller) = slot.take() {
+                controller.abort();
+            }
         }
+    }
+}
+
+impl Drop for FetchStream {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 

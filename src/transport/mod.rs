@@ -135,6 +135,23 @@ pub enum StreamHandle {
 }
 
 impl StreamHandle {
+    /// Closes the stream now, without releasing the handle: safe to call from inside the
+    /// handle's own sink (the handle is dropped later, outside the callback).
+    pub fn close(&self) {
+        match self {
+            StreamHandle::EventSource(h) => h.close(),
+            StreamHandle::Fetch(h) => h.close(),
+        }
+    }
+
+    /// Opens a streamed request over fetch.
+    pub fn open_fetch(
+        request: FetchRequest,
+        sink: impl FnMut(StreamEvent) + 'static,
+    ) -> StreamHandle {
+        StreamHandle::Fetch(FetchStream::open(request, sink))
+    }
+
     /// Opens a GET feed of SSE events (`event_types` matter for EventSource only: fetch
     /// reports every type).
     pub fn open_feed(

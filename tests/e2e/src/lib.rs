@@ -215,6 +215,14 @@ impl RillServer {
             .unwrap_or(0)
     }
 
+    /// How many log lines so far contain `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .map(|l| l.iter().filter(|line| line.contains(needle)).count())
+            .unwrap_or(0)
+    }
+
     /// Stops the server now (as a crash would: SIGKILL).
     pub fn kill(&mut self) {
         self.proc.kill();
@@ -369,6 +377,70 @@ impl Browser {
         el.click().await.expect("click");
     }
 
+    /// Runs `script` in the page and returns its JSON result.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(script, Vec::new())
+            .await
+            .expect("execute script")
+    }
+
+    /// How many elements match `css`.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    /// The rendered text (`innerText`, trimmed) and an attribute of the last element
+    /// matching `css`, read together in one script so they describe the same moment.
+    pub async fn last(&self, css: &str, attr: &str) -> Option<(String, String)> {
+        let script = "const all = document.querySelectorAll(arguments[0]);
+             const el = all[all.length - 1];
+             return el ? [el.innerText.trim(), el.getAttribute(arguments[1])] : null;";
+        let args = vec![serde_json::json!(css), serde_json::json!(attr)];
+        let value = self.client.execute(script, args).await.ok()?;
+        let pair = value.as_array()?;
+        Some((
+            pair.first()?.as_str()?.to_string(),
+            pair.get(1)?.as_str()?.to_string(),
+        ))
+    }
+
+    /// Waits until the last element matching `css` has `attr` accepted by `pred`; returns
+    /// its (text, attribute).
+    pub async fn wait_last(
+        &self,
+        css: &str,
+        attr: &str,
+        pred: impl Fn(&str, &str) -> bool,
+        timeout: Duration,
+    ) -> (String, String) {
+        let what = format!("last {css} with [{attr}] to match");
+        poll(&what, timeout, || async {
+            let (text, value) = self.last(css, attr).await?;
+            pred(&text, &value).then_some((text, value))
+        })
+        .await
+    }
+
+    /// Types `text` into the element matching `css` (replacing what it held).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = poll(&format!("{css} to exist"), WAIT, || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// Reloads the page.
+    pub async fn reload(&self) {
+        self.client.refresh().await.expect("reload");
+    }
+
     /// Saves a screenshot under `target/e2e-screens/NAME.png` for people to look at.
     pub async fn screenshot(&self, name: &str) {
         if let Ok(png) = self.client.screenshot().await {
@@ -387,6 +459,19 @@ impl Browser {
         } = self;
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
     }
+}
+
+/// Percent-encodes a URL parameter value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `[data-testid="ID"]`

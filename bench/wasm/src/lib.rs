@@ -1,0 +1,97 @@
+//! `rill-bench-wasm`: [`rill_sse::Decoder`] exported to JavaScript for the in-browser half of
+//! `./x bench` (see `bench/page/bench.js`, which drives it next to eventsource-parser).
+//!
+//! Two ways in, both counting what the decoder produced (events, and the total length in bytes
+//! of their data) so that no work can be optimised away and the page can check that every
+//! implementation decoded the same thing:
+//!
+//! * [`Session`]: one decoder fed chunk by chunk from JavaScript, the way the app is fed by a
+//!   `fetch` body reader. Each `push` copies one `Uint8Array` into wasm memory (wasm-bindgen's
+//!   `&[u8]` argument: allocate, copy, call, free) — that copy is part of what is measured.
+//! * [`decode`]: the whole input copied into wasm memory once, then cut into the same chunks
+//!   inside Rust: the boundary-crossing overhead of the chunked path, minus one copy per chunk.
+//!
+//! Items are consumed in Rust and dropped, as the app consumes them: each [`Item::Event`]
+//! carries owned `String`s for type, data and id, allocated by the decoder.
+
+use rill_sse::{Decoder, Item};
+use wasm_bindgen::prelude::*;
+
+/// One decoder plus the running counts of what it has produced.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct Session {
+    decoder: Decoder,
+    items: Vec<Item>,
+    events: u32,
+    data_bytes: u64,
+    failed: bool,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// A fresh decoder with rill-sse's default buffer limit.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Decode one chunk of the stream (copied into wasm memory by the JS glue).
+    pub fn push(&mut self, chunk: &[u8]) {
+        if self.decoder.push(chunk, &mut self.items).is_err() {
+            self.failed = true;
+        }
+        self.count();
+    }
+
+    /// End of stream: an unfinished event is discarded, as the spec says.
+    pub fn finish(&mut self) {
+        self.decoder.finish(&mut self.items);
+        self.count();
+    }
+
+    /// Events dispatched so far.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> u32 {
+        self.events
+    }
+
+    /// Total length, in bytes of UTF-8, of the dispatched events' data (exact below 2^53).
+    #[wasm_bindgen(getter, js_name = dataBytes)]
+    pub fn data_bytes(&self) -> f64 {
+        self.data_bytes as f64
+    }
+
+    /// Whether the decoder reported an error (the buffer limit); the page treats it as a failure.
+    #[wasm_bindgen(getter)]
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    fn count(&mut self) {
+        for item in self.items.drain(..) {
+            if let Item::Event(event) = item {
+                self.events = self.events.wrapping_add(1);
+                self.data_bytes = self.data_bytes.wrapping_add(event.data.len() as u64);
+            }
+        }
+    }
+}
+
+/// Decode `input` (copied into wasm memory once) in chunks of `chunk_lengths` bytes, in order;
+/// bytes beyond their sum form one last chunk. Returns the finished [`Session`] with its counts.
+#[wasm_bindgen]
+pub fn decode(input: &[u8], chunk_lengths: &[u32]) -> Session {
+    let mut session = Session::new();
+    let mut rest = input;
+    for &len in chunk_lengths {
+        let (chunk, tail) = rest.split_at((len as usize).min(rest.len()));
+        session.push(chunk);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        session.push(rest);
+    }
+    session.finish();
+    session
+}

@@ -1,0 +1,667 @@
+//! The chat view's state and actions: the glue between the pure chat model, the stream
+//! transports and the signals the views read.
+//!
+//! Data flows one way: transport → [`ReplyReader`] → conversation (pure) and row signals →
+//! view. The streamed text reaches the saved conversation at once (so a closed page keeps
+//! it) and the DOM once per animation frame.
+
+use leptos::prelude::*;
+
+use crate::browser::{self, AnimationFrame};
+use crate::chat::conversation::{MessageState, Role};
+use crate::chat::format::{request_body, summary_url, ChatFormat, WireMessage};
+use crate::chat::reply::{ReplyAction, ReplyReader};
+use crate::chat::settings::{ChatSettings, API_KEY_KEY, SETTINGS_KEY};
+use crate::chat::store::{self, Library};
+use crate::i18n::{strings, Lang};
+use crate::transport::fetch::FetchRequest;
+use crate::transport::response::{error_message, BodyFormat};
+use crate::transport::{ErrorKind, StreamEvent, StreamHandle, Transport};
+
+/// How often a streaming reply is saved, at most.
+const SAVE_EVERY_MS: f64 = 1_000.0;
+
+/// One message as the view sees it: fixed identity, reactive content and state.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub id: u64,
+    pub role: Role,
+    pub content: RwSignal<String>,
+    pub state: RwSignal<MessageState>,
+    pub error: RwSignal<Option<String>>,
+    pub warning: RwSignal<Option<String>>,
+}
+
+impl Row {
+    fn new(
+        id: u64,
+        role: Role,
+        content: String,
+        state: MessageState,
+        error: Option<String>,
+    ) -> Row {
+        Row {
+            id,
+            role,
+            content: RwSignal::new(content),
+            state: RwSignal::new(state),
+            error: RwSignal::new(error),
+            warning: RwSignal::new(None),
+        }
+    }
+}
+
+/// The reply being streamed.
+struct Active {
+    conv_id: String,
+    msg_id: u64,
+    format: ChatFormat,
+    url: String,
+    handle: Option<StreamHandle>,
+    reader: ReplyReader,
+    pending: String,
+    frame: Option<AnimationFrame>,
+    last_save: f64,
+}
+
+/// Shared by the chat components (all fields are cheap handles).
+#[derive(Clone, Copy)]
+pub struct ChatCtx {
+    pub lang: Signal<Lang>,
+    pub settings: RwSignal<ChatSettings>,
+    library: StoredValue<Library>,
+    /// Bumped whenever the conversation list changes (titles, order, membership).
+    pub list_version: RwSignal<u64>,
+    pub current: RwSignal<Option<String>>,
+    pub rows: RwSignal<Vec<Row>>,
+    /// The id of the message being streamed.
+    pub streaming: RwSignal<Option<u64>>,
+    active: StoredValue<Option<Active>, LocalStorage>,
+    /// A notice for the user (storage trouble, import result).
+    pub notice: RwSignal<Option<String>>,
+    /// The last finished reply, for the screen-reader announcer.
+    pub announce: RwSignal<String>,
+    /// Model names offered by the endpoint.
+    pub models: RwSignal<Vec<String>>,
+}
+
+impl ChatCtx {
+    /// Loads settings and conversations and opens the newest conversation.
+    pub fn new(config: &crate::config::Config, lang: Signal<Lang>) -> ChatCtx {
+        let saved = browser::storage_get(SETTINGS_KEY).and_then(|j| ChatSettings::from_json(&j));
+        let settings = ChatSettings::resolve(config, saved, browser::storage_get(API_KEY_KEY));
+        let (library, problem) = store::load();
+        let first = library.conversations.first().map(|c| c.id.clone());
+        let ctx = ChatCtx {
+            lang,
+            settings: RwSignal::new(settings),
+            library: StoredValue::new(library),
+            list_version: RwSignal::new(0),
+            current: RwSignal::new(None),
+            rows: RwSignal::new(Vec::new()),
+            streaming: RwSignal::new(None),
+            active: StoredValue::new_local(None),
+            notice: RwSignal::new(problem.map(|p| {
+                format!(
+                    "{} ({p})",
+                    strings(lang.get_untracked()).chat_storage_unreadable
+                )
+            })),
+            announce: RwSignal::new(String::new()),
+            models: RwSignal::new(Vec::new()),
+        };
+        if let Some(id) = first {
+            ctx.select(&id);
+        }
+        ctx
+    }
+
+    /// Conversations matching `query`, as (id, title) pairs, newest first.
+    pub fn list(&self, query: &str) -> Vec<(String, String)> {
+        self.list_version.track();
+        self.library.with_value(|lib| {
+            lib.search(query)
+                .into_iter()
+                .map(|c| (c.id.clone(), c.title.clone()))
+                .collect()
+        })
+    }
+
+    /// Shows conversation `id`.
+    pub fn select(&self, id: &str) {
+        if self.streaming.get_untracked().is_some() {
+            self.stop();
+        }
+        let rows = self.library.with_value(|lib| {
+            lib.get(id).map(|c| {
+                c.messages
+                    .iter()
+                    .map(|m| Row::new(m.id, m.role, m.content.clone(), m.state, m.error.clone()))
+                    .collect::<Vec<_>>()
+            })
+        });
+        if let Some(rows) = rows {
+            self.rows.set(rows);
+            self.current.set(Some(id.to_string()));
+        }
+    }
+
+    /// Starts a new, empty conversation.
+    pub fn new_conversation(&self) {
+        if self.streaming.get_untracked().is_some() {
+            self.stop();
+        }
+        let id = store::new_id(browser::now_ms(), js_sys::Math::random());
+        self.library.update_value(|lib| {
+            lib.create(id.clone(), browser::now_ms());
+        });
+        self.rows.set(Vec::new());
+        self.current.set(Some(id));
+        self.changed_list();
+    }
+
+    /// Renames a conversation.
+    pub fn rename(&self, id: &str, title: &str) {
+        let ok = self
+            .library
+            .try_update_value(|lib| lib.rename(id, title))
+            .unwrap_or(false);
+        if ok {
+            self.changed_list();
+        }
+    }
+
+    /// Deletes a conversation; the newest remaining one is shown.
+    pub fn delete(&self, id: &str) {
+        if self.current.get_untracked().as_deref() == Some(id)
+            && self.streaming.get_untracked().is_some()
+        {
+            self.stop();
+        }
+        self.library.update_value(|lib| {
+            lib.delete(id);
+        });
+        if self.current.get_untracked().as_deref() == Some(id) {
+            let next = self
+                .library
+                .with_value(|lib| lib.conversations.first().map(|c| c.id.clone()));
+            match next {
+                Some(next) => self.select(&next),
+                None => {
+                    self.rows.set(Vec::new());
+                    self.current.set(None);
+                }
+            }
+        }
+        self.changed_list();
+    }
+
+    fn changed_list(&self) {
+        self.list_version.update(|v| *v += 1);
+        self.save();
+    }
+
+    /// Saves the conversations now (also called when the page is hidden or closed).
+    pub fn save(&self) {
+        let ok = self.library.with_value(store::save);
+        if !ok {
+            let t = strings(self.lang.get_untracked());
+            self.notice.set(Some(t.chat_storage_full.to_string()));
+        }
+    }
+
+    /// Saves the settings (the key on its own).
+    pub fn save_settings(&self) {
+        self.settings.with_untracked(|s| {
+            browser::storage_set(SETTINGS_KEY, &s.to_json());
+            browser::storage_set(API_KEY_KEY, &s.api_key);
+        });
+    }
+
+    /// Sends the user's message and streams the reply.
+    pub fn send(&self, text: &str) -> bool {
+        let text = text.trim_end();
+        if text.trim().is_empty() || self.streaming.get_untracked().is_some() {
+            return false;
+        }
+        let conv_id = match self.current.get_untracked() {
+            Some(id) if self.library.with_value(|lib| lib.get(&id).is_some()) => id,
+            _ => {
+                self.new_conversation();
+                match self.current.get_untracked() {
+                    Some(id) => id,
+                    None => return false,
+                }
+            }
+        };
+        let now = browser::now_ms();
+        let user_id = self
+            .library
+            .try_update_value(|lib| lib.get_mut(&conv_id).map(|c| c.push_user(text, now)))
+            .flatten();
+        let Some(user_id) = user_id else {
+            return false;
+        };
+        self.rows.update(|rows| {
+            rows.push(Row::new(
+                user_id,
+                Role::User,
+                text.to_string(),
+                MessageState::Done,
+                None,
+            ))
+        });
+        self.changed_list();
+        self.start_reply(&conv_id, user_id, None);
+        true
+    }
+
+    /// Generates the last reply again.
+    pub fn regenerate(&self) {
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        let upto = self
+            .library
+            .try_update_value(|lib| lib.get_mut(&conv_id).and_then(|c| c.drop_last_reply()))
+            .flatten();
+        let Some(upto) = upto else { return };
+        self.rows.update(|rows| {
+            if rows.last().is_some_and(|r| r.role == Role::Assistant) {
+                rows.pop();
+            }
+        });
+        self.start_reply(&conv_id, upto, None);
+    }
+
+    /// Replaces a user message and answers it again.
+    pub fn edit(&self, user_id: u64, text: &str) {
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        if text.trim().is_empty() {
+            return;
+        }
+        if self.streaming.get_untracked().is_some() {
+            self.stop();
+        }
+        let now = browser::now_ms();
+        let ok = self
+            .library
+            .try_update_value(|lib| {
+                lib.get_mut(&conv_id)
+                    .is_some_and(|c| c.edit_user(user_id, text, now))
+            })
+            .unwrap_or(false);
+        if !ok {
+            return;
+        }
+        self.rows.update(|rows| {
+            if let Some(pos) = rows.iter().position(|r| r.id == user_id) {
+                rows.truncate(pos + 1);
+                rows[pos].content.set(text.to_string());
+            }
+        });
+        self.save();
+        self.start_reply(&conv_id, user_id, None);
+    }
+
+    /// Asks the model to go on from an interrupted or stopped reply, appending to it.
+    pub fn continue_reply(&self, msg_id: u64) {
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        self.start_reply(&conv_id, msg_id, Some(msg_id));
+    }
+
+    /// Starts streaming a reply to the history up to `upto`. With `append_to`, the text
+    /// goes on the end of that (partial) reply instead of a new one.
+    fn start_reply(&self, conv_id: &str, upto: u64, append_to: Option<u64>) {
+        let settings = self.settings.get_untracked();
+        let lang = self.lang.get_untracked();
+        let now = browser::now_ms();
+        let Some(mut history) = self
+            .library
+            .with_value(|lib| lib.get(conv_id).map(|c| c.history(upto, &settings.system)))
+        else {
+            return;
+        };
+        let msg_id = match append_to {
+            Some(id) => {
+                self.library.update_value(|lib| {
+                    if let Some(m) = lib
+                        .get_mut(conv_id)
+                        .and_then(|c| c.messages.iter_mut().find(|m| m.id == id))
+                    {
+                        m.state = MessageState::Streaming;
+                        m.error = None;
+                    }
+                });
+                if let Some(row) = self.row(id) {
+                    row.state.set(MessageState::Streaming);
+                    row.error.set(None);
+                }
+                history.push(WireMessage {
+                    role: Role::User,
+                    content: strings(lang).chat_continue_prompt.to_string(),
+                });
+                id
+            }
+            None => {
+                let Some(id) = self
+                    .library
+                    .try_update_value(|lib| lib.get_mut(conv_id).map(|c| c.start_reply(now)))
+                    .flatten()
+                else {
+                    return;
+                };
+                self.rows.update(|rows| {
+                    rows.push(Row::new(
+                        id,
+                        Role::Assistant,
+                        String::new(),
+                        MessageState::Streaming,
+                        None,
+                    ))
+                });
+                id
+            }
+        };
+        self.streaming.set(Some(msg_id));
+        let ctx = *self;
+        let sink = move |event: StreamEvent| ctx.on_event(event);
+        let prompt = history
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .map(|m| m.content.clone())
+            .unwrap_or_default();
+        let (url, handle) = match settings.format {
+            ChatFormat::Summary => {
+                let url = summary_url(&settings.endpoint, &prompt);
+                let handle =
+                    StreamHandle::open_feed(Transport::EventSource, &url, &["message"], sink);
+                (url, handle)
+            }
+            format => {
+                let body = request_body(format, &settings.model, &history, settings.temperature)
+                    .unwrap_or_default();
+                let body_format = if format == ChatFormat::Ollama {
+                    BodyFormat::Ndjson
+                } else {
+                    BodyFormat::EventStream
+                };
+                let mut request = FetchRequest::post_json(&settings.endpoint, body, body_format);
+                request.headers.extend(settings.auth_headers());
+                (
+                    settings.endpoint.clone(),
+                    Ok(StreamHandle::open_fetch(request, sink)),
+                )
+            }
+        };
+        let active = Active {
+            conv_id: conv_id.to_string(),
+            msg_id,
+            format: settings.format,
+            url,
+            handle: None,
+            reader: ReplyReader::new(settings.format, lang),
+            pending: String::new(),
+            frame: None,
+            last_save: now,
+        };
+        self.active.set_value(Some(active));
+        self.save();
+        match handle {
+            Ok(handle) => {
+                self.active.update_value(|a| {
+                    if let Some(a) = a {
+                        a.handle = Some(handle);
+                    }
+                });
+            }
+            Err(event) => self.on_event(event),
+        }
+    }
+
+    fn row(&self, id: u64) -> Option<Row> {
+        self.rows
+            .with_untracked(|rows| rows.iter().find(|r| r.id == id).copied())
+    }
+
+    /// One transport event for the active reply.
+    fn on_event(&self, event: StreamEvent) {
+        let refused = matches!(&event, StreamEvent::Error(e) if e.kind == ErrorKind::Refused);
+        let Some(actions) = self
+            .active
+            .try_update_value(|a| a.as_mut().map(|a| a.reader.on_event(&event)))
+            .flatten()
+        else {
+            return;
+        };
+        for action in actions {
+            match action {
+                ReplyAction::Append(text) => self.append(&text),
+                ReplyAction::Warn(message) => {
+                    let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
+                    if let Some(row) = id.and_then(|id| self.row(id)) {
+                        row.warning.set(Some(message));
+                    }
+                }
+                ReplyAction::Finish(state, error) => {
+                    let probe = (refused && state == MessageState::Error)
+                        .then(|| {
+                            self.active.with_value(|a| {
+                                a.as_ref().map(|a| (a.format, a.url.clone(), a.msg_id))
+                            })
+                        })
+                        .flatten();
+                    self.finish(state, error);
+                    if let Some((ChatFormat::Summary, url, id)) = probe {
+                        self.explain_refusal(url, id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn append(&self, text: &str) {
+        let ctx = *self;
+        let now = browser::now_ms();
+        let mut save = false;
+        self.active.update_value(|a| {
+            let Some(a) = a else { return };
+            a.pending.push_str(text);
+            // The saved conversation gets the text at once: a page closed mid-reply keeps it.
+            let (conv_id, msg_id) = (a.conv_id.clone(), a.msg_id);
+            ctx.library.update_value(|lib| {
+                if let Some(c) = lib.get_mut(&conv_id) {
+                    c.append(msg_id, text);
+                }
+            });
+            if now - a.last_save > SAVE_EVERY_MS {
+                a.last_save = now;
+                save = true;
+            }
+            if a.frame.is_none() {
+                a.frame = AnimationFrame::request(move || ctx.flush());
+            }
+        });
+        if save {
+            self.save();
+        }
+    }
+
+    /// Moves pending text into the visible message (once per animation frame).
+    fn flush(&self) {
+        let taken = self
+            .active
+            .try_update_value(|a| {
+                a.as_mut().map(|a| {
+                    a.frame = None;
+                    (a.msg_id, std::mem::take(&mut a.pending))
+                })
+            })
+            .flatten();
+        if let Some((id, text)) = taken {
+            if !text.is_empty() {
+                if let Some(row) = self.row(id) {
+                    row.content.update(|c| c.push_str(&text));
+                }
+            }
+        }
+    }
+
+    fn finish(&self, state: MessageState, error: Option<String>) {
+        self.flush();
+        let Some(active) = self.active.try_update_value(|a| a.take()).flatten() else {
+            return;
+        };
+        if let Some(handle) = &active.handle {
+            // Closed now, so an EventSource cannot reconnect and ask for the reply again;
+            // released after this callback returns.
+            handle.close();
+        }
+        let now = browser::now_ms();
+        self.library.update_value(|lib| {
+            if let Some(c) = lib.get_mut(&active.conv_id) {
+                c.finish(active.msg_id, state, error.clone(), now);
+            }
+        });
+        if let Some(row) = self.row(active.msg_id) {
+            row.state.set(state);
+            row.error.set(error);
+            self.announce.set(row.content.get_untracked());
+        }
+        self.streaming.set(None);
+        self.save();
+        wasm_bindgen_futures::spawn_local(async move {
+            drop(active);
+        });
+    }
+
+    /// Stops the streaming reply; its partial text is kept.
+    pub fn stop(&self) {
+        if self.streaming.get_untracked().is_some() {
+            self.finish(MessageState::Stopped, None);
+        }
+    }
+
+    /// EventSource hides why it refused a stream: ask once more with fetch to show the
+    /// status and the server's message (only after a refusal, so nothing is generated twice).
+    fn explain_refusal(&self, url: String, msg_id: u64) {
+        let ctx = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
+                return;
+            };
+            let status = response.status();
+            let body = response.text().await.unwrap_or_default();
+            let message = error_message(&body, 300);
+            let text = if message.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {message}")
+            };
+            if let Some(row) = ctx.row(msg_id) {
+                let _ = row.error.try_set(Some(text.clone()));
+            }
+            let conv = ctx.current.get_untracked();
+            ctx.library.update_value(|lib| {
+                if let Some(m) = conv
+                    .and_then(|id| lib.get_mut(&id))
+                    .and_then(|c| c.messages.iter_mut().find(|m| m.id == msg_id))
+                {
+                    m.error = Some(text);
+                }
+            });
+            ctx.save();
+        });
+    }
+
+    /// The current conversation as Markdown, with a file name.
+    pub fn export_markdown(&self) -> Option<(String, String)> {
+        let id = self.current.get_untracked()?;
+        self.library.with_value(|lib| {
+            lib.get(&id)
+                .map(|c| (format!("{}.md", file_stem(&c.title)), c.to_markdown()))
+        })
+    }
+
+    /// Every conversation as JSON.
+    pub fn export_json(&self) -> String {
+        self.library.with_value(Library::to_json)
+    }
+
+    /// Imports conversations from an export; the first imported one is shown.
+    pub fn import(&self, json: &str) {
+        let t = strings(self.lang.get_untracked());
+        let result = self.library.try_update_value(|lib| {
+            lib.import(json, || {
+                store::new_id(browser::now_ms(), js_sys::Math::random())
+            })
+        });
+        match result {
+            Some(Ok(n)) => {
+                self.notice.set(Some(format!("{} {n}", t.chat_imported)));
+                let first = self
+                    .library
+                    .with_value(|lib| lib.conversations.first().map(|c| c.id.clone()));
+                if let Some(id) = first {
+                    self.select(&id);
+                }
+                self.changed_list();
+            }
+            Some(Err(err)) => self
+                .notice
+                .set(Some(format!("{}: {err}", t.chat_import_failed))),
+            None => {}
+        }
+    }
+
+    /// Loads the endpoint's model list (OpenAI `/v1/models`, Ollama `/api/tags`).
+    pub fn load_models(&self) {
+        let settings = self.settings.get_untracked();
+        let Some(url) = settings.format.models_url(&settings.endpoint) else {
+            self.models.set(Vec::new());
+            return;
+        };
+        let ctx = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut request = gloo_net::http::Request::get(&url);
+            for (name, value) in settings.auth_headers() {
+                request = request.header(&name, &value);
+            }
+            let names = match request.send().await {
+                Ok(r) if r.ok() => {
+                    crate::chat::format::parse_models(&r.text().await.unwrap_or_default())
+                }
+                _ => Vec::new(),
+            };
+            let _ = ctx.models.try_set(names);
+        });
+    }
+}
+
+/// A file name from a title: letters, digits, CJK, dashes.
+fn file_stem(title: &str) -> String {
+    let stem: String = title
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if stem.is_empty() {
+        "chat".to_string()
+    } else {
+        stem.chars().take(60).collect()
+    }
+}

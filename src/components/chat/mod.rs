@@ -1,0 +1,251 @@
+//! The chat view: conversation list, message log, composer and settings.
+//!
+//! [`controller::ChatCtx`] holds the state and does the work; the components here render
+//! it. Remote text reaches the DOM only as text nodes (see `markdown_body`).
+
+pub mod controller;
+pub mod markdown_body;
+pub mod message;
+pub mod settings_panel;
+pub mod sidebar;
+
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::browser::{self, AnimationFrame};
+use crate::config::Config;
+use crate::i18n::{strings, Lang};
+use controller::ChatCtx;
+use message::MessageView;
+use settings_panel::SettingsPanel;
+use sidebar::Sidebar;
+
+/// How close to the bottom (px) still counts as "reading the latest".
+const BOTTOM_SLACK: i32 = 48;
+
+/// The chat view.
+#[component]
+pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
+    let ctx = ChatCtx::new(&config, lang);
+    let t = move || strings(lang.get());
+    let draft = RwSignal::new(String::new());
+    let show_settings = RwSignal::new(false);
+    let at_bottom = RwSignal::new(true);
+    let scroller = NodeRef::<html::Div>::new();
+    let input = NodeRef::<html::Textarea>::new();
+    let scroll_frame = StoredValue::new_local(None::<AnimationFrame>);
+    // Streaming text is saved at most once a second; a page being closed or reloaded
+    // saves what has arrived, so the reply comes back as interrupted with all of it.
+    let pagehide = window_event_listener_untyped("pagehide", move |_| ctx.save());
+    on_cleanup(move || {
+        pagehide.remove();
+        ctx.stop();
+        scroll_frame.try_set_value(None);
+    });
+
+    let send = move || {
+        let text = draft.get_untracked();
+        if ctx.send(&text) {
+            draft.set(String::new());
+            at_bottom.set(true);
+        }
+    };
+    let scroll_to_bottom = move || {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    };
+    // Follow the stream only while the reader is at the bottom.
+    Effect::new(move |_| {
+        let rows = ctx.rows.get();
+        if let Some(last) = rows.last() {
+            last.content.track();
+            last.state.track();
+        }
+        if at_bottom.get_untracked() {
+            scroll_frame.set_value(AnimationFrame::request(move || {
+                scroll_to_bottom();
+            }));
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            let gap = el.scroll_height() - el.scroll_top() - el.client_height();
+            at_bottom.set(gap <= BOTTOM_SLACK);
+        }
+    };
+    // Code-block copy buttons are plain DOM built from markdown; one delegated listener
+    // serves them all.
+    let on_log_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        if target.class_list().contains("rill-copy-code") {
+            let code = target
+                .parent_element()
+                .and_then(|pre| pre.query_selector("code").ok().flatten())
+                .and_then(|code| code.text_content())
+                .unwrap_or_default();
+            browser::copy_text(&code);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && ctx.streaming.get_untracked().is_some() {
+            ev.prevent_default();
+            ctx.stop();
+        }
+    };
+    let rows_len = move || ctx.rows.with(|r| r.len());
+
+    view! {
+        <section class="rill-chat" on:keydown=on_key>
+            <Sidebar ctx=ctx />
+            <div class="rill-chat-main">
+                <div class="rill-chat-bar">
+                    <h1 class="rill-chat-title">
+                        {move || {
+                            ctx.list_version.track();
+                            let current = ctx.current.get();
+                            current
+                                .and_then(|id| ctx.list("").into_iter().find(|(i, _)| *i == id).map(|(_, title)| title))
+                                .filter(|t| !t.is_empty())
+                                .unwrap_or_else(|| t().chat_untitled.to_string())
+                        }}
+                    </h1>
+                    <span class="rill-chat-model" data-testid="chat-backend">
+                        {move || ctx.settings.with(|s| format!("{} · {}", s.format.as_str(), s.model))}
+                    </span>
+                    <button
+                        type="button"
+                        class="rill-btn rill-btn-ghost"
+                        data-testid="chat-settings-toggle"
+                        aria-expanded=move || show_settings.get().to_string()
+                        on:click=move |_| show_settings.update(|v| *v = !*v)
+                    >
+                        {move || t().chat_settings}
+                    </button>
+                </div>
+                <Show when=move || show_settings.get()>
+                    <SettingsPanel ctx=ctx />
+                </Show>
+                {move || {
+                    ctx.notice
+                        .get()
+                        .map(|n| {
+                            view! {
+                                <div class="rill-notice" role="status" data-testid="chat-notice">
+                                    <span>{n}</span>
+                                    <button
+                                        type="button"
+                                        class="rill-icon-btn"
+                                        aria-label=move || t().chat_dismiss
+                                        on:click=move |_| ctx.notice.set(None)
+                                    >
+                                        "×"
+                                    </button>
+                                </div>
+                            }
+                        })
+                }}
+                <div class="rill-chat-scroll" node_ref=scroller on:scroll=on_scroll>
+                    <div
+                        class="rill-messages"
+                        role="log"
+                        aria-live="off"
+                        aria-label=move || t().chat_messages
+                        aria-busy=move || ctx.streaming.get().is_some().to_string()
+                        data-testid="chat-log"
+                        on:click=on_log_click
+                    >
+                        <Show when=move || rows_len() == 0>
+                            <div class="rill-empty">
+                                <p class="rill-empty-title">{move || t().chat_empty_title}</p>
+                                <p class="rill-muted">{move || t().chat_empty_body}</p>
+                            </div>
+                        </Show>
+                        <For
+                            each=move || ctx.rows.get()
+                            key=|row| row.id
+                            children=move |row| {
+                                let id = row.id;
+                                let is_last = Signal::derive(move || ctx.rows.with(|r| r.last().map(|l| l.id) == Some(id)));
+                                view! { <MessageView row=row ctx=ctx is_last=is_last /> }
+                            }
+                        />
+                    </div>
+                </div>
+                <Show when=move || !at_bottom.get() && rows_len() != 0>
+                    <button
+                        type="button"
+                        class="rill-btn rill-jump"
+                        data-testid="chat-jump"
+                        on:click=move |_| {
+                            at_bottom.set(true);
+                            scroll_to_bottom();
+                        }
+                    >
+                        {move || t().chat_jump}
+                    </button>
+                </Show>
+                <form
+                    class="rill-composer"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        send();
+                    }
+                >
+                    <textarea
+                        class="rill-textarea"
+                        rows="2"
+                        node_ref=input
+                        data-testid="chat-input"
+                        placeholder=move || t().chat_placeholder
+                        aria-label=move || t().chat_placeholder
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            // Enter sends, Shift+Enter breaks the line; an IME composition
+                            // (Chinese input) confirms with Enter and must not send.
+                            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() && ev.key_code() != 229 {
+                                ev.prevent_default();
+                                send();
+                            }
+                        }
+                    ></textarea>
+                    <Show
+                        when=move || ctx.streaming.get().is_some()
+                        fallback=move || {
+                            view! {
+                                <button
+                                    type="submit"
+                                    class="rill-btn rill-btn-primary"
+                                    data-testid="chat-send"
+                                    disabled=move || draft.with(|d| d.trim().is_empty())
+                                >
+                                    {move || t().chat_send}
+                                </button>
+                            }
+                        }
+                    >
+                        <button
+                            type="button"
+                            class="rill-btn rill-btn-danger"
+                            data-testid="chat-stop"
+                            title=move || t().chat_stop_hint
+                            on:click=move |_| ctx.stop()
+                        >
+                            {move || t().chat_stop}
+                        </button>
+                    </Show>
+                </form>
+                <div class="rill-sr-only" aria-live="polite" data-testid="chat-announcer">
+                    {move || ctx.announce.get()}
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,127 @@
+//! The chat settings: format, endpoint, model (with the endpoint's list), system prompt,
+//! temperature and API key. Changes apply to the next request and are saved at once.
+
+use leptos::prelude::*;
+
+use super::controller::ChatCtx;
+use crate::chat::format::ChatFormat;
+use crate::i18n::strings;
+
+/// Settings form.
+#[component]
+pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
+    let t = move || strings(ctx.lang.get());
+    let s = ctx.settings;
+    let set = move |f: &dyn Fn(&mut crate::chat::settings::ChatSettings)| {
+        s.update(|v| f(v));
+        ctx.save_settings();
+    };
+    Effect::new(move |_| {
+        s.with(|v| (v.format, v.endpoint.clone()));
+        ctx.load_models();
+    });
+    view! {
+        <form class="rill-settings rill-card" data-testid="chat-settings" on:submit=|ev| ev.prevent_default()>
+            <label>
+                <span>{move || t().chat_format}</span>
+                <select
+                    class="rill-select"
+                    data-testid="chat-format"
+                    prop:value=move || s.with(|v| v.format.as_str())
+                    on:change=move |ev| {
+                        if let Some(format) = ChatFormat::parse(&event_target_value(&ev)) {
+                            set(&|v| {
+                                if v.endpoint == v.format.default_endpoint() {
+                                    v.endpoint = format.default_endpoint().to_string();
+                                }
+                                v.format = format;
+                            });
+                        }
+                    }
+                >
+                    <option value="openai">"OpenAI-compatible (SSE)"</option>
+                    <option value="ollama">"Ollama (NDJSON)"</option>
+                    <option value="summary">"Summary (EventSource GET)"</option>
+                </select>
+            </label>
+            <label class="rill-settings-wide">
+                <span>{move || t().chat_endpoint}</span>
+                <input
+                    class="rill-input"
+                    data-testid="chat-endpoint"
+                    spellcheck="false"
+                    prop:value=move || s.with(|v| v.endpoint.clone())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set(&|v| v.endpoint = value.trim().to_string());
+                    }
+                />
+            </label>
+            <label>
+                <span>{move || t().chat_model}</span>
+                <input
+                    class="rill-input"
+                    data-testid="chat-model"
+                    list="rill-models"
+                    spellcheck="false"
+                    prop:value=move || s.with(|v| v.model.clone())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set(&|v| v.model = value.trim().to_string());
+                    }
+                />
+                <datalist id="rill-models">
+                    <For each=move || ctx.models.get() key=|m| m.clone() let(m)>
+                        <option value=m></option>
+                    </For>
+                </datalist>
+            </label>
+            <label>
+                <span>{move || t().chat_temperature}</span>
+                <input
+                    class="rill-input"
+                    type="number"
+                    min="0"
+                    max="2"
+                    step="0.1"
+                    data-testid="chat-temperature"
+                    placeholder=move || t().chat_default
+                    prop:value=move || s.with(|v| v.temperature.map(|t| t.to_string()).unwrap_or_default())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        let parsed = value.trim().parse::<f32>().ok().filter(|t| t.is_finite()).map(|t| t.clamp(0.0, 2.0));
+                        set(&|v| v.temperature = parsed);
+                    }
+                />
+            </label>
+            <label class="rill-settings-wide">
+                <span>{move || t().chat_system_prompt}</span>
+                <textarea
+                    class="rill-textarea"
+                    rows="2"
+                    data-testid="chat-system"
+                    prop:value=move || s.with(|v| v.system.clone())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set(&|v| v.system = value.clone());
+                    }
+                ></textarea>
+            </label>
+            <label class="rill-settings-wide">
+                <span>{move || t().chat_api_key}</span>
+                <input
+                    class="rill-input"
+                    type="password"
+                    autocomplete="off"
+                    data-testid="chat-api-key"
+                    placeholder=move || t().chat_api_key_hint
+                    prop:value=move || s.with(|v| v.api_key.clone())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set(&|v| v.api_key = value.trim().to_string());
+                    }
+                />
+            </label>
+        </form>
+    }
+}

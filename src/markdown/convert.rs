@@ -1,0 +1,449 @@
+//! One parse: markdown text in, safe [`Node`]s out, through pulldown-cmark's events.
+//!
+//! Owns the mapping from parser events to the closed node set and applies the link policy
+//! ([`super::href`]) and the code-language rule on the way. Raw HTML (blocks and inline)
+//! becomes text, verbatim. It must not decide where a stream is cut or keep state between
+//! parses: the caller passes in the link reference definitions of earlier blocks.
+
+use std::collections::HashMap;
+
+use pulldown_cmark::{Alignment, BrokenLink, CowStr, Event, LinkType, Options, Parser};
+
+use super::href::{allowed_href, allowed_image_href};
+use super::node::{
+    push_node, push_text, Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT,
+    CLASS_IMAGE_LINK, CLASS_RAW_HTML, CLASS_TASK,
+};
+
+/// The markdown dialect: CommonMark with GFM tables, strikethrough and task lists.
+pub(crate) fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
+/// Link reference definitions by label key ([`label_key`]): destination and title.
+pub(crate) type RefMap = HashMap<String, (String, String)>;
+
+/// A link reference definition found in a parse: label key, destination, title.
+pub(crate) type RefDef = (String, String, String);
+
+/// The result of one parse.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parsed {
+    pub nodes: Vec<Node>,
+    /// The definitions in the parsed text, in text order.
+    pub defs: Vec<RefDef>,
+}
+
+/// The key under which a link label is matched. pulldown-cmark has already collapsed white
+/// space inside the label; it compares the rest by Unicode case folding, which lower-casing
+/// matches for all but a few characters (such as `ß` against `SS`).
+pub(crate) fn label_key(label: &str) -> String {
+    label.to_lowercase()
+}
+
+/// Parses `text` into nodes. A reference link whose label is not defined in `text` is
+/// resolved from `refs`, the definitions of earlier blocks.
+pub(crate) fn parse(text: &str, refs: &RefMap) -> Parsed {
+    let resolve = |link: BrokenLink| {
+        refs.get(&label_key(&link.reference))
+            .map(|(dest, title)| (CowStr::from(dest.clone()), CowStr::from(title.clone())))
+    };
+    let mut parser = Parser::new_with_broken_link_callback(text, options(), Some(resolve));
+    let mut builder = TreeBuilder::default();
+    for event in parser.by_ref() {
+        builder.event(event);
+    }
+    let mut defs: Vec<(usize, RefDef)> = parser
+        .reference_definitions()
+        .iter()
+        .map(|(label, def)| {
+            let title = def.title.as_deref().unwrap_or_default().to_owned();
+            (
+                def.span.start,
+                (label_key(label), def.dest.to_string(), title),
+            )
+        })
+        .collect();
+    defs.sort_by_key(|(start, _)| *start);
+    Parsed {
+        nodes: builder.finish(),
+        defs: defs.into_iter().map(|(_, def)| def).collect(),
+    }
+}
+
+/// Whether a parse of `text` has a top-level block that starts exactly at byte `offset`
+/// (the start of `text`'s last line, which starts in column 0): the question
+/// [`super::blocks::Boundary::AskParser`] leaves to the parser. A top-level block starting
+/// later in that line (after a `\r` the parser took for a line end) does not count.
+pub(crate) fn top_level_block_starts_at(text: &str, offset: usize) -> bool {
+    let mut depth = 0usize;
+    for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+        if depth == 0 && range.start >= offset {
+            return range.start == offset;
+        }
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The code block language from a fence's info string: its first word, up to the first
+/// character outside `[A-Za-z0-9_+.#-]`, at most 32 characters; `None` if that is empty.
+pub(crate) fn code_language(info: &str) -> Option<String> {
+    let word = info.split_whitespace().next()?;
+    let lang: String = word
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-' | '.' | '#'))
+        .take(32)
+        .collect();
+    (!lang.is_empty()).then_some(lang)
+}
+
+/// How an open element becomes nodes when it ends.
+#[derive(Debug)]
+enum FrameKind {
+    /// An element of the closed set.
+    Element(Tag),
+    /// No element: the children take its place (a link that is not allowed, or a construct
+    /// outside the dialect).
+    Transparent,
+    /// A raw HTML block, shown as text in a paragraph.
+    RawHtml,
+    /// An image, shown as a link labelled with its alt text, or as the alt text alone.
+    Image { href: Option<String>, title: String },
+}
+
+#[derive(Debug)]
+struct Frame {
+    kind: FrameKind,
+    attrs: Vec<(Attr, String)>,
+    children: Vec<Node>,
+}
+
+impl Frame {
+    fn new(kind: FrameKind) -> Frame {
+        Frame {
+            kind,
+            attrs: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    fn element(tag: Tag, attrs: Vec<(Attr, String)>) -> Frame {
+        Frame {
+            kind: FrameKind::Element(tag),
+            attrs,
+            children: Vec::new(),
+        }
+    }
+}
+
+/// The state of one open table.
+#[derive(Debug)]
+struct TableState {
+    alignments: Vec<Alignment>,
+    in_head: bool,
+    body_open: bool,
+    column: usize,
+}
+
+/// Builds the node tree from a stream of events.
+#[derive(Debug)]
+struct TreeBuilder {
+    /// The top-level nodes built so far.
+    root: Vec<Node>,
+    /// The open elements, innermost last.
+    stack: Vec<Frame>,
+    tables: Vec<TableState>,
+    /// How many allowed links are open: an image inside one becomes its alt text, so that
+    /// links never nest.
+    open_links: usize,
+}
+
+impl Default for TreeBuilder {
+    fn default() -> Self {
+        TreeBuilder {
+            root: Vec::new(),
+            stack: Vec::new(),
+            tables: Vec::new(),
+            open_links: 0,
+        }
+    }
+}
+
+fn link_attrs(href: String, title: &str) -> Vec<(Attr, String)> {
+    let mut attrs = vec![
+        (Attr::Href, href),
+        (Attr::Rel, "noopener noreferrer".to_owned()),
+        (Attr::Target, "_blank".to_owned()),
+    ];
+    if !title.is_empty() {
+        attrs.push((Attr::Title, title.to_owned()));
+    }
+    attrs
+}
+
+impl TreeBuilder {
+    /// Where the next node goes: the innermost open element, or the top level.
+    fn children(&mut self) -> &mut Vec<Node> {
+        match self.stack.last_mut() {
+            Some(frame) => &mut frame.children,
+            None => &mut self.root,
+        }
+    }
+
+    fn open(&mut self, frame: Frame) {
+        self.stack.push(frame);
+    }
+
+    /// Closes the innermost open element into its parent. An unbalanced end event (which
+    /// pulldown-cmark does not produce) is ignored.
+    fn close(&mut self) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let Frame {
+            kind,
+            attrs,
+            mut children,
+        } = frame;
+        match kind {
+            FrameKind::Element(tag) => {
+                if tag == Tag::A {
+                    self.open_links = self.open_links.saturating_sub(1);
+                }
+                self.children().push(Node::Element {
+                    tag,
+                    attrs,
+                    children,
+                });
+            }
+            FrameKind::Transparent => {
+                for child in children {
+                    push_node(self.children(), child);
+                }
+            }
+            FrameKind::RawHtml => {
+                if let Some(Node::Text(text)) = children.last_mut() {
+                    let kept = text.trim_end_matches(['\n', '\r']).len();
+                    text.truncate(kept);
+                }
+                children.retain(|child| !matches!(child, Node::Text(text) if text.is_empty()));
+                self.children().push(Node::Element {
+                    tag: Tag::P,
+                    attrs: vec![(Attr::Class, CLASS_RAW_HTML.to_owned())],
+                    children,
+                });
+            }
+            FrameKind::Image { href, title } => {
+                let alt: String = children.iter().map(Node::text_content).collect();
+                match href {
+                    Some(href) => {
+                        let label = if alt.is_empty() { href.clone() } else { alt };
+                        let mut attrs = link_attrs(href, &title);
+                        attrs.push((Attr::Class, CLASS_IMAGE_LINK.to_owned()));
+                        self.children().push(Node::Element {
+                            tag: Tag::A,
+                            attrs,
+                            children: vec![Node::Text(label)],
+                        });
+                    }
+                    None => push_text(self.children(), &alt),
+                }
+            }
+        }
+    }
+
+    fn event(&mut self, event: Event<'_>) {
+        use pulldown_cmark::Tag as Md;
+        match event {
+            Event::Start(tag) => match tag {
+                Md::Paragraph => self.open(Frame::element(Tag::P, Vec::new())),
+                Md::Heading { level, .. } => {
+                    self.open(Frame::element(Tag::heading(level as u8), Vec::new()))
+                }
+                Md::BlockQuote(_) => self.open(Frame::element(Tag::Blockquote, Vec::new())),
+                Md::CodeBlock(kind) => {
+                    let mut attrs = Vec::new();
+                    if let pulldown_cmark::CodeBlockKind::Fenced(info) = kind {
+                        if let Some(lang) = code_language(&info) {
+                            attrs.push((Attr::DataLang, lang));
+                        }
+                    }
+                    self.open(Frame::element(Tag::Pre, attrs));
+                    self.open(Frame::element(Tag::Code, Vec::new()));
+                }
+                Md::HtmlBlock => self.open(Frame::new(FrameKind::RawHtml)),
+                Md::List(Some(start)) => {
+                    let mut attrs = Vec::new();
+                    if start != 1 {
+                        attrs.push((Attr::Start, start.to_string()));
+                    }
+                    self.open(Frame::element(Tag::Ol, attrs));
+                }
+                Md::List(None) => self.open(Frame::element(Tag::Ul, Vec::new())),
+                Md::Item => self.open(Frame::element(Tag::Li, Vec::new())),
+                Md::Table(alignments) => {
+                    self.tables.push(TableState {
+                        alignments,
+                        in_head: false,
+                        body_open: false,
+                        column: 0,
+                    });
+                    self.open(Frame::element(Tag::Table, Vec::new()));
+                }
+                Md::TableHead => {
+                    if let Some(table) = self.tables.last_mut() {
+                        table.in_head = true;
+                        table.column = 0;
+                    }
+                    self.open(Frame::element(Tag::Thead, Vec::new()));
+                    self.open(Frame::element(Tag::Tr, Vec::new()));
+                }
+                Md::TableRow => {
+                    if let Some(table) = self.tables.last_mut() {
+                        table.column = 0;
+                        if !table.body_open {
+                            table.body_open = true;
+                            self.stack.push(Frame::element(Tag::Tbody, Vec::new()));
+                        }
+                    }
+                    self.open(Frame::element(Tag::Tr, Vec::new()));
+                }
+                Md::TableCell => {
+                    let (tag, alignment) = match self.tables.last_mut() {
+                        Some(table) => {
+                            let alignment = table.alignments.get(table.column).copied();
+                            table.column += 1;
+                            let tag = if table.in_head { Tag::Th } else { Tag::Td };
+                            (tag, alignment)
+                        }
+                        None => (Tag::Td, None),
+                    };
+                    let class = match alignment {
+                        Some(Alignment::Left) => Some(CLASS_ALIGN_LEFT),
+                        Some(Alignment::Center) => Some(CLASS_ALIGN_CENTER),
+                        Some(Alignment::Right) => Some(CLASS_ALIGN_RIGHT),
+                        Some(Alignment::None) | None => None,
+                    };
+                    let attrs = class
+                        .map(|class| vec![(Attr::Class, class.to_owned())])
+                        .unwrap_or_default();
+                    self.open(Frame::element(tag, attrs));
+                }
+                Md::Emphasis => self.open(Frame::element(Tag::Em, Vec::new())),
+                Md::Strong => self.open(Frame::element(Tag::Strong, Vec::new())),
+                Md::Strikethrough => self.open(Frame::element(Tag::Del, Vec::new())),
+                Md::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    ..
+                } => {
+                    let href = if link_type == LinkType::Email {
+                        allowed_href(&format!("mailto:{dest_url}"))
+                    } else {
+                        allowed_href(&dest_url)
+                    };
+                    match href {
+                        Some(href) => {
+                            self.open_links += 1;
+                            self.open(Frame::element(Tag::A, link_attrs(href, &title)));
+                        }
+                        None => self.open(Frame::new(FrameKind::Transparent)),
+                    }
+                }
+                Md::Image {
+                    dest_url, title, ..
+                } => {
+                    let href = if self.open_links > 0 {
+                        None
+                    } else {
+                        allowed_image_href(&dest_url)
+                    };
+                    self.open(Frame::new(FrameKind::Image {
+                        href,
+                        title: title.to_string(),
+                    }));
+                }
+                Md::FootnoteDefinition(_)
+                | Md::DefinitionList
+                | Md::DefinitionListTitle
+                | Md::DefinitionListDefinition
+                | Md::Superscript
+                | Md::Subscript
+                | Md::MetadataBlock(_) => self.open(Frame::new(FrameKind::Transparent)),
+            },
+            Event::End(end) => {
+                use pulldown_cmark::TagEnd;
+                match end {
+                    TagEnd::CodeBlock => {
+                        self.close();
+                        self.close();
+                    }
+                    TagEnd::TableHead => {
+                        self.close();
+                        self.close();
+                        if let Some(table) = self.tables.last_mut() {
+                            table.in_head = false;
+                        }
+                    }
+                    TagEnd::Table => {
+                        if self.tables.pop().is_some_and(|table| table.body_open) {
+                            self.close();
+                        }
+                        self.close();
+                    }
+                    _ => self.close(),
+                }
+            }
+            Event::Text(text)
+            | Event::Html(text)
+            | Event::InlineHtml(text)
+            | Event::InlineMath(text)
+            | Event::DisplayMath(text) => push_text(self.children(), &text),
+            Event::Code(text) => self.children().push(Node::element(
+                Tag::Code,
+                vec![Node::Text(text.into_string())],
+            )),
+            Event::FootnoteReference(label) => push_text(self.children(), &format!("[^{label}]")),
+            Event::SoftBreak => push_text(self.children(), "\n"),
+            Event::HardBreak => self.children().push(Node::element(Tag::Br, Vec::new())),
+            Event::Rule => self.children().push(Node::element(Tag::Hr, Vec::new())),
+            Event::TaskListMarker(checked) => {
+                let mut attrs = vec![
+                    (Attr::Type, "checkbox".to_owned()),
+                    (Attr::Disabled, String::new()),
+                ];
+                if checked {
+                    attrs.push((Attr::Checked, String::new()));
+                }
+                self.children().push(Node::Element {
+                    tag: Tag::Input,
+                    attrs,
+                    children: Vec::new(),
+                });
+                let item = self
+                    .stack
+                    .iter_mut()
+                    .rev()
+                    .find(|frame| matches!(frame.kind, FrameKind::Element(Tag::Li)));
+                if let Some(item) = item {
+                    if !item.attrs.iter().any(|(attr, _)| *attr == Attr::Class) {
+                        item.attrs.push((Attr::Class, CLASS_TASK.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<Node> {
+        while !self.stack.is_empty() {
+            self.close();
+        }
+        self.root
+    }
+}

@@ -1,0 +1,58 @@
+//! Markdown for chat replies: streamed text in, a tree of safe nodes out.
+//!
+//! Owns the whole path from markdown text to [`Node`]s: the closed sets of tags and
+//! attributes (`node.rs`), the link policy (`href.rs`), one parse with pulldown-cmark
+//! (`convert.rs`), where a stream may be cut into final blocks (`blocks.rs`) and the
+//! streaming renderer ([`Incremental`], `incremental.rs`). It is pure: it must not use web-sys or Leptos, and it never
+//! produces HTML text. The view creates each node with `document.createElement(tag.name())`,
+//! `setAttribute` and text nodes, so remote text never reaches `inner_html`.
+//!
+//! Safety rules, whatever the input:
+//! - Raw HTML, as a block or inline, is shown as text, verbatim (a block as a paragraph with
+//!   class `rill-md-raw-html`). Entities are decoded into text, never into markup.
+//! - Links become `a` elements only for `http:`, `https:` and `mailto:` destinations, with
+//!   the scheme in lower case, `rel="noopener noreferrer"` and `target="_blank"`. Any other
+//!   destination, relative ones included (they would resolve against the host page), leaves
+//!   the link text as plain text.
+//! - Images are never loaded: `![alt](url)` becomes a link labelled with the alt text (the
+//!   URL if the alt text is empty) when the URL is `http:`/`https:`, with class
+//!   `rill-md-image-link`; otherwise just the alt text. Inside a link, an image is its alt
+//!   text, so links never nest.
+//! - A fenced code block is `pre > code`; the first word of its info string, cut at the first
+//!   character outside `[A-Za-z0-9_+.#-]` and to 32 characters, is `pre`'s `data-lang`. The
+//!   view adds the copy button and takes the code from [`Node::text_content`].
+//!
+//! Dialect: CommonMark with GFM tables (`thead`/`tbody`, cell alignment as a `rill-md-align-…`
+//! class), strikethrough (`del`) and task lists (a disabled checkbox `input` in an `li` with
+//! class `rill-md-task`). A soft line break is a `"\n"` in the text; a hard break is `br`.
+//!
+//! [`render`] and [`Incremental`] agree exactly, by construction: `render` is the streaming
+//! renderer fed the whole text at once, and where the stream is cut into blocks depends only
+//! on the text, never on how it was split into deltas. Against a parse of the whole document
+//! in one go, rendering by blocks differs in one documented way: a link reference definition
+//! applies to its own block and to later blocks, not to earlier ones (a streamed block that
+//! is final cannot change when a definition arrives later). `[text][label]` used before its
+//! `[label]: url` in an earlier block stays literal text, as an undefined reference does.
+
+mod blocks;
+mod convert;
+mod href;
+mod incremental;
+mod node;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties;
+#[cfg(test)]
+mod tests;
+
+pub use href::is_allowed_href;
+pub use incremental::{Block, Incremental, Update, DEFAULT_DISPLAY_BUDGET, DISPLAY_SLACK};
+pub use node::{
+    Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT, CLASS_IMAGE_LINK,
+    CLASS_RAW_HTML, CLASS_TASK,
+};
+
+/// Renders a whole markdown document into safe nodes.
+pub fn render(markdown: &str) -> Vec<Node> {
+    Incremental::render_all(markdown)
+}

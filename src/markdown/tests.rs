@@ -1,0 +1,407 @@
+//! Behaviour of [`super::render`]: the dialect, the safety rules and the block cuts.
+
+use super::*;
+
+fn text(s: &str) -> Node {
+    Node::Text(s.to_owned())
+}
+
+fn el(tag: Tag, children: Vec<Node>) -> Node {
+    Node::element(tag, children)
+}
+
+fn el_with(tag: Tag, attrs: &[(Attr, &str)], children: Vec<Node>) -> Node {
+    Node::Element {
+        tag,
+        attrs: attrs.iter().map(|(a, v)| (*a, (*v).to_owned())).collect(),
+        children,
+    }
+}
+
+fn link(href: &str, children: Vec<Node>) -> Node {
+    el_with(
+        Tag::A,
+        &[
+            (Attr::Href, href),
+            (Attr::Rel, "noopener noreferrer"),
+            (Attr::Target, "_blank"),
+        ],
+        children,
+    )
+}
+
+/// Every `href` in the tree, depth first.
+fn hrefs(nodes: &[Node]) -> Vec<String> {
+    let mut out = Vec::new();
+    for node in nodes {
+        if let Node::Element {
+            attrs, children, ..
+        } = node
+        {
+            out.extend(
+                attrs
+                    .iter()
+                    .filter(|(a, _)| *a == Attr::Href)
+                    .map(|(_, v)| v.clone()),
+            );
+            out.extend(hrefs(children));
+        }
+    }
+    out
+}
+
+fn all_text(nodes: &[Node]) -> String {
+    nodes.iter().map(Node::text_content).collect()
+}
+
+#[test]
+fn paragraphs_emphasis_and_breaks() {
+    assert_eq!(
+        render("a *b* **c** ~~d~~ `e`\nf  \ng"),
+        vec![el(
+            Tag::P,
+            vec![
+                text("a "),
+                el(Tag::Em, vec![text("b")]),
+                text(" "),
+                el(Tag::Strong, vec![text("c")]),
+                text(" "),
+                el(Tag::Del, vec![text("d")]),
+                text(" "),
+                el(Tag::Code, vec![text("e")]),
+                text("\nf"),
+                el(Tag::Br, vec![]),
+                text("g"),
+            ]
+        )]
+    );
+}
+
+#[test]
+fn headings_quotes_rules_and_ordered_list_start() {
+    assert_eq!(
+        render("## Title\n\n> quoted\n\n---\n\n3. three\n4. four"),
+        vec![
+            el(Tag::H2, vec![text("Title")]),
+            el(Tag::Blockquote, vec![el(Tag::P, vec![text("quoted")])]),
+            el(Tag::Hr, vec![]),
+            el_with(
+                Tag::Ol,
+                &[(Attr::Start, "3")],
+                vec![
+                    el(Tag::Li, vec![text("three")]),
+                    el(Tag::Li, vec![text("four")])
+                ]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn fenced_code_keeps_its_language_and_text() {
+    let nodes = render("```rust ignore\nfn main() {}\n```\n");
+    assert_eq!(
+        nodes,
+        vec![el_with(
+            Tag::Pre,
+            &[(Attr::DataLang, "rust")],
+            vec![el(Tag::Code, vec![text("fn main() {}\n")])]
+        )]
+    );
+    assert_eq!(nodes[0].text_content(), "fn main() {}\n");
+}
+
+#[test]
+fn code_language_is_cut_at_the_first_unsafe_character() {
+    let lang = |md: &str| render(md)[0].attr(Attr::DataLang).map(str::to_owned);
+    assert_eq!(lang("```c++\n```").as_deref(), Some("c++"));
+    assert_eq!(lang("```c#\n```").as_deref(), Some("c#"));
+    assert_eq!(lang("```rust,ignore\n```").as_deref(), Some("rust"));
+    assert_eq!(lang("```\"><script>\n```"), None);
+    assert_eq!(lang("```\n```"), None);
+    assert_eq!(
+        lang(&format!("```{}\n```", "x".repeat(100))).map(|l| l.len()),
+        Some(32)
+    );
+}
+
+#[test]
+fn tables_have_head_body_and_alignment_classes() {
+    assert_eq!(
+        render("| a | b |\n|:--|--:|\n| 1 | 2 |"),
+        vec![el(
+            Tag::Table,
+            vec![
+                el(
+                    Tag::Thead,
+                    vec![el(
+                        Tag::Tr,
+                        vec![
+                            el_with(Tag::Th, &[(Attr::Class, CLASS_ALIGN_LEFT)], vec![text("a")]),
+                            el_with(
+                                Tag::Th,
+                                &[(Attr::Class, CLASS_ALIGN_RIGHT)],
+                                vec![text("b")]
+                            ),
+                        ]
+                    )]
+                ),
+                el(
+                    Tag::Tbody,
+                    vec![el(
+                        Tag::Tr,
+                        vec![
+                            el_with(Tag::Td, &[(Attr::Class, CLASS_ALIGN_LEFT)], vec![text("1")]),
+                            el_with(
+                                Tag::Td,
+                                &[(Attr::Class, CLASS_ALIGN_RIGHT)],
+                                vec![text("2")]
+                            ),
+                        ]
+                    )]
+                ),
+            ]
+        )]
+    );
+}
+
+#[test]
+fn task_list_items_get_a_disabled_checkbox() {
+    assert_eq!(
+        render("- [x] done\n- [ ] todo"),
+        vec![el(
+            Tag::Ul,
+            vec![
+                el_with(
+                    Tag::Li,
+                    &[(Attr::Class, CLASS_TASK)],
+                    vec![
+                        el_with(
+                            Tag::Input,
+                            &[
+                                (Attr::Type, "checkbox"),
+                                (Attr::Disabled, ""),
+                                (Attr::Checked, "")
+                            ],
+                            vec![]
+                        ),
+                        text("done"),
+                    ]
+                ),
+                el_with(
+                    Tag::Li,
+                    &[(Attr::Class, CLASS_TASK)],
+                    vec![
+                        el_with(
+                            Tag::Input,
+                            &[(Attr::Type, "checkbox"), (Attr::Disabled, "")],
+                            vec![]
+                        ),
+                        text("todo"),
+                    ]
+                ),
+            ]
+        )]
+    );
+}
+
+#[test]
+fn web_and_mail_links_are_links_with_safe_attributes() {
+    assert_eq!(
+        render("[a](HTTPS://example.com \"T\") <mail@example.com> <http://x.example>"),
+        vec![el(
+            Tag::P,
+            vec![
+                el_with(
+                    Tag::A,
+                    &[
+                        (Attr::Href, "https://example.com"),
+                        (Attr::Rel, "noopener noreferrer"),
+                        (Attr::Target, "_blank"),
+                        (Attr::Title, "T"),
+                    ],
+                    vec![text("a")]
+                ),
+                text(" "),
+                link("mailto:mail@example.com", vec![text("mail@example.com")]),
+                text(" "),
+                link("http://x.example", vec![text("http://x.example")]),
+            ]
+        )]
+    );
+}
+
+#[test]
+fn script_links_and_relative_links_are_plain_text() {
+    for md in [
+        "[x](javascript:alert(1))",
+        "[x](JaVaScRiPt:alert(1))",
+        "[x]( javascript:alert(1))",
+        "[x](&#106;avascript:alert(1))",
+        "[x](java\\script:alert(1))",
+        "[x](data:text/html,<script>alert(1)</script>)",
+        "[x](vbscript:msgbox(1))",
+        "[x](/path)",
+        "[x](#x)",
+        "[x](//evil.example)",
+        "[x]",
+        "[x][r]\n\n[r]: javascript:alert(1)",
+    ] {
+        let nodes = render(md);
+        assert!(hrefs(&nodes).is_empty(), "{md:?} gave {nodes:?}");
+        assert!(
+            all_text(&nodes).starts_with('x') || all_text(&nodes).starts_with("[x]"),
+            "{md:?}"
+        );
+    }
+    let nodes = render("<javascript:alert(1)>");
+    assert_eq!(nodes, vec![el(Tag::P, vec![text("javascript:alert(1)")])]);
+}
+
+#[test]
+fn raw_html_is_shown_verbatim_as_text() {
+    assert_eq!(
+        render("<script>alert(1)</script>"),
+        vec![el_with(
+            Tag::P,
+            &[(Attr::Class, CLASS_RAW_HTML)],
+            vec![text("<script>alert(1)</script>")]
+        )]
+    );
+    assert_eq!(
+        render("a <img src=x onerror=alert(1)> b <svg onload=alert(1)>"),
+        vec![el(
+            Tag::P,
+            vec![text(
+                "a <img src=x onerror=alert(1)> b <svg onload=alert(1)>"
+            )]
+        )]
+    );
+    assert_eq!(
+        render("<div onclick=\"x()\">\n*not emphasis*\n</div>"),
+        vec![el_with(
+            Tag::P,
+            &[(Attr::Class, CLASS_RAW_HTML)],
+            vec![text("<div onclick=\"x()\">\n*not emphasis*\n</div>")]
+        )]
+    );
+}
+
+#[test]
+fn entities_become_text_not_markup() {
+    assert_eq!(
+        render("&lt;script&gt; &amp; &#60;b&#62; &copy;"),
+        vec![el(Tag::P, vec![text("<script> & <b> ©")])]
+    );
+}
+
+#[test]
+fn images_become_links_labelled_with_their_alt_text() {
+    assert_eq!(
+        render("![a *cat*](https://example.com/cat.png \"T\")"),
+        vec![el(
+            Tag::P,
+            vec![el_with(
+                Tag::A,
+                &[
+                    (Attr::Href, "https://example.com/cat.png"),
+                    (Attr::Rel, "noopener noreferrer"),
+                    (Attr::Target, "_blank"),
+                    (Attr::Title, "T"),
+                    (Attr::Class, CLASS_IMAGE_LINK),
+                ],
+                vec![text("a cat")]
+            )]
+        )]
+    );
+    assert_eq!(
+        render("![](http://x.example/i.png)"),
+        vec![el(
+            Tag::P,
+            vec![el_with(
+                Tag::A,
+                &[
+                    (Attr::Href, "http://x.example/i.png"),
+                    (Attr::Rel, "noopener noreferrer"),
+                    (Attr::Target, "_blank"),
+                    (Attr::Class, CLASS_IMAGE_LINK),
+                ],
+                vec![text("http://x.example/i.png")]
+            )]
+        )]
+    );
+}
+
+#[test]
+fn images_with_other_urls_or_inside_links_are_alt_text() {
+    assert_eq!(
+        render("![alt](data:image/png;base64,AAAA)"),
+        vec![el(Tag::P, vec![text("alt")])]
+    );
+    assert_eq!(
+        render("![alt](/local.png)"),
+        vec![el(Tag::P, vec![text("alt")])]
+    );
+    assert_eq!(
+        render("[![alt](https://x.example/i.png)](https://y.example)"),
+        vec![el(
+            Tag::P,
+            vec![link("https://y.example", vec![text("alt")])]
+        )]
+    );
+}
+
+#[test]
+fn a_reference_defined_in_an_earlier_block_resolves() {
+    assert_eq!(
+        render("[docs]: https://example.com/docs\n\nSee [the docs][DOCS] and [docs]."),
+        vec![el(
+            Tag::P,
+            vec![
+                text("See "),
+                link("https://example.com/docs", vec![text("the docs")]),
+                text(" and "),
+                link("https://example.com/docs", vec![text("docs")]),
+                text("."),
+            ]
+        )]
+    );
+}
+
+#[test]
+fn a_reference_defined_in_a_later_block_stays_literal() {
+    // The documented exception: the first block is final before the definition arrives.
+    assert_eq!(
+        render("See [docs].\n\n[docs]: https://example.com/docs"),
+        vec![el(Tag::P, vec![text("See [docs].")])]
+    );
+    // Within one block the definition may follow its use, as in CommonMark.
+    assert_eq!(
+        render("- See [docs].\n\n- [docs]: https://example.com/docs"),
+        render("- See [docs].\n\n- [docs]: https://example.com/docs\n")
+    );
+    assert_eq!(
+        hrefs(&render(
+            "- See [docs].\n\n- [docs]: https://example.com/docs"
+        )),
+        vec!["https://example.com/docs".to_owned()]
+    );
+}
+
+#[test]
+fn the_first_definition_of_a_label_wins_across_blocks() {
+    let nodes = render("[a]: https://one.example\n\n[a]: https://two.example\n\n[a]");
+    assert_eq!(hrefs(&nodes), vec!["https://one.example".to_owned()]);
+}
+
+#[test]
+fn crlf_line_endings_render_like_lf() {
+    let lf = "# T\n\npara\nline\n\n- a\n- b\n\n```py\nx = 1\n```\n\n| a |\n|---|\n| 1 |\n";
+    assert_eq!(render(&lf.replace('\n', "\r\n")), render(lf));
+}
+
+#[test]
+fn empty_and_blank_input_render_nothing() {
+    assert_eq!(render(""), vec![]);
+    assert_eq!(render("\n\n  \n"), vec![]);
+}

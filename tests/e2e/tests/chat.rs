@@ -1,0 +1,348 @@
+//! The chat view, end to end: the built app and rill-server's chat endpoints (the built-in
+//! demo model) in real headless Chromium, for each wire format; and the original FastAPI
+//! summary server in front of rill-server's Ollama endpoint.
+
+use std::time::Duration;
+
+use rill_e2e::{free_port, poll, seed_dir, testid, Browser, Proc, RillServer, WAIT};
+
+const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
+const USER: &str = "[data-testid=\"message\"][data-role=\"user\"]";
+const FORMATS: [&str; 3] = ["openai", "ollama", "summary"];
+
+fn app() -> RillServer {
+    let dist = rill_e2e::dist_dir();
+    RillServer::start(
+        "127.0.0.1:0",
+        &[
+            "--dist",
+            dist.to_str().expect("utf-8 path"),
+            "--rate",
+            "400",
+        ],
+    )
+}
+
+fn chat_url(app: &RillServer, format: &str) -> String {
+    format!("{}/?view=chat&format={format}&lang=en", app.url)
+}
+
+async fn send(browser: &Browser, text: &str) {
+    browser.type_into(&testid("chat-input"), text).await;
+    browser.click(&testid("chat-send")).await;
+}
+
+/// Waits for the last reply to reach `state`; returns its text.
+async fn reply_in(browser: &Browser, state: &'static str, timeout: Duration) -> String {
+    browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == state, timeout)
+        .await
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_format_streams_the_exact_reply() {
+    let app = app();
+    let browser = Browser::start().await;
+    for format in FORMATS {
+        browser.goto(&chat_url(&app, format)).await;
+        let text = "Exact text: 你好, café — 1 < 2 & 3 > 2.";
+        send(&browser, &format!("[[echo]]{text}")).await;
+        let got = reply_in(&browser, "done", WAIT).await;
+        if got != text {
+            let html = browser
+                .js("return [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop().outerHTML")
+                .await;
+            panic!("format {format}: {got:?} != {text:?}; DOM: {html}");
+        }
+        // A markdown reply from the demo model renders as markdown, not as source.
+        send(&browser, "Explain server-sent events").await;
+        reply_in(&browser, "done", WAIT).await;
+        let parts = browser
+            .js("const m = [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop();
+                 return [m.querySelectorAll('h1,h2,h3').length, m.querySelectorAll('table').length,
+                         m.querySelectorAll('pre code').length, m.querySelectorAll('li').length,
+                         m.textContent.includes('```'), m.textContent.includes('| ---')];")
+            .await;
+        assert!(parts[0].as_u64() > Some(0), "{format}: no heading: {parts}");
+        assert!(parts[1].as_u64() > Some(0), "{format}: no table: {parts}");
+        assert!(
+            parts[2].as_u64() > Some(0),
+            "{format}: no code block: {parts}"
+        );
+        assert!(parts[3].as_u64() > Some(0), "{format}: no list: {parts}");
+        assert_eq!(parts[4], false, "{format}: fences shown as text");
+        assert_eq!(parts[5], false, "{format}: table source shown as text");
+        if format == "openai" {
+            browser.screenshot("chat-openai-light").await;
+        }
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_keeps_the_partial_reply() {
+    let app = app();
+    let browser = Browser::start().await;
+    for format in FORMATS {
+        browser.goto(&chat_url(&app, format)).await;
+        send(&browser, "[[slow]] Tell me a long story").await;
+        let streaming = browser
+            .wait_last(
+                ASSISTANT,
+                "data-state",
+                |t, s| s == "streaming" && t.len() > 3,
+                Duration::from_secs(20),
+            )
+            .await;
+        assert!(
+            browser.count(&testid("chat-stop")).await == 1,
+            "Stop is offered while streaming"
+        );
+        browser.click(&testid("chat-stop")).await;
+        let stopped = reply_in(&browser, "stopped", WAIT).await;
+        assert!(
+            stopped.starts_with(streaming.0.trim_end()),
+            "{format}: partial lost: {stopped:?}"
+        );
+        assert_eq!(browser.count(&testid("chat-stop")).await, 0);
+        // Nothing more arrives after Stop.
+        let again = browser.last(ASSISTANT, "data-state").await.expect("reply");
+        assert_eq!(again, (stopped.clone(), "stopped".to_string()), "{format}");
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escape_stops_and_enter_sends() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "openai")).await;
+    browser
+        .type_into(&testid("chat-input"), "[[slow]] keyboard only\u{E007}")
+        .await;
+    browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && !t.is_empty(),
+            Duration::from_secs(20),
+        )
+        .await;
+    browser.type_into(&testid("chat-input"), "\u{E00C}").await;
+    reply_in(&browser, "stopped", WAIT).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_stream_is_interrupted_with_partial_kept() {
+    let app = app();
+    let browser = Browser::start().await;
+    for format in ["openai", "ollama"] {
+        browser.goto(&chat_url(&app, format)).await;
+        browser.click(&testid("chat-new")).await;
+        send(&browser, "[[drop:12]] Explain rivers").await;
+        let text = reply_in(&browser, "interrupted", WAIT).await;
+        assert!(!text.trim().is_empty(), "{format}: partial text lost");
+        assert_eq!(
+            browser.count(&testid("message-continue")).await,
+            1,
+            "{format}: Continue offered"
+        );
+        assert_eq!(
+            browser.count(&testid("message-regenerate")).await,
+            1,
+            "{format}: Retry offered"
+        );
+        // Retry asks again and completes.
+        browser.click(&testid("message-regenerate")).await;
+        // (The retried prompt still carries the drop marker, so it breaks the same way.)
+        reply_in(&browser, "interrupted", WAIT).await;
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_error_shows_status_and_message_and_input_stays_usable() {
+    let app = app();
+    let browser = Browser::start().await;
+    for format in FORMATS {
+        browser.goto(&chat_url(&app, format)).await;
+        send(&browser, "[[error:500]] fail please").await;
+        reply_in(&browser, "error", WAIT).await;
+        let error = browser
+            .wait_text(&testid("message-error"), |t| t.contains("500"), WAIT)
+            .await;
+        assert!(
+            error.contains("HTTP 500") && error.contains("boom"),
+            "{format}: {error}"
+        );
+        send(&browser, "[[echo]]still here").await;
+        assert_eq!(
+            reply_in(&browser, "done", WAIT).await,
+            "still here",
+            "{format}"
+        );
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_keeps_conversations_and_interrupts_a_live_reply() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "openai")).await;
+    send(&browser, "[[echo]]remember me").await;
+    assert_eq!(reply_in(&browser, "done", WAIT).await, "remember me");
+    send(&browser, "[[slow]] a reply cut by a reload").await;
+    let partial = browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && t.len() > 5,
+            Duration::from_secs(20),
+        )
+        .await
+        .0;
+    browser.reload().await;
+    let (text, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "interrupted", WAIT)
+        .await;
+    assert!(
+        text.starts_with(partial.trim_end()),
+        "partial {partial:?} not kept: {text:?}"
+    );
+    assert_eq!(browser.count(USER).await, 2);
+    let first = browser
+        .js("return document.querySelectorAll('[data-testid=message][data-role=assistant]')[0].textContent")
+        .await;
+    assert_eq!(first, "remember me");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_replies_render_as_text_and_never_run() {
+    let app = app();
+    let browser = Browser::start().await;
+    let payloads = [
+        "<img src=x onerror=\"window.__xss=1\">",
+        "<script>window.__xss=2</script>",
+        "[click me](javascript:window.__xss=3)",
+        "<svg onload=\"window.__xss=4\"><circle r=1></svg>",
+        "<a href=\"javascript:window.__xss=5\">link</a>",
+        "<iframe src=\"javascript:window.__xss=6\"></iframe>",
+    ];
+    for format in FORMATS {
+        browser.goto(&chat_url(&app, format)).await;
+        for payload in payloads {
+            send(&browser, &format!("[[echo]]{payload}")).await;
+            let text = reply_in(&browser, "done", WAIT).await;
+            if payload.starts_with('[') {
+                assert!(text.contains("click me"), "{format}: {text}");
+            } else {
+                assert!(
+                    text.contains(payload.split('>').next().unwrap_or(payload)),
+                    "{format}: {payload} → {text}"
+                );
+            }
+        }
+        // Give any injected handler every chance to run, then look.
+        let check = browser
+            .js("return [window.__xss === undefined,
+                 document.querySelectorAll('.rill-messages img, .rill-messages script, .rill-messages svg, .rill-messages iframe').length,
+                 document.querySelectorAll('.rill-messages a[href^=\"javascript\" i]').length]")
+            .await;
+        assert_eq!(check, serde_json::json!([true, 0, 0]), "{format}");
+    }
+    browser.screenshot("chat-xss").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn summary_reply_is_never_requested_twice() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "summary")).await;
+    send(&browser, "[[echo]]once only").await;
+    assert_eq!(reply_in(&browser, "done", WAIT).await, "once only");
+    let opened = |app: &RillServer| app.log_count("stream opened");
+    let before = opened(&app);
+    // EventSource would reconnect after its default 3 s; wait past that, then count.
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    assert_eq!(
+        opened(&app),
+        before,
+        "the summary stream was requested again"
+    );
+    assert_eq!(
+        browser.last(ASSISTANT, "data-state").await.map(|l| l.0),
+        Some("once only".to_string())
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn original_fastapi_summary_server_through_rill_server_ollama() {
+    let Some(seed) = seed_dir() else {
+        eprintln!("SKIPPED original_fastapi_summary_server_through_rill_server_ollama: ../shared/seed not found");
+        return;
+    };
+    let python = std::env::var("RILL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_deps = std::process::Command::new(&python)
+        .args(["-c", "import fastapi, uvicorn, sse_starlette, httpx"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_deps {
+        eprintln!("SKIPPED original_fastapi_summary_server_through_rill_server_ollama: fastapi/uvicorn/sse-starlette/httpx not installed (./x test installs them)");
+        return;
+    }
+    let app = app();
+    let port = free_port();
+    let mut cmd = std::process::Command::new(&python);
+    cmd.arg(seed.join("summary_server.py"))
+        .env("OLLAMA_URL", format!("{}/api/generate", app.url))
+        .env("OLLAMA_MODEL", "rill-demo")
+        .env("PORT", port.to_string())
+        .env("HOST", "127.0.0.1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let _summary = Proc::spawn("summary_server.py", cmd);
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    poll(
+        "summary server to listen",
+        Duration::from_secs(30),
+        || async move {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200))
+                .ok()
+                .map(|_| ())
+        },
+    )
+    .await;
+    let endpoint = format!("http://127.0.0.1:{port}/gpt/summary");
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!(
+            "{}&endpoint={}",
+            chat_url(&app, "summary"),
+            rill_e2e::encode(&endpoint)
+        ))
+        .await;
+    // A short reply is one chunk; the original sends its last chunk twice, and rill shows
+    // exactly what the server sent.
+    send(&browser, "[[echo]]short summary").await;
+    let text = reply_in(&browser, "done", Duration::from_secs(30)).await;
+    assert_eq!(text, "short summaryshort summary");
+    // A markdown reply arrives in 100-character chunks and renders.
+    send(&browser, "Summarise server-sent events").await;
+    let text = reply_in(&browser, "done", Duration::from_secs(30)).await;
+    assert!(text.len() > 200, "{text}");
+    // When its upstream fails, the original has already answered 200 and just closes the
+    // stream: rill says no reply came instead of showing an empty "done" message.
+    send(&browser, "[[error:500]]").await;
+    reply_in(&browser, "error", Duration::from_secs(30)).await;
+    let error = browser
+        .wait_text(&testid("message-error"), |t| !t.is_empty(), WAIT)
+        .await;
+    assert!(error.contains("without"), "{error}");
+    browser.close().await;
+}
