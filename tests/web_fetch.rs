@@ -105,7 +105,7 @@ async fn drops_mid_event_reconnect_with_last_event_id_and_lose_nothing() {
         log.last(),
         Some(&StreamEvent::Closed(CloseReason::NoContent))
     );
-    assert!(log.iter().any(|e| *e == StreamEvent::Retry(100)));
+    assert!(log.contains(&StreamEvent::Retry(100)));
 }
 
 #[wasm_bindgen_test]

@@ -151,7 +151,7 @@ struct TableState {
 }
 
 /// Builds the node tree from a stream of events.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct TreeBuilder {
     /// The top-level nodes built so far.
     root: Vec<Node>,
@@ -161,17 +161,6 @@ struct TreeBuilder {
     /// How many allowed links are open: an image inside one becomes its alt text, so that
     /// links never nest.
     open_links: usize,
-}
-
-impl Default for TreeBuilder {
-    fn default() -> Self {
-        TreeBuilder {
-            root: Vec::new(),
-            stack: Vec::new(),
-            tables: Vec::new(),
-            open_links: 0,
-        }
-    }
 }
 
 fn link_attrs(href: String, title: &str) -> Vec<(Attr, String)> {

@@ -490,9 +490,6 @@ mod tests {
 
     /// A chat-like reply cut into tokens of about four bytes (one word and its space, or a
     /// piece of a code line): paragraphs, lists, headings, tables and code blocks.
-    pub(super) fn chat_reply_tokens_pub(tokens: usize) -> Vec<String> {
-        chat_reply_tokens(tokens)
-    }
     fn chat_reply_tokens(tokens: usize) -> Vec<String> {
         let mut rng = Lcg(7);
         let mut out: Vec<String> = Vec::new();
@@ -690,7 +687,7 @@ mod tests {
             .last()
             .map(|b| b.nodes.clone())
             .unwrap_or_default();
-        assert_eq!(last, render(&renderer.text().to_owned()));
+        assert_eq!(last, render(renderer.text()));
     }
 
     #[test]

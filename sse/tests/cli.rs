@@ -1,5 +1,6 @@
 //! End-to-end tests of the `sse-decode` binary: exact stdout for a body with a BOM, CRLF line
 //! ends and a UTF-8 character split between pieces; ordering; errors; usage errors.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

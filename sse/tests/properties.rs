@@ -1,5 +1,6 @@
 //! Property tests: encode/decode round trip under arbitrary chunking, chunking invariance and
 //! panic-freedom of the SSE decoder on arbitrary bytes, and NDJSON round trip.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use proptest::sample::Index;
