@@ -26,13 +26,25 @@
 //! class), strikethrough (`del`) and task lists (a disabled checkbox `input` in an `li` with
 //! class `rill-md-task`). A soft line break is a `"\n"` in the text; a hard break is `br`.
 //!
+//! Streaming: the text is cut into top-level blocks at boundaries that no later text can
+//! move (the rules are in `blocks.rs`: after blank lines before a line in column 0 unless a
+//! fence, an HTML block or a list goes on; around fenced code blocks in column 0). Closed
+//! blocks are parsed once; only the open tail is shown again on each delta, an open fence
+//! without parsing, other tails re-parsed within a budget ([`DEFAULT_DISPLAY_BUDGET`]).
+//!
 //! [`render`] and [`Incremental`] agree exactly, by construction: `render` is the streaming
 //! renderer fed the whole text at once, and where the stream is cut into blocks depends only
 //! on the text, never on how it was split into deltas. Against a parse of the whole document
-//! in one go, rendering by blocks differs in one documented way: a link reference definition
-//! applies to its own block and to later blocks, not to earlier ones (a streamed block that
-//! is final cannot change when a definition arrives later). `[text][label]` used before its
-//! `[label]: url` in an earlier block stays literal text, as an undefined reference does.
+//! in one go (pulldown-cmark's), rendering by blocks differs only in the scope of link
+//! reference definitions, because a streamed block that is final cannot change when a
+//! definition arrives later:
+//! - a definition applies to its own block and to later blocks, not to earlier ones:
+//!   `[text][label]` used in a block before the one holding `[label]: url` stays literal
+//!   text, as an undefined reference does;
+//! - across blocks the first definition of a label wins, but inside a block its own
+//!   definition of a label wins over an earlier block's;
+//! - labels from earlier blocks are matched by lower-casing, where the parser uses Unicode
+//!   case folding (they differ for a few characters such as `ß` and `SS`).
 
 mod blocks;
 mod convert;

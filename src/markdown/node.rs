@@ -146,7 +146,8 @@ impl Tag {
 
 /// The closed set of attribute names the renderer can produce. Which values each can take
 /// is fixed by the renderer:
-/// - `href`: always starts with `http://`, `https://` or `mailto:` (see [`super::href`]);
+/// - `href`: always starts with `http://`, `https://` or `mailto:` (see
+///   [`super::is_allowed_href`]);
 /// - `rel`: always `noopener noreferrer`; `target`: always `_blank`;
 /// - `title`: text from the markdown (the view sets it as an attribute, never as HTML);
 /// - `start`: decimal digits; `data-lang`: `[A-Za-z0-9_+.#-]{1,32}`;

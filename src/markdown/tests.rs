@@ -395,6 +395,13 @@ fn the_first_definition_of_a_label_wins_across_blocks() {
 }
 
 #[test]
+fn a_definition_in_the_same_block_wins_over_an_earlier_blocks() {
+    // The documented exception: a whole-document parse would use the first definition.
+    let nodes = render("[a]: https://one.example\n\n[a]: https://two.example\n[a]");
+    assert_eq!(hrefs(&nodes), vec!["https://two.example".to_owned()]);
+}
+
+#[test]
 fn crlf_line_endings_render_like_lf() {
     let lf = "# T\n\npara\nline\n\n- a\n- b\n\n```py\nx = 1\n```\n\n| a |\n|---|\n| 1 |\n";
     assert_eq!(render(&lf.replace('\n', "\r\n")), render(lf));
