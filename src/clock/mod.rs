@@ -110,6 +110,7 @@ pub struct ClockState {
     log: VecDeque<LogEntry>,
     next_seq: u64,
     last_browser_error_at: Option<f64>,
+    last_change_at: f64,
 }
 
 impl Default for ClockState {
@@ -134,6 +135,7 @@ impl ClockState {
             log: VecDeque::with_capacity(LOG_CAP),
             next_seq: 0,
             last_browser_error_at: None,
+            last_change_at: f64::MIN,
         }
     }
 
@@ -247,8 +249,11 @@ impl ClockState {
         self.next_attempt_at = self.retry.map(|r| now + r.ms as f64);
     }
 
-    /// Whole seconds until the next attempt, when it is known.
+    /// Whole seconds until the next attempt, when it is known. A `now` older than the
+    /// last state change (a view clock that ticks coarsely) counts from that change, so the
+    /// countdown never shows more than the delay itself.
     pub fn countdown_secs(&self, now: f64) -> Option<u64> {
+        let now = now.max(self.last_change_at);
         self.next_attempt_at
             .map(|at| ((at - now) / 1000.0).ceil().max(0.0) as u64)
     }
@@ -276,6 +281,7 @@ impl ClockState {
     }
 
     fn push(&mut self, at_ms: f64, kind: LogKind, label: &str, text: String) {
+        self.last_change_at = self.last_change_at.max(at_ms);
         if self.log.len() == LOG_CAP {
             self.log.pop_front();
         }
@@ -398,6 +404,19 @@ mod tests {
         assert_eq!(s.conn, ConnState::Reconnecting);
         assert_eq!(s.countdown_secs(100.0), Some(3));
         assert_eq!(s.countdown_secs(1_700.0), Some(1));
+    }
+
+    #[test]
+    fn a_stale_view_clock_never_shows_more_than_the_delay() {
+        let mut s = ClockState::new();
+        s.apply(
+            &StreamEvent::error(ErrorKind::Network, Reconnect::After(10_000)),
+            5_000.0,
+        );
+        // The view's clock last ticked 200 ms before the error arrived.
+        assert_eq!(s.countdown_secs(4_800.0), Some(10));
+        assert_eq!(s.countdown_secs(5_100.0), Some(10));
+        assert_eq!(s.countdown_secs(6_000.0), Some(9));
     }
 
     #[test]

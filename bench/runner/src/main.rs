@@ -11,6 +11,11 @@
 //! rill-bench --www DIR --native FILE --json FILE [--markdown FILE] [--date YYYY-MM-DD]
 //!            [--command CMD] [--timeout SECS]
 //! ```
+//!
+//! `rill-bench chat …` is the chat streaming-render benchmark instead (see [`chat`]; called
+//! by `bench/chat-render`).
+
+mod chat;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -397,10 +402,11 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
     s
 }
 
-/// Replaces the section from its heading to the next `## ` heading, or appends it.
-fn splice(existing: &str, section: &str) -> String {
+/// Replaces the section titled `heading` (from that line to the next `## ` heading), or
+/// appends it.
+fn splice(existing: &str, heading: &str, section: &str) -> String {
     let lines: Vec<&str> = existing.lines().collect();
-    let Some(start) = lines.iter().position(|l| l.trim_end() == SECTION) else {
+    let Some(start) = lines.iter().position(|l| l.trim_end() == heading) else {
         let mut out = if existing.trim().is_empty() {
             "# Benchmarks\n\nWritten by `./x bench`.\n".to_string()
         } else {
@@ -494,7 +500,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     if let Some(path) = &args.markdown {
         let existing = std::fs::read_to_string(path).unwrap_or_default();
-        let updated = splice(&existing, &section(&args, &m, &native, &browser));
+        let updated = splice(&existing, SECTION, &section(&args, &m, &native, &browser));
         std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("rill-bench: updated {}", path.display());
     }
@@ -503,9 +509,13 @@ async fn run(args: Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
-    let result = match parse_args() {
-        Ok(args) => run(args).await,
-        Err(e) => Err(e),
+    let result = if std::env::args().nth(1).as_deref() == Some("chat") {
+        chat::main(std::env::args().skip(2)).await
+    } else {
+        match parse_args() {
+            Ok(args) => run(args).await,
+            Err(e) => Err(e),
+        }
     };
     // Everything started above (server, chromedriver, browser) is dropped by now.
     if let Err(e) = result {
@@ -522,33 +532,38 @@ mod tests {
     fn splice_replaces_only_its_section() {
         let before = "# Benchmarks\n\n## Other\n\nkeep\n\n## SSE decoder throughput\n\nold\n\n\
                       ## Later\n\nalso keep\n";
-        let out = splice(before, "## SSE decoder throughput\n\nnew\n");
+        let out = splice(before, SECTION, "## SSE decoder throughput\n\nnew\n");
         assert_eq!(
             out,
             "# Benchmarks\n\n## Other\n\nkeep\n\n## SSE decoder throughput\n\nnew\n\n\
              ## Later\n\nalso keep\n"
         );
         // Idempotent.
-        assert_eq!(splice(&out, "## SSE decoder throughput\n\nnew\n"), out);
+        assert_eq!(
+            splice(&out, SECTION, "## SSE decoder throughput\n\nnew\n"),
+            out
+        );
     }
 
     #[test]
     fn splice_appends_when_missing() {
         let out = splice(
             "# Benchmarks\n\n## Other\n\nkeep\n",
+            SECTION,
             "## SSE decoder throughput\n\nx\n",
         );
         assert_eq!(
             out,
             "# Benchmarks\n\n## Other\n\nkeep\n\n## SSE decoder throughput\n\nx\n"
         );
-        assert!(splice("", "## SSE decoder throughput\n").starts_with("# Benchmarks\n"));
+        assert!(splice("", SECTION, "## SSE decoder throughput\n").starts_with("# Benchmarks\n"));
     }
 
     #[test]
     fn splice_at_end_of_file() {
         let out = splice(
             "# B\n\n## SSE decoder throughput\n\nold\n",
+            SECTION,
             "## SSE decoder throughput\n\nnew\n",
         );
         assert_eq!(out, "# B\n\n## SSE decoder throughput\n\nnew\n");
