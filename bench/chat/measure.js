@@ -6,9 +6,10 @@
 // It records into `window.__chatBench`:
 //   longTasks  [startTime, duration] of every `longtask` entry (main-thread tasks > 50 ms)
 //   longFrames every `long-animation-frame` entry (frames whose work took > 50 ms), with how
-//              much of it was script (scripts of 5 ms or more, as Chromium reports them),
-//              forced style and layout inside those scripts, and the frame's own rendering
-//              (style, layout, paint) after `renderStart`
+//              much of it was script (scripts of 5 ms or more, as Chromium reports them,
+//              animation-frame callbacks included), forced style and layout inside those
+//              scripts, the rendering steps from `renderStart` and the style, layout and
+//              paint from `styleAndLayoutStart` to the frame's end
 //   done       when the reply element's data-state left "streaming" (MutationObserver)
 //   paint      the final paint: requestAnimationFrame after `done`, then setTimeout 0 — the
 //              callback runs once the frame that shows the final DOM has been produced (the
