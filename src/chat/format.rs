@@ -125,28 +125,58 @@ pub enum Piece {
     Nothing,
 }
 
-/// Reads one OpenAI SSE event's data. Malformed JSON is an error naming the bad text.
+/// The parts of a `chat.completion.chunk` that a reply needs. Strings borrow from the event
+/// data where they can, and everything else in the chunk is skipped without being built:
+/// this runs once per token.
+#[derive(serde::Deserialize)]
+struct OpenAiChunk<'a> {
+    #[serde(borrow, default)]
+    choices: Vec<OpenAiChoice<'a>>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct OpenAiChoice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<OpenAiDelta<'a>>,
+    #[serde(borrow, default)]
+    message: Option<OpenAiDelta<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(serde::Deserialize)]
+struct OpenAiDelta<'a> {
+    #[serde(borrow, default)]
+    content: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Reads one OpenAI SSE event's data. Malformed JSON is reported, naming the bad text.
 pub fn parse_openai(data: &str) -> Vec<Piece> {
     let data = data.trim();
     if data == "[DONE]" {
         return vec![Piece::End];
     }
-    let value: Value = match serde_json::from_str(data) {
+    let chunk: OpenAiChunk<'_> = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(err) => return vec![Piece::Malformed(malformed(data, &err))],
     };
-    if let Some(err) = value.get("error") {
+    if let Some(err) = &chunk.error {
         return vec![Piece::Error(error_text(err))];
     }
     let mut out = Vec::new();
-    if let Some(choice) = value.get("choices").and_then(|c| c.get(0)) {
-        let delta = choice.get("delta").or_else(|| choice.get("message"));
-        if let Some(text) = delta.and_then(|d| d.get("content")).and_then(Value::as_str) {
+    if let Some(choice) = chunk.choices.into_iter().next() {
+        let text = choice
+            .delta
+            .and_then(|d| d.content)
+            .or_else(|| choice.message.and_then(|m| m.content));
+        if let Some(text) = text {
             if !text.is_empty() {
-                out.push(Piece::Text(text.to_string()));
+                out.push(Piece::Text(text.into_owned()));
             }
         }
-        if choice.get("finish_reason").is_some_and(|r| !r.is_null()) {
+        if choice.finish_reason.is_some() {
             out.push(Piece::End);
         }
     }
@@ -235,6 +265,11 @@ mod tests {
         assert_eq!(parse_openai("[DONE]"), [Piece::End]);
         let err = r#"{"error":{"message":"boom","type":"server_error"}}"#;
         assert_eq!(parse_openai(err), [Piece::Error("boom".into())]);
+        let full = r#"{"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"a\"b\n"},"logprobs":null,"finish_reason":null}],"usage":null}"#;
+        assert_eq!(parse_openai(full), [Piece::Text("a\"b\n".into())]);
+        let whole = r#"{"choices":[{"message":{"role":"assistant","content":"all"},"finish_reason":"stop"}]}"#;
+        assert_eq!(parse_openai(whole), [Piece::Text("all".into()), Piece::End]);
+        assert_eq!(parse_openai(r#"{"choices":[]}"#), [Piece::Nothing]);
         match parse_openai(r#"{"choices": ["#).as_slice() {
             [Piece::Malformed(m)] => {
                 assert!(m.contains("malformed JSON") && m.contains("choices"), "{m}")
