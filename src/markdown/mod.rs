@@ -5,7 +5,7 @@
 //! (`convert.rs`), where a stream may be cut into final blocks (`blocks.rs`) and the
 //! streaming renderer ([`Incremental`], `incremental.rs`). It is pure: it must not use web-sys or Leptos, and it never
 //! produces HTML text. The view creates each node with `document.createElement(tag.name())`,
-//! `setAttribute` and text nodes, so remote text never reaches `inner_html`.
+//! `setAttribute` and text nodes, so remote text never reaches `innerHTML`.
 //!
 //! Safety rules, whatever the input:
 //! - Raw HTML, as a block or inline, is shown as text, verbatim (a block as a paragraph with

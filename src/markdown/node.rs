@@ -7,7 +7,7 @@
 /// A safe node: the only tags and attributes that can ever appear are those of [`Tag`] and
 /// [`Attr`]. The view creates elements with `document.createElement(tag.name())`, sets
 /// attributes with `setAttribute(attr.name(), value)` and text with `textContent`/text nodes;
-/// it never uses `inner_html`.
+/// it never uses `innerHTML`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     Text(String),

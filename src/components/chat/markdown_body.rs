@@ -1,5 +1,5 @@
 //! A streamed markdown reply in the DOM, built from the safe node tree of
-//! [`crate::markdown`] with `createElement` and text nodes only (never `inner_html`).
+//! [`crate::markdown`] with `createElement` and text nodes only (never `innerHTML`).
 //!
 //! Finished blocks are added once and never touched again; only the open tail block is
 //! rebuilt when text arrives, so the cost per update is the size of the tail.
