@@ -78,6 +78,10 @@ pub struct Conversation {
     pub created_ms: f64,
     #[serde(default)]
     pub updated_ms: f64,
+    /// The next message id. Ids are never reused, even after messages are removed (an
+    /// edit or a regenerate), so a view keyed by id never mistakes a new message for an old one.
+    #[serde(default)]
+    pub next_message_id: u64,
 }
 
 impl Conversation {
@@ -89,11 +93,20 @@ impl Conversation {
             messages: Vec::new(),
             created_ms: now,
             updated_ms: now,
+            next_message_id: 1,
         }
     }
 
-    fn next_id(&self) -> u64 {
-        self.messages.iter().map(|m| m.id + 1).max().unwrap_or(1)
+    fn next_id(&mut self) -> u64 {
+        let id = self
+            .messages
+            .iter()
+            .map(|m| m.id + 1)
+            .max()
+            .unwrap_or(1)
+            .max(self.next_message_id);
+        self.next_message_id = id + 1;
+        id
     }
 
     /// Adds the user's message; the first one also names the conversation.
@@ -330,6 +343,16 @@ mod tests {
         assert_eq!(c.messages.len(), 1);
         assert_eq!(c.messages[0].content, "Explain SSE briefly");
         assert!(!c.edit_user(99, "x", 6.0));
+    }
+
+    #[test]
+    fn message_ids_are_never_reused() {
+        let mut c = conv();
+        assert!(c.edit_user(1, "again", 4.0));
+        let reply = c.start_reply(5.0);
+        assert_eq!(reply, 3, "id 2 belonged to the removed reply");
+        c.drop_last_reply();
+        assert_eq!(c.start_reply(6.0), 4);
     }
 
     #[test]

@@ -203,10 +203,13 @@ impl ChatCtx {
 
     /// Saves the conversations now (also called when the page is hidden or closed).
     pub fn save(&self) {
-        let ok = self.library.with_value(store::save);
+        // The view may be gone by the time a deferred save runs: then there is nothing to do.
+        let Some(ok) = self.library.try_with_value(store::save) else {
+            return;
+        };
         if !ok {
-            let t = strings(self.lang.get_untracked());
-            self.notice.set(Some(t.chat_storage_full.to_string()));
+            let t = strings(self.lang.try_get_untracked().unwrap_or_default());
+            let _ = self.notice.try_set(Some(t.chat_storage_full.to_string()));
         }
     }
 
@@ -534,15 +537,24 @@ impl ChatCtx {
                 c.finish(active.msg_id, state, error.clone(), now);
             }
         });
+        let mut finished_text = None;
         if let Some(row) = self.row(active.msg_id) {
             row.state.set(state);
             row.error.set(error);
-            self.announce.set(row.content.get_untracked());
+            finished_text = Some(row.content.get_untracked());
         }
         self.streaming.set(None);
-        self.save();
+        // The screen-reader announcement, the save (the whole library as JSON) and the
+        // handle's release run in a later task, so the frame that shows the end of a long
+        // reply is not held up by them. A page closed in between still saves (pagehide).
+        let ctx = *self;
         wasm_bindgen_futures::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(0).await;
             drop(active);
+            if let Some(text) = finished_text {
+                let _ = ctx.announce.try_set(text);
+            }
+            ctx.save();
         });
     }
 

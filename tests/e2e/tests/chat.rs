@@ -346,3 +346,104 @@ async fn original_fastapi_summary_server_through_rill_server_ollama() {
     assert!(error.contains("without"), "{error}");
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regenerate_edit_and_conversation_list() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "openai")).await;
+    send(&browser, "[[echo]]first question").await;
+    assert_eq!(reply_in(&browser, "done", WAIT).await, "first question");
+
+    // Regenerate replaces the last reply (still one reply, asked again).
+    browser.click(&testid("message-regenerate")).await;
+    browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
+        .await;
+    assert_eq!(browser.count(ASSISTANT).await, 1);
+
+    // Editing the question truncates after it and answers the new text.
+    browser.click(&testid("message-edit")).await;
+    browser
+        .type_into(&testid("message-edit-input"), "[[echo]]edited question")
+        .await;
+    browser.click(&testid("message-edit-save")).await;
+    let (text, _) = browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "done" && t == "edited question",
+            WAIT,
+        )
+        .await;
+    assert_eq!(text, "edited question");
+    assert_eq!(browser.count(USER).await, 1);
+    assert_eq!(
+        browser.last(USER, "data-role").await.map(|l| l.0),
+        Some("[[echo]]edited question".to_string())
+    );
+
+    // A second conversation; the list holds both, search filters, rename and delete work.
+    browser.click(&testid("chat-new")).await;
+    send(&browser, "[[echo]]about rivers").await;
+    reply_in(&browser, "done", WAIT).await;
+    poll("two conversations listed", WAIT, || async {
+        (browser.count(&testid("chat-list-item")).await == 2).then_some(())
+    })
+    .await;
+    browser.type_into(&testid("chat-search"), "rivers").await;
+    poll("search keeps one", WAIT, || async {
+        (browser.count(&testid("chat-list-item")).await == 1).then_some(())
+    })
+    .await;
+    browser.click(&testid("chat-rename")).await;
+    browser
+        .type_into(&testid("chat-rename-input"), "River notes\u{E007}")
+        .await;
+    browser
+        .wait_text(".rill-chat-title", |t| t == "River notes", WAIT)
+        .await;
+    browser.type_into(&testid("chat-search"), "").await;
+    poll("both listed again", WAIT, || async {
+        (browser.count(&testid("chat-list-item")).await == 2).then_some(())
+    })
+    .await;
+    // The export holds both conversations and never the API key.
+    let export = browser
+        .js("return localStorage.getItem('rill.chat.v1')")
+        .await;
+    let export = export.as_str().unwrap_or_default().to_string();
+    assert!(
+        export.contains("River notes") && export.contains("edited question"),
+        "{export}"
+    );
+    // Import it back: two more conversations (ids renamed, nothing lost).
+    browser
+        .js(&format!(
+            "const dt = new DataTransfer();
+             dt.items.add(new File([{}], 'chats.json', {{type: 'application/json'}}));
+             const input = document.querySelector('[data-testid=chat-import]');
+             input.files = dt.files;
+             input.dispatchEvent(new Event('change', {{bubbles: true}}));
+             return true;",
+            serde_json::to_string(&export).unwrap_or_default()
+        ))
+        .await;
+    poll("four conversations after import", WAIT, || async {
+        (browser.count(&testid("chat-list-item")).await == 4).then_some(())
+    })
+    .await;
+    browser
+        .wait_text(&testid("chat-notice"), |t| t.contains('2'), WAIT)
+        .await;
+    // Delete the current one.
+    browser
+        .click(&format!(".rill-current {}", testid("chat-delete")))
+        .await;
+    poll("three conversations after delete", WAIT, || async {
+        (browser.count(&testid("chat-list-item")).await == 3).then_some(())
+    })
+    .await;
+    browser.screenshot("chat-list").await;
+    browser.close().await;
+}
