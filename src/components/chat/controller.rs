@@ -83,6 +83,9 @@ pub struct ChatCtx {
     pub announce: RwSignal<String>,
     /// Model names offered by the endpoint.
     pub models: RwSignal<Vec<String>>,
+    /// The chat view's owner: rows' signals are created under it, not under whatever
+    /// message's button was clicked (which may be removed, taking its signals with it).
+    owner: StoredValue<Owner>,
 }
 
 impl ChatCtx {
@@ -109,6 +112,7 @@ impl ChatCtx {
             })),
             announce: RwSignal::new(String::new()),
             models: RwSignal::new(Vec::new()),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
         };
         if let Some(id) = first {
             ctx.select(&id);
@@ -136,7 +140,9 @@ impl ChatCtx {
             lib.get(id).map(|c| {
                 c.messages
                     .iter()
-                    .map(|m| Row::new(m.id, m.role, m.content.clone(), m.state, m.error.clone()))
+                    .map(|m| {
+                        self.new_row(m.id, m.role, m.content.clone(), m.state, m.error.clone())
+                    })
                     .collect::<Vec<_>>()
             })
         });
@@ -245,15 +251,14 @@ impl ChatCtx {
         let Some(user_id) = user_id else {
             return false;
         };
-        self.rows.update(|rows| {
-            rows.push(Row::new(
-                user_id,
-                Role::User,
-                text.to_string(),
-                MessageState::Done,
-                None,
-            ))
-        });
+        let row = self.new_row(
+            user_id,
+            Role::User,
+            text.to_string(),
+            MessageState::Done,
+            None,
+        );
+        self.rows.update(|rows| rows.push(row));
         self.changed_list();
         self.start_reply(&conv_id, user_id, None);
         true
@@ -364,15 +369,14 @@ impl ChatCtx {
                 else {
                     return;
                 };
-                self.rows.update(|rows| {
-                    rows.push(Row::new(
-                        id,
-                        Role::Assistant,
-                        String::new(),
-                        MessageState::Streaming,
-                        None,
-                    ))
-                });
+                let row = self.new_row(
+                    id,
+                    Role::Assistant,
+                    String::new(),
+                    MessageState::Streaming,
+                    None,
+                );
+                self.rows.update(|rows| rows.push(row));
                 id
             }
         };
@@ -431,6 +435,21 @@ impl ChatCtx {
             }
             Err(event) => self.on_event(event),
         }
+    }
+
+    /// A row whose signals live as long as the chat view.
+    fn new_row(
+        &self,
+        id: u64,
+        role: Role,
+        content: String,
+        state: MessageState,
+        error: Option<String>,
+    ) -> Row {
+        let make = || Row::new(id, role, content.clone(), state, error.clone());
+        self.owner
+            .try_with_value(|owner| owner.with(make))
+            .unwrap_or_else(make)
     }
 
     fn row(&self, id: u64) -> Option<Row> {

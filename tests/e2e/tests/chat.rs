@@ -357,6 +357,7 @@ async fn regenerate_edit_and_conversation_list() {
 
     // Regenerate replaces the last reply (still one reply, asked again).
     browser.click(&testid("message-regenerate")).await;
+
     browser
         .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
         .await;
@@ -403,7 +404,13 @@ async fn regenerate_edit_and_conversation_list() {
     browser
         .wait_text(".rill-chat-title", |t| t == "River notes", WAIT)
         .await;
-    browser.type_into(&testid("chat-search"), "").await;
+    // Empty the search box as a user would (WebDriver's clear sends no input event).
+    browser
+        .js(
+            "const s = document.querySelector('[data-testid=chat-search]');
+             s.value = ''; s.dispatchEvent(new Event('input', {bubbles: true})); return true;",
+        )
+        .await;
     poll("both listed again", WAIT, || async {
         (browser.count(&testid("chat-list-item")).await == 2).then_some(())
     })
