@@ -8,24 +8,12 @@ use std::rc::Rc;
 use rill::transport::fetch::{FetchRequest, FetchStream};
 use rill::transport::response::BodyFormat;
 use rill::transport::{CloseReason, ErrorKind, Event, Reconnect, StreamEvent};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn server() -> &'static str {
-    option_env!("RILL_TEST_SERVER").unwrap_or("http://127.0.0.1:8844")
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w
-                .set_timeout_with_callback_and_timeout_and_arguments_0(resolve.unchecked_ref(), ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
+mod web_support;
+use web_support::{server, sleep};
 
 type Log = Rc<RefCell<Vec<StreamEvent>>>;
 
