@@ -10,16 +10,11 @@ use rill_e2e::{free_port, is_node_time, poll, testid, Browser, NodeClock, RillSe
 const RECONNECT: Duration = Duration::from_secs(40);
 
 fn clock_url(app: &RillServer, stream: &str) -> String {
-    let encoded: String = stream
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("{}/?view=clock&stream={encoded}", app.url)
+    format!(
+        "{}/?view=clock&stream={}",
+        app.url,
+        rill_e2e::encode(stream)
+    )
 }
 
 /// Waits until the clock shows at least `n` distinct times.
