@@ -244,30 +244,21 @@ async fn answer(
         stream_headers(&mut response, "application/x-ndjson");
         return response;
     }
-    let mut pieces = Box::pin(pace::pieces(reply, every));
-    let mut text = String::new();
-    let mut eval_count = 0;
-    while let Some(piece) = pieces.next().await {
-        match piece {
-            Piece::Token(t) => {
-                eval_count += 1;
-                text.push_str(&t);
-            }
-            Piece::Malformed => {
-                drop(guard);
-                let mut response = Response::new(Body::from("{\"message\": "));
-                stream_headers(&mut response, "application/json; charset=utf-8");
-                return response;
-            }
-            Piece::Partial | Piece::Abort => {
-                drop(guard);
-                let mut response = Response::new(pace::broken_body(lines.partial()));
-                stream_headers(&mut response, "application/json; charset=utf-8");
-                return response;
-            }
-        }
-    }
+    let collected = pace::collect(reply, every).await;
     drop(guard);
+    let (text, eval_count) = match collected {
+        pace::Collected::Whole { text, tokens } => (text, tokens),
+        pace::Collected::Malformed => {
+            let mut response = Response::new(Body::from("{\"message\": "));
+            stream_headers(&mut response, "application/json; charset=utf-8");
+            return response;
+        }
+        pace::Collected::Broken => {
+            let mut response = Response::new(pace::broken_body(lines.partial()));
+            stream_headers(&mut response, "application/json; charset=utf-8");
+            return response;
+        }
+    };
     let obj = lines.done(&text, prompt_tokens, eval_count, started.elapsed());
     json_text_response(StatusCode::OK, obj)
 }

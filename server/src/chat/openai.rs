@@ -182,26 +182,13 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
         return response;
     }
     // Not streamed: the answer takes as long as its tokens would, then comes whole.
-    let mut pieces = Box::pin(pace::pieces(reply, every));
-    let mut text = String::new();
-    let mut completion_tokens = 0;
-    while let Some(piece) = pieces.next().await {
-        match piece {
-            Piece::Token(t) => {
-                completion_tokens += 1;
-                text.push_str(&t);
-            }
-            Piece::Malformed => {
-                drop(guard);
-                return raw_json(Bytes::from_static(b"{\"choices\": ["));
-            }
-            Piece::Partial | Piece::Abort => {
-                drop(guard);
-                return broken_json(&head.id);
-            }
-        }
-    }
+    let collected = pace::collect(reply, every).await;
     drop(guard);
+    let (text, completion_tokens) = match collected {
+        pace::Collected::Whole { text, tokens } => (text, tokens),
+        pace::Collected::Malformed => return raw_json(Bytes::from_static(b"{\"choices\": [")),
+        pace::Collected::Broken => return broken_json(&head.id),
+    };
     let message = Obj::new()
         .str("role", "assistant")
         .str("content", &text)

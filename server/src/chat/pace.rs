@@ -56,6 +56,35 @@ enum Stage {
     Done,
 }
 
+/// How a non-streamed answer's paced tokens ended.
+pub(crate) enum Collected {
+    /// Every token arrived: the whole text and how many tokens made it.
+    Whole { text: String, tokens: usize },
+    /// `[[malformed]]`: the answer is invalid JSON.
+    Malformed,
+    /// `[[drop:N]]`: the connection breaks.
+    Broken,
+}
+
+/// Waits for a reply's tokens at the configured pace and collects them, for the
+/// non-streamed (`stream: false`) answers that come whole after as long as streaming took.
+pub(crate) async fn collect(reply: Reply, every: Option<Duration>) -> Collected {
+    let mut pieces = Box::pin(pieces(reply, every));
+    let mut text = String::new();
+    let mut tokens = 0;
+    while let Some(piece) = pieces.next().await {
+        match piece {
+            Piece::Token(t) => {
+                tokens += 1;
+                text.push_str(&t);
+            }
+            Piece::Malformed => return Collected::Malformed,
+            Piece::Partial | Piece::Abort => return Collected::Broken,
+        }
+    }
+    Collected::Whole { text, tokens }
+}
+
 /// The pieces of `reply`, token `i` at `start + (i + 1) * every`.
 pub(crate) fn pieces(reply: Reply, every: Option<Duration>) -> impl Stream<Item = Piece> + Send {
     let markers = reply.markers;
