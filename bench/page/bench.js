@@ -9,8 +9,9 @@
 //   adds `event.data.length`. The events are JS objects whose strings are usable from JS.
 // * rill-sse (wasm): a fresh `Session` (one rill_sse::Decoder) gets each chunk through
 //   wasm-bindgen: `push(chunk)` allocates in wasm memory, copies the chunk in, decodes, frees.
-//   Events are rill_sse::Item values with owned Rust Strings (type, data, id), counted and
-//   dropped in Rust — that is where the app (Rust) consumes them.
+//   Events are handed to a Rust closure borrowed (`Decoder::push_with`: &str type, data, id),
+//   counted there — Rust is where the app consumes them. "wasm, owned" is the same with
+//   `Decoder::push`, which allocates an Item with owned Strings per event.
 // * "wasm, whole buffer": the entire input is copied into wasm memory in one call and cut into
 //   the same chunks inside Rust. A lower bound for the per-chunk boundary overhead; not what the
 //   app does, labelled as such.
@@ -139,6 +140,16 @@ function runWasm(c) {
   return out;
 }
 
+function runWasmOwned(c) {
+  const session = Session.owned();
+  const chunks = c.chunks;
+  for (let i = 0; i < chunks.length; i++) session.push(chunks[i]);
+  session.finish();
+  const out = { events: session.events, dataBytes: session.dataBytes, failed: session.failed };
+  session.free();
+  return out;
+}
+
 function runWasmWhole(c) {
   const session = decode(c.bytes, c.lengths);
   const out = { events: session.events, dataBytes: session.dataBytes, failed: session.failed };
@@ -183,6 +194,7 @@ async function main() {
     { key: "wasm", run: runWasm },
     { key: "esp4", run: (c) => runParser(createParser4, c) },
     { key: "wasm_whole", run: runWasmWhole },
+    { key: "wasm_owned", run: runWasmOwned },
   ];
   const encoder = new TextEncoder();
   const cases = [];

@@ -2,7 +2,9 @@
 //!
 //! Run with `cargo run --release -p rill-sse --example decode_bench`.
 //!
-//! Three inputs, each fed in 64 KiB chunks to a fresh decoder, repeated for at least 0.5 s:
+//! Three inputs, each fed in 64 KiB chunks to a fresh decoder, repeated for at least 0.5 s,
+//! through [`Decoder::push_with`] (borrowed events: `case=<input>`) and [`Decoder::push`]
+//! (owned `Item`s: `case=owned/<input>`):
 //! * `events_1k`: ~8 MB of ~1 KiB events (`id:` + one `data:` line each);
 //! * `chat_tokens`: ~8 MB of `data: {"choices":[{"delta":{"content":"tok"}}]}\n\n`;
 //! * `one_1mb_line`: one event whose single data line is 1 MiB.
@@ -16,7 +18,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use rill_sse::{Decoder, Item};
+use rill_sse::{Decoder, Item, ItemRef};
 
 const TARGET: usize = 8 * 1000 * 1000;
 const CHUNK: usize = 64 * 1024;
@@ -51,8 +53,27 @@ fn one_1mb_line() -> Vec<u8> {
     out
 }
 
-/// Decode `input` in 64 KiB chunks; returns the number of events (so work is not elided).
+/// Decode `input` in 64 KiB chunks with the borrowing API, [`Decoder::push_with`]; returns the
+/// number of events plus their total data length (so work is not elided).
 fn run_decoder(input: &[u8]) -> usize {
+    let mut decoder = Decoder::new();
+    let mut count = 0usize;
+    for chunk in input.chunks(CHUNK) {
+        let pushed = decoder.push_with(chunk, |item| {
+            if let ItemRef::Event(event) = item {
+                count = count.wrapping_add(1 + event.data.len());
+            }
+        });
+        if pushed.is_err() {
+            return usize::MAX;
+        }
+    }
+    count
+}
+
+/// Decode `input` in 64 KiB chunks with [`Decoder::push`] (owned [`Item`]s); returns the
+/// number of events.
+fn run_decoder_owned(input: &[u8]) -> usize {
     let mut decoder = Decoder::new();
     let mut items = Vec::new();
     let mut events = 0;
@@ -140,6 +161,9 @@ fn main() {
     };
     for (name, input) in selected() {
         measure(name, input, run_decoder);
+    }
+    for (name, input) in selected() {
+        measure(&format!("owned/{name}"), input, run_decoder_owned);
     }
     for (name, input) in selected() {
         measure(&format!("baseline_str_lines/{name}"), input, run_baseline);

@@ -26,7 +26,7 @@
 
 use std::mem;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memchr2_iter, memrchr2};
 
 /// Default cap, in bytes, on the current line plus the current event's data buffer (16 MiB).
 pub const DEFAULT_MAX_BUFFER: usize = 16 * 1024 * 1024;
@@ -101,6 +101,8 @@ pub struct Decoder {
     event_type: String,
     /// The spec's "last event ID buffer".
     id_buffer: String,
+    /// An `id` field has set `id_buffer` since the last dispatch (which then copies it).
+    id_set: bool,
     /// The spec's "last event ID string" of the event source.
     last_event_id: String,
     retry: Option<u64>,
@@ -130,6 +132,7 @@ impl Decoder {
             data: String::new(),
             event_type: String::new(),
             id_buffer: String::new(),
+            id_set: false,
             last_event_id: String::new(),
             retry: None,
             failed: false,
@@ -172,6 +175,40 @@ impl Decoder {
     /// appended. After an error every further `push` returns the same error (until
     /// [`finish`](Self::finish) starts a new connection).
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Item>) -> Result<(), DecodeError> {
+        self.push_into(chunk, out)
+    }
+
+    /// Like [`push`](Self::push), but hands each item to `on_item` borrowed, in stream order,
+    /// without allocating per event: an event's type, data and id are `&str`s that borrow the
+    /// decoder's buffers or, when the event's one `data` line lies inside `chunk` (the usual
+    /// case for chat tokens and feeds), `chunk` itself.
+    ///
+    /// ```
+    /// use rill_sse::{Decoder, ItemRef};
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut seen = Vec::new();
+    /// decoder.push_with(b"retry: 50\ndata: a\n\nevent: x\ndata: b\n", |item| match item {
+    ///     ItemRef::Event(event) => seen.push(format!("{}={}", event.event, event.data)),
+    ///     ItemRef::Retry(ms) => seen.push(format!("retry {ms}")),
+    /// })?;
+    /// decoder.push_with(b"\n", |item| if let ItemRef::Event(event) = item {
+    ///     seen.push(format!("{}={}", event.event, event.data));
+    /// })?;
+    /// assert_eq!(seen, ["retry 50", "message=a", "x=b"]);
+    /// # Ok::<(), rill_sse::DecodeError>(())
+    /// ```
+    pub fn push_with<F>(&mut self, chunk: &[u8], on_item: F) -> Result<(), DecodeError>
+    where
+        F: FnMut(ItemRef<'_>),
+    {
+        self.push_into(chunk, &mut FnSink(on_item))
+    }
+
+    /// The decoding proper, behind `dyn Sink` so that it is compiled once, in this crate, with
+    /// this crate's optimisation settings (`opt-level = 3` in the workspace), rather than
+    /// instantiated in each caller's crate — the app's is size-optimised.
+    fn push_into(&mut self, chunk: &[u8], out: &mut dyn Sink) -> Result<(), DecodeError> {
         if self.failed {
             return Err(self.too_large());
         }
@@ -229,6 +266,7 @@ impl Decoder {
         self.data.clear();
         self.event_type.clear();
         self.id_buffer.clone_from(&self.last_event_id);
+        self.id_set = false;
         self.failed = false;
     }
 
@@ -238,23 +276,34 @@ impl Decoder {
         }
     }
 
-    /// Enforce the limit for a line of `line_len` bytes (so far) on top of the data buffer.
+    /// Enforce the limit for a line of `line_len` bytes (so far) on top of the data buffer
+    /// (`self.data` plus the `pending` data line not copied into it yet, with its LF).
     ///
     /// Checking every line — whether it arrived whole in one chunk or was assembled from
     /// several — makes failure independent of chunking: the decoder fails exactly when some
     /// line's length plus the data buffered before it exceeds the limit. Because a `data` line
     /// adds at most its own length minus 4 (`data` and the LF it appends replace the line's
     /// `data:`), the data buffer itself never exceeds the limit either.
-    fn check(&mut self, line_len: usize) -> Result<(), DecodeError> {
-        if line_len.saturating_add(self.data.len()) > self.max_buffer {
-            self.failed = true;
-            // Release what the failed connection buffered.
-            self.line = Vec::new();
-            self.data = String::new();
-            self.event_type.clear();
-            return Err(self.too_large());
+    // `always`: the app's release build is size-optimised (opt-level "z", fat LTO), and at
+    // that level LTO declines to inline even these few instructions on the per-line path.
+    #[inline(always)]
+    fn check(&mut self, line_len: usize, pending: Option<&str>) -> Result<(), DecodeError> {
+        let pending = pending.map_or(0, |data| data.len().saturating_add(1));
+        let buffered = self.data.len().saturating_add(pending);
+        if line_len.saturating_add(buffered) > self.max_buffer {
+            return Err(self.fail());
         }
         Ok(())
+    }
+
+    /// Enter the failed state, releasing what the failed connection buffered.
+    #[cold]
+    fn fail(&mut self) -> DecodeError {
+        self.failed = true;
+        self.line = Vec::new();
+        self.data = String::new();
+        self.event_type.clear();
+        self.too_large()
     }
 
     /// Split stream bytes (BOM already handled) into lines and process them.
@@ -266,7 +315,13 @@ impl Decoder {
     /// the ways in which a line can end."
     ///
     /// A CR ends its line at once; an LF right after it (in this chunk or the next) is skipped.
-    fn feed(&mut self, mut rest: &[u8], out: &mut Vec<Item>) -> Result<(), DecodeError> {
+    ///
+    /// Three parts of a chunk take three paths: the end of a line begun in an earlier chunk is
+    /// appended to [`line`](Self::line) and that line is decoded on its own; the complete lines
+    /// after it are UTF-8-validated in one pass and parsed as borrowed `&str`s (no copy unless
+    /// an event has several `data` lines or ends in a later chunk); the bytes after the last
+    /// line end are kept for the next chunk.
+    fn feed(&mut self, mut rest: &[u8], out: &mut dyn Sink) -> Result<(), DecodeError> {
         if rest.is_empty() {
             return Ok(());
         }
@@ -275,47 +330,141 @@ impl Decoder {
                 rest = tail;
             }
         }
-        while let Some(pos) = memchr2(b'\n', b'\r', rest) {
-            let (line, terminator_and_tail) = rest.split_at(pos);
-            let Some((&terminator, tail)) = terminator_and_tail.split_first() else {
-                break; // unreachable: memchr2 found a byte at `pos`
+        if !self.line.is_empty() {
+            let Some(pos) = memchr2(b'\n', b'\r', rest) else {
+                self.check(self.line.len().saturating_add(rest.len()), None)?;
+                self.line.extend_from_slice(rest);
+                return Ok(());
             };
-            if self.line.is_empty() {
-                // Zero-copy path: the whole line is inside this chunk.
-                self.check(line.len())?;
-                self.process_line(line, out);
-            } else {
-                self.check(self.line.len().saturating_add(line.len()))?;
-                let mut assembled = mem::take(&mut self.line);
-                assembled.extend_from_slice(line);
-                self.process_line(&assembled, out);
-                assembled.clear();
-                self.line = assembled; // keep the allocation for the next split line
-            }
-            rest = tail;
-            if terminator == b'\r' {
-                match rest.split_first() {
-                    Some((b'\n', tail)) => rest = tail,
-                    Some(_) => {}
-                    None => self.after_cr = true,
+            let (head, terminator_and_tail) = rest.split_at(pos);
+            self.check(self.line.len().saturating_add(head.len()), None)?;
+            let mut assembled = mem::take(&mut self.line);
+            assembled.extend_from_slice(head);
+            self.process_line(&decode_lossy(&assembled), None, out);
+            assembled.clear();
+            self.line = assembled; // keep the allocation for the next split line
+            rest = match terminator_and_tail {
+                [b'\r', b'\n', tail @ ..] => tail,
+                [b'\r'] => {
+                    self.after_cr = true;
+                    return Ok(());
                 }
-            }
+                [_terminator, tail @ ..] => tail,
+                [] => &[], // unreachable: memchr2 found a byte at `pos`
+            };
         }
-        if !rest.is_empty() {
-            self.check(self.line.len().saturating_add(rest.len()))?;
-            self.line.extend_from_slice(rest);
+        // Everything up to the last line end is complete lines. Since that line end is the
+        // last one, a CR there is not followed by an LF in this chunk.
+        let complete_len = memrchr2(b'\n', b'\r', rest).map_or(0, |pos| pos.saturating_add(1));
+        let (complete, tail) = rest.split_at(complete_len);
+        let mut pending = None;
+        // One validation pass for all complete lines (SIMD; the per-line alternative, `from_utf8`
+        // on each value, costs a call and a setup per short line).
+        match simdutf8::basic::from_utf8(complete) {
+            Ok(text) => self.lines(text, &mut pending, out)?,
+            Err(_) => self.lines_lossy(complete, &mut pending, out)?,
+        }
+        self.materialize(&mut pending);
+        if tail.is_empty() {
+            self.after_cr = complete.last() == Some(&b'\r');
+        } else {
+            self.check(tail.len(), None)?;
+            self.line.extend_from_slice(tail);
         }
         Ok(())
     }
 
+    /// Process complete lines that are valid UTF-8 (every line end included).
+    fn lines<'c>(
+        &mut self,
+        text: &'c str,
+        pending: &mut Option<&'c str>,
+        out: &mut dyn Sink,
+    ) -> Result<(), DecodeError> {
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        // One searcher over all line ends of the chunk (memchr's iterator keeps its state; a
+        // call per line would set it up again for every short line).
+        for end in memchr2_iter(b'\n', b'\r', bytes) {
+            if end < start {
+                continue; // the LF of a CRLF, already consumed with its CR
+            }
+            // Line ends are ASCII, so both ends of the slice are character boundaries.
+            let line = text.get(start..end).unwrap_or_default();
+            self.check(line.len(), *pending)?;
+            self.process_line(line, Some(pending), out);
+            start = end + 1;
+            if bytes.get(end) == Some(&b'\r') && bytes.get(start) == Some(&b'\n') {
+                start += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Process complete lines of which some are not valid UTF-8: each line is decoded on its
+    /// own, invalid sequences replaced by U+FFFD.
+    fn lines_lossy<'c>(
+        &mut self,
+        bytes: &'c [u8],
+        pending: &mut Option<&'c str>,
+        out: &mut dyn Sink,
+    ) -> Result<(), DecodeError> {
+        let mut start = 0;
+        while let Some(end) = bytes
+            .get(start..)
+            .and_then(|rest| memchr2(b'\n', b'\r', rest))
+            .map(|pos| start + pos)
+        {
+            let line = bytes.get(start..end).unwrap_or_default();
+            self.check(line.len(), *pending)?;
+            match std::str::from_utf8(line) {
+                Ok(text) => self.process_line(text, Some(pending), out),
+                Err(_) => {
+                    self.materialize(pending);
+                    self.process_line(&String::from_utf8_lossy(line), None, out);
+                }
+            }
+            start = end + 1;
+            if bytes.get(end) == Some(&b'\r') && bytes.get(start) == Some(&b'\n') {
+                start += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy a `data` line still borrowed from the chunk into the data buffer.
+    fn materialize(&mut self, pending: &mut Option<&str>) {
+        if let Some(data) = pending.take() {
+            self.data.reserve(data.len().saturating_add(1));
+            self.data.push_str(data);
+            self.data.push('\n');
+        }
+    }
+
     /// "Lines must be processed, in the order they are received, as follows:"
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<Item>) {
-        match line.first() {
+    ///
+    /// `pending` is where the current event's data may stay borrowed from the chunk (`None`
+    /// when `line` does not live as long as the chunk: its data is copied).
+    fn process_line<'c>(
+        &mut self,
+        line: &'c str,
+        pending: Option<&mut Option<&'c str>>,
+        out: &mut dyn Sink,
+    ) {
+        let bytes = line.as_bytes();
+        // The common line first: a `data` field, as the general rule below would find it.
+        // (Byte patterns, not `starts_with`, which is a `memcmp` call in a size-optimised build.)
+        if let [b'd', b'a', b't', b'a', b':', after @ ..] = bytes {
+            let skip = if let [b' ', ..] = after { 6 } else { 5 };
+            // `data:` and the space are ASCII: a character boundary.
+            return self.process_data(line.get(skip..).unwrap_or_default(), pending);
+        }
+        match bytes.first() {
             // "If the line is empty (a blank line) → Dispatch the event, as defined below."
-            None => self.dispatch(out),
+            None => self.dispatch(pending, out),
             // "If the line starts with a U+003A COLON character (:) → Ignore the line."
             Some(b':') => {}
-            _ => match memchr(b':', line) {
+            _ => match memchr(b':', bytes) {
                 // "If the line contains a U+003A COLON character (:) → Collect the characters
                 // on the line before the first U+003A COLON character (:), and let field be
                 // that string. Collect the characters on the line after the first U+003A COLON
@@ -323,18 +472,19 @@ impl Decoder {
                 // SPACE character, remove it from value. Process the field using the steps
                 // described below, using field as the field name and value as the field value."
                 Some(colon) => {
-                    let (field, colon_and_value) = line.split_at(colon);
-                    let value = match colon_and_value {
-                        [_colon, b' ', value @ ..] => value,
-                        [_colon, value @ ..] => value,
-                        [] => &[],
+                    let value_start = match bytes.get(colon + 1) {
+                        Some(b' ') => colon + 2,
+                        _ => colon + 1,
                     };
-                    self.process_field(field, value, out);
+                    // `:` and the space are ASCII: these are character boundaries.
+                    let field = bytes.get(..colon).unwrap_or_default();
+                    let value = line.get(value_start..).unwrap_or_default();
+                    self.process_field(field, value, pending, out);
                 }
                 // "Otherwise, the string is not empty but does not contain a U+003A COLON
                 // character (:) → Process the field using the steps described below, using the
                 // whole line as the field name, and the empty string as the field value."
-                None => self.process_field(line, &[], out),
+                None => self.process_field(bytes, "", pending, out),
             },
         }
     }
@@ -342,26 +492,28 @@ impl Decoder {
     /// "The steps to process the field given a field name and a field value depend on the
     /// field name, as given in the following list. Field names must be compared literally,
     /// with no case folding performed."
-    fn process_field(&mut self, field: &[u8], value: &[u8], out: &mut Vec<Item>) {
+    fn process_field<'c>(
+        &mut self,
+        field: &[u8],
+        value: &'c str,
+        pending: Option<&mut Option<&'c str>>,
+        out: &mut dyn Sink,
+    ) {
         match field {
+            // "If the field name is "data" → [see `process_data`]."
+            b"data" => self.process_data(value, pending),
             // "If the field name is "event" → Set the event type buffer to the field value."
             b"event" => {
                 self.event_type.clear();
-                push_utf8_lossy(&mut self.event_type, value);
-            }
-            // "If the field name is "data" → Append the field value to the data buffer, then
-            // append a single U+000A LINE FEED (LF) character to the data buffer."
-            b"data" => {
-                self.data.reserve(value.len().saturating_add(1));
-                push_utf8_lossy(&mut self.data, value);
-                self.data.push('\n');
+                self.event_type.push_str(value);
             }
             // "If the field name is "id" → If the field value does not contain U+0000 NULL, then
             // set the last event ID buffer to the field value. Otherwise, ignore the field."
             // (A guard failing falls through to the final arm: the field is ignored.)
-            b"id" if memchr(0, value).is_none() => {
+            b"id" if memchr(0, value.as_bytes()).is_none() => {
                 self.id_buffer.clear();
-                push_utf8_lossy(&mut self.id_buffer, value);
+                self.id_buffer.push_str(value);
+                self.id_set = true;
             }
             // "If the field name is "retry" → If the field value consists of only ASCII digits,
             // then interpret the field value as an integer in base ten, and set the event
@@ -370,72 +522,178 @@ impl Decoder {
             // An empty value is ignored (there is no integer to interpret). A value too large
             // for u64 saturates to u64::MAX milliseconds ("effectively never") instead of
             // panicking or wrapping.
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u64, |acc, &digit| {
+            b"retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                let ms = value.bytes().fold(0u64, |acc, digit| {
                     acc.saturating_mul(10)
                         .saturating_add(u64::from(digit - b'0'))
                 });
                 self.retry = Some(ms);
-                out.push(Item::Retry(ms));
+                out.retry(ms);
             }
             // "Otherwise → The field is ignored." (Also: an `id` with NUL, an invalid `retry`.)
             _ => {}
         }
     }
 
+    /// "If the field name is "data" → Append the field value to the data buffer, then append a
+    /// single U+000A LINE FEED (LF) character to the data buffer."
+    ///
+    /// The first `data` line of an event inside the chunk is only remembered in `pending`; it
+    /// is copied into the buffer when a second one arrives or the chunk ends undispatched.
+    #[inline(always)]
+    fn process_data<'c>(&mut self, value: &'c str, pending: Option<&mut Option<&'c str>>) {
+        match pending {
+            Some(slot) if slot.is_none() && self.data.is_empty() => *slot = Some(value),
+            slot => {
+                if let Some(slot) = slot {
+                    self.materialize(slot);
+                }
+                self.data.reserve(value.len().saturating_add(1));
+                self.data.push_str(value);
+                self.data.push('\n');
+            }
+        }
+    }
+
     /// "When the user agent is required to dispatch the event, the user agent must process the
     /// data buffer, the event type buffer, and the last event ID buffer using steps appropriate
     /// for the user agent." (The web-browser steps, minus queuing a task.)
-    fn dispatch(&mut self, out: &mut Vec<Item>) {
+    ///
+    /// The data buffer is `self.data`, or the one `data` line still borrowed in `pending`
+    /// (then `self.data` is empty, and the line's LF was never appended, so step 3 is done).
+    fn dispatch(&mut self, pending: Option<&mut Option<&str>>, out: &mut dyn Sink) {
         // "1. Set the last event ID string of the event source to the value of the last event
         // ID buffer. The buffer does not get reset, so the last event ID string of the event
         // source remains set to this value until the next time it is set by the server."
-        if self.last_event_id != self.id_buffer {
+        if mem::take(&mut self.id_set) {
             self.last_event_id.clone_from(&self.id_buffer);
         }
-        // "2. If the data buffer is an empty string, set the data buffer and the event type
-        // buffer to the empty string and return."
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return;
-        }
-        // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character, then
-        // remove the last character from the data buffer."
-        if self.data.ends_with('\n') {
-            self.data.pop();
-        }
+        let data = match pending.and_then(Option::take) {
+            Some(line) => Data::Chunk(line),
+            // "2. If the data buffer is an empty string, set the data buffer and the event type
+            // buffer to the empty string and return."
+            None if self.data.is_empty() => {
+                self.event_type.clear();
+                return;
+            }
+            // "3. If the data buffer's last character is a U+000A LINE FEED (LF) character,
+            // then remove the last character from the data buffer."
+            None => {
+                if self.data.ends_with('\n') {
+                    self.data.pop();
+                }
+                Data::Buffer(&mut self.data)
+            }
+        };
         // "5. Initialize event's type attribute to "message", its data attribute to data, [...]
         // and its lastEventId attribute to the last event ID string of the event source.
         // 6. If the event type buffer has a value other than the empty string, change the type
         // of the newly created event to equal the value of the event type buffer.
         // 7. Set the data buffer and the event type buffer to the empty string."
-        let event = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            mem::take(&mut self.event_type)
-        };
-        out.push(Item::Event(Event {
-            event,
-            data: mem::take(&mut self.data),
-            id: self.last_event_id.clone(),
-        }));
+        out.event(&mut self.event_type, data, &self.last_event_id);
+        self.data.clear();
+        self.event_type.clear();
     }
 }
 
-/// Append `bytes` decoded as UTF-8, each maximal invalid subpart replaced by U+FFFD.
+/// A dispatched event, borrowed (see [`Decoder::push_with`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The event type: the `event` field's value, or `"message"` when it was absent or empty.
+    pub event: &'a str,
+    /// The data buffer with its trailing LF removed; lines joined with LF.
+    pub data: &'a str,
+    /// The event source's last event ID string at dispatch.
+    pub id: &'a str,
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event {
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.to_owned(),
+        }
+    }
+}
+
+/// One thing the decoder observed, borrowed (see [`Decoder::push_with`]); [`Item`] owned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemRef<'a> {
+    /// An event was dispatched.
+    Event(EventRef<'a>),
+    /// A valid `retry` field set the reconnection time to this many milliseconds.
+    Retry(u64),
+}
+
+/// An event's data at dispatch: a line of the chunk being decoded, or the decoder's buffer
+/// (which an owning sink may take instead of copying).
+enum Data<'a> {
+    Chunk(&'a str),
+    Buffer(&'a mut String),
+}
+
+/// Where decoded items go: a `Vec<Item>` (owned) or a callback (borrowed).
+trait Sink {
+    /// `event_type` is empty for the default type; the sink may take both buffers.
+    fn event(&mut self, event_type: &mut String, data: Data<'_>, id: &str);
+    fn retry(&mut self, ms: u64);
+}
+
+impl Sink for Vec<Item> {
+    fn event(&mut self, event_type: &mut String, data: Data<'_>, id: &str) {
+        let event = if event_type.is_empty() {
+            String::from("message")
+        } else {
+            mem::take(event_type)
+        };
+        let data = match data {
+            Data::Chunk(line) => line.to_owned(),
+            Data::Buffer(buffer) => mem::take(buffer),
+        };
+        self.push(Item::Event(Event {
+            event,
+            data,
+            id: id.to_owned(),
+        }));
+    }
+
+    fn retry(&mut self, ms: u64) {
+        self.push(Item::Retry(ms));
+    }
+}
+
+struct FnSink<F>(F);
+
+impl<F: FnMut(ItemRef<'_>)> Sink for FnSink<F> {
+    fn event(&mut self, event_type: &mut String, data: Data<'_>, id: &str) {
+        let event = if event_type.is_empty() {
+            "message"
+        } else {
+            event_type.as_str()
+        };
+        let data = match data {
+            Data::Chunk(line) => line,
+            Data::Buffer(buffer) => buffer.as_str(),
+        };
+        (self.0)(ItemRef::Event(EventRef { event, data, id }));
+    }
+
+    fn retry(&mut self, ms: u64) {
+        (self.0)(ItemRef::Retry(ms));
+    }
+}
+
+/// `bytes` decoded as UTF-8, each maximal invalid subpart replaced by U+FFFD.
 ///
 /// Valid input (the common case) goes through `str::from_utf8`, whose ASCII fast path is
 /// several times quicker than the byte-at-a-time `Utf8Chunks` scan behind
-/// `String::from_utf8_lossy`; only the part from the first invalid byte on takes that path.
-fn push_utf8_lossy(buf: &mut String, bytes: &[u8]) {
+/// `String::from_utf8_lossy`.
+fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => buf.push_str(text),
-        Err(error) => {
-            let (valid, rest) = bytes.split_at(error.valid_up_to());
-            // `valid` is exactly the prefix the error vouches for; the fallback cannot be hit.
-            buf.push_str(std::str::from_utf8(valid).unwrap_or_default());
-            buf.push_str(&String::from_utf8_lossy(rest));
-        }
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

@@ -37,6 +37,6 @@ pub mod decode;
 pub mod encode;
 pub mod ndjson;
 
-pub use decode::{DecodeError, Decoder, Event, Item, DEFAULT_MAX_BUFFER};
+pub use decode::{DecodeError, Decoder, Event, EventRef, Item, ItemRef, DEFAULT_MAX_BUFFER};
 pub use encode::{EncodeError, Frame, LineEnd};
 pub use ndjson::{NdjsonDecoder, NdjsonError};

@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use rill_sse::{Decoder, EncodeError, Event, Frame, Item, LineEnd, NdjsonDecoder};
+use rill_sse::{Decoder, EncodeError, Event, Frame, Item, ItemRef, LineEnd, NdjsonDecoder};
 
 /// Cut `input` at the given (unsorted, arbitrary) positions.
 fn cut<'a>(input: &'a [u8], points: &[Index]) -> Vec<&'a [u8]> {
@@ -51,6 +51,33 @@ fn decode_pieces(pieces: &[&[u8]], max_buffer: usize) -> Run {
         failed,
         last_event_id,
         retry,
+    }
+}
+
+/// The same run through the borrowing API, [`Decoder::push_with`], with each borrowed item
+/// copied out as it is handed over.
+fn decode_pieces_borrowed(pieces: &[&[u8]], max_buffer: usize) -> Run {
+    let mut decoder = Decoder::with_max_buffer(max_buffer);
+    let mut items = Vec::new();
+    let mut failed = false;
+    for piece in pieces {
+        let pushed = decoder.push_with(piece, |item| {
+            items.push(match item {
+                ItemRef::Event(event) => Item::Event(event.to_event()),
+                ItemRef::Retry(ms) => Item::Retry(ms),
+            })
+        });
+        if pushed.is_err() {
+            failed = true;
+            assert!(decoder.push_with(b"data: x\n\n", |_| {}).is_err());
+            break;
+        }
+    }
+    Run {
+        items,
+        failed,
+        last_event_id: decoder.last_event_id().to_owned(),
+        retry: decoder.retry(),
     }
 }
 
@@ -220,6 +247,20 @@ proptest! {
     ) {
         let whole = decode_pieces(&[&input], limit);
         prop_assert_eq!(&decode_pieces(&cut(&input, &points), limit), &whole);
+    }
+
+    /// (2c) The borrowing API hands over exactly the items `push` returns, under any chunking
+    /// and limit (it shares the parser but not the event hand-over: borrowed lines, buffers).
+    #[test]
+    fn push_with_borrows_exactly_what_push_returns(
+        input in interesting_bytes(),
+        points in prop::collection::vec(any::<Index>(), 0..8),
+        limit in prop_oneof![Just(usize::MAX), 0usize..64],
+    ) {
+        let pieces = cut(&input, &points);
+        prop_assert_eq!(decode_pieces_borrowed(&pieces, limit), decode_pieces(&pieces, limit));
+        let bytewise: Vec<&[u8]> = input.chunks(1).collect();
+        prop_assert_eq!(decode_pieces_borrowed(&bytewise, limit), decode_pieces(&bytewise, limit));
     }
 
     /// (3) The decoder never panics on arbitrary bytes and chunkings, whatever the limit.

@@ -26,7 +26,7 @@
 //!   connection. Its current replacement `format-utf-8.any.js` is ported below for the body
 //!   part: the charset parameter is ignored and the body is decoded as UTF-8.
 
-use rill_sse::{Decoder, Event, Item};
+use rill_sse::{Decoder, Event, Item, ItemRef};
 
 struct Case {
     /// The WPT file (and sub-test) the row comes from.
@@ -332,21 +332,35 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// Run one case, cutting each connection's body into the pieces `cut` returns.
+/// Run one case, cutting each connection's body into the pieces `cut` returns. Every case runs
+/// through both APIs, `push` (owned items) and `push_with` (borrowed), which must agree.
 fn run<'a>(
     case: &'a Case,
     cut: impl Fn(&'a [u8]) -> Vec<&'a [u8]>,
 ) -> (Vec<Item>, String, Option<u64>) {
     let mut decoder = Decoder::new();
     let mut out = Vec::new();
+    let mut borrowing = Decoder::new();
+    let mut borrowed = Vec::new();
     for body in &case.connections {
         for piece in cut(body) {
             decoder
                 .push(piece, &mut out)
                 .expect("WPT bodies are far below the limit");
+            borrowing
+                .push_with(piece, |item| {
+                    borrowed.push(match item {
+                        ItemRef::Event(event) => Item::Event(event.to_event()),
+                        ItemRef::Retry(ms) => Item::Retry(ms),
+                    })
+                })
+                .expect("WPT bodies are far below the limit");
         }
         decoder.finish(&mut out);
+        borrowing.finish(&mut borrowed);
     }
+    assert_eq!(borrowed, out, "{}: push_with disagrees with push", case.wpt);
+    assert_eq!(borrowing.last_event_id(), decoder.last_event_id());
     (out, decoder.last_event_id().to_owned(), decoder.retry())
 }
 

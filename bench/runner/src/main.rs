@@ -300,27 +300,34 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
     let _ = writeln!(
         s,
         "`cargo run --release -p rill-sse --example decode_bench`: each input fed in 64 KiB \
-         chunks to a fresh decoder, repeated for at least 0.5 s. The baseline is the naive \
-         whole-input `str::from_utf8` + `str::lines` + `split_once` decoder in that example \
-         (not incremental, not spec-complete; a yardstick only).\n"
+         chunks to a fresh decoder, repeated for at least 0.5 s, through `Decoder::push_with` \
+         (events handed over borrowed) and `Decoder::push` (an owned `Item` per event). The \
+         baseline is the naive whole-input `str::from_utf8` + `str::lines` + `split_once` \
+         decoder in that example (not incremental, not spec-complete; a yardstick only).\n"
     );
     let _ = writeln!(
         s,
-        "| input | bytes | rill-sse `Decoder` MB/s | naive baseline MB/s | rill-sse / baseline |"
+        "| input | bytes | rill-sse `push_with` MB/s | rill-sse `push` MB/s | naive baseline \
+         MB/s | `push_with` / baseline |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
     let mut native_goal = true;
     for case in native.iter().filter(|c| !c.name.contains('/')) {
         let base = native
             .iter()
             .find(|b| b.name == format!("baseline_str_lines/{}", case.name));
         let base_mb = base.map_or(f64::NAN, |b| b.mb_per_s);
+        let owned_mb = native
+            .iter()
+            .find(|b| b.name == format!("owned/{}", case.name))
+            .map_or(f64::NAN, |b| b.mb_per_s);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             case.name,
             case.bytes,
             mb(case.mb_per_s),
+            mb(owned_mb),
             mb(base_mb),
             ratio(case.mb_per_s / base_mb)
         );
@@ -345,11 +352,13 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
          `new TextDecoder()` decodes each chunk with `{{stream: true}}`, `parser.feed(text)` \
          parses it, `onEvent` counts the event and adds `data.length`. Its event strings are \
          V8 substrings of the decoded chunk (no copy).\n\
-         - rill-sse wasm (`bench/wasm`, release, rill-sse at opt-level 3 as in the app, no \
-         wasm-opt, no SIMD — the app's build settings): each chunk goes through wasm-bindgen \
-         (allocate in wasm memory, copy in, `Decoder::push`, free); events are `Item`s with \
-         owned Rust `String`s (type, data, id), counted and dropped in Rust, where the app \
-         consumes them.\n\
+         - rill-sse wasm (`bench/wasm`, release, rill-sse at opt-level 3 with WebAssembly SIMD \
+         as in the app, no wasm-opt): each chunk goes through wasm-bindgen (allocate in wasm \
+         memory, copy in, decode, free); `Decoder::push_with` hands each event to a Rust \
+         closure as borrowed `&str`s (type, data, id) — the counterpart of `onEvent` receiving \
+         strings — where it is counted.\n\
+         - \"owned\": the same with `Decoder::push`, which allocates an `Item` with owned \
+         `String`s per event (what the app's fetch transport uses, as it hands events on).\n\
          - \"whole buffer\": the entire input copied into wasm in one call and cut into the \
          same chunks inside Rust — a lower bound for the per-chunk boundary cost, not how the \
          app is fed.\n\n\
@@ -369,9 +378,10 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
     let _ = writeln!(
         s,
         "| input | chunks | eventsource-parser {esp3} MB/s | rill-sse wasm MB/s | **wasm / \
-         {esp3}** | wasm, whole buffer MB/s | eventsource-parser {esp4} MB/s | wasm / {esp4} |"
+         {esp3}** | wasm, owned MB/s | wasm, whole buffer MB/s | eventsource-parser {esp4} \
+         MB/s | wasm / {esp4} |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut met = 0;
     let mut total = 0;
     for c in browser["cases"].as_array().into_iter().flatten() {
@@ -383,12 +393,13 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
         }
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | **{}** | {} | {} | {} |",
+            "| {} | {} | {} | {} | **{}** | {} | {} | {} | {} |",
             c["input"].as_str().unwrap_or("?"),
             c["chunking"].as_str().unwrap_or("?"),
             mb(f(&m["esp3"])),
             mb(f(&m["wasm"])),
             ratio(r3),
+            mb(f(&m["wasm_owned"])),
             mb(f(&m["wasm_whole"])),
             mb(f(&m["esp4"])),
             ratio(f(&c["ratio_wasm_vs_esp4"])),

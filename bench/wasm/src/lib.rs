@@ -11,10 +11,13 @@
 //! * [`decode`]: the whole input copied into wasm memory once, then cut into the same chunks
 //!   inside Rust: the boundary-crossing overhead of the chunked path, minus one copy per chunk.
 //!
-//! Items are consumed in Rust and dropped, as the app consumes them: each [`Item::Event`]
-//! carries owned `String`s for type, data and id, allocated by the decoder.
+//! Events are consumed in Rust. By default through [`Decoder::push_with`]: each event is
+//! handed over borrowed (`&str` type, data and id, no allocation), the Rust counterpart of
+//! eventsource-parser's `onEvent` receiving strings. [`Session::owned`] uses [`Decoder::push`]
+//! instead, which allocates an [`Item`] with owned `String`s per event (what the app's fetch
+//! transport does, since it hands events on to the UI).
 
-use rill_sse::{Decoder, Item};
+use rill_sse::{Decoder, Item, ItemRef};
 use wasm_bindgen::prelude::*;
 
 /// One decoder plus the running counts of what it has produced.
@@ -22,7 +25,8 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug, Default)]
 pub struct Session {
     decoder: Decoder,
-    items: Vec<Item>,
+    /// `Some` in owned mode: where `push` puts the items.
+    items: Option<Vec<Item>>,
     events: u32,
     data_bytes: u64,
     failed: bool,
@@ -30,15 +34,35 @@ pub struct Session {
 
 #[wasm_bindgen]
 impl Session {
-    /// A fresh decoder with rill-sse's default buffer limit.
+    /// A fresh decoder with rill-sse's default buffer limit, events borrowed.
     #[wasm_bindgen(constructor)]
     pub fn new() -> Session {
         Session::default()
     }
 
+    /// A fresh decoder whose events are owned [`Item`]s.
+    pub fn owned() -> Session {
+        Session {
+            items: Some(Vec::new()),
+            ..Session::default()
+        }
+    }
+
     /// Decode one chunk of the stream (copied into wasm memory by the JS glue).
     pub fn push(&mut self, chunk: &[u8]) {
-        if self.decoder.push(chunk, &mut self.items).is_err() {
+        let pushed = match &mut self.items {
+            None => {
+                let (events, data_bytes) = (&mut self.events, &mut self.data_bytes);
+                self.decoder.push_with(chunk, |item| {
+                    if let ItemRef::Event(event) = item {
+                        *events = events.wrapping_add(1);
+                        *data_bytes = data_bytes.wrapping_add(event.data.len() as u64);
+                    }
+                })
+            }
+            Some(items) => self.decoder.push(chunk, items),
+        };
+        if pushed.is_err() {
             self.failed = true;
         }
         self.count();
@@ -46,7 +70,9 @@ impl Session {
 
     /// End of stream: an unfinished event is discarded, as the spec says.
     pub fn finish(&mut self) {
-        self.decoder.finish(&mut self.items);
+        if let Some(items) = &mut self.items {
+            self.decoder.finish(items);
+        }
         self.count();
     }
 
@@ -69,7 +95,10 @@ impl Session {
     }
 
     fn count(&mut self) {
-        for item in self.items.drain(..) {
+        let Some(items) = &mut self.items else {
+            return;
+        };
+        for item in items.drain(..) {
             if let Item::Event(event) = item {
                 self.events = self.events.wrapping_add(1);
                 self.data_bytes = self.data_bytes.wrapping_add(event.data.len() as u64);
