@@ -340,10 +340,29 @@ impl Decoder {
             self.check(self.line.len().saturating_add(head.len()), None)?;
             let mut assembled = mem::take(&mut self.line);
             assembled.extend_from_slice(head);
-            self.process_line(&decode_lossy(&assembled), None, out);
+            let text = decode_lossy(&assembled);
+            let mut held = None;
+            self.process_line(&text, Some(&mut held), out);
+            // A long `data` line (the one that spanned chunks) followed by a blank line is
+            // dispatched from `assembled` without first being copied into the data buffer.
+            let blank = match terminator_and_tail {
+                [b'\n', b'\n', ..] => 2,
+                [b'\r', b'\n', b'\r', b'\n', ..] => 4,
+                _ => 0,
+            };
+            if held.is_some() && blank > 0 {
+                self.dispatch(Some(&mut held), out);
+                // Leave `rest` at the blank line's own last line-end byte (LF), which the match
+                // below steps over like any terminator.
+                rest = terminator_and_tail.get(blank - 1..).unwrap_or_default();
+            } else {
+                self.materialize(&mut held);
+                rest = terminator_and_tail;
+            }
+            drop(text);
             assembled.clear();
             self.line = assembled; // keep the allocation for the next split line
-            rest = match terminator_and_tail {
+            rest = match rest {
                 [b'\r', b'\n', tail @ ..] => tail,
                 [b'\r'] => {
                     self.after_cr = true;
@@ -384,7 +403,40 @@ impl Decoder {
         let bytes = text.as_bytes();
         let mut start = 0;
         // One searcher over all line ends of the chunk (memchr's iterator keeps its state; a
-        // call per line would set it up again for every short line).
+        // call per line would set it up again for every short line). Most streams end lines
+        // with LF only: one quick scan for CR lets them use the cheaper one-byte search.
+        if memchr(b'\r', bytes).is_none() {
+            while let Some(rest) = bytes.get(start..) {
+                let Some(len) = memchr(b'\n', rest) else {
+                    break;
+                };
+                let end = start + len;
+                // The commonest event of all, `data: …` and a blank line, with nothing
+                // buffered before it: dispatched at once. It is what the general path below
+                // does for these two lines (whose limit check cannot fail on the blank line
+                // when it passed on the `data` line, which is longer than its value plus LF).
+                if let ([b'd', b'a', b't', b'a', b':', after @ ..], Some(b'\n'), None, true) = (
+                    rest.get(..len).unwrap_or_default(),
+                    bytes.get(end + 1),
+                    &*pending,
+                    self.data.is_empty(),
+                ) {
+                    let skip = if let [b' ', ..] = after { 6 } else { 5 };
+                    // `data:`, the space and LF are ASCII: character boundaries.
+                    let value = text.get(start + skip..end).unwrap_or_default();
+                    self.check(len, None)?;
+                    self.dispatch(Some(&mut Some(value)), out);
+                    start = end + 2;
+                    continue;
+                }
+                // Line ends are ASCII, so both ends of the slice are character boundaries.
+                let line = text.get(start..end).unwrap_or_default();
+                self.check(line.len(), *pending)?;
+                self.process_line(line, Some(pending), out);
+                start = end + 1;
+            }
+            return Ok(());
+        }
         for end in memchr2_iter(b'\n', b'\r', bytes) {
             if end < start {
                 continue; // the LF of a CRLF, already consumed with its CR
@@ -691,7 +743,7 @@ impl<F: FnMut(ItemRef<'_>)> Sink for FnSink<F> {
 /// several times quicker than the byte-at-a-time `Utf8Chunks` scan behind
 /// `String::from_utf8_lossy`.
 fn decode_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
@@ -755,6 +807,31 @@ mod tests {
         assert_eq!(
             decode_chunks(&[b"data: a\r", b"", b"\ndata: b\r\n", b"\r\n"]),
             vec![msg("a\nb")]
+        );
+    }
+
+    #[test]
+    fn a_data_line_split_across_chunks_then_a_blank_line_dispatches_once() {
+        for end in ["\n\n", "\r\n\r\n", "\r\r", "\n\r\n", "\r\n\n"] {
+            let body = format!("data: long line{end}data: next{end}");
+            let bytes = body.as_bytes();
+            for cut in 1..bytes.len() {
+                let (head, tail) = bytes.split_at(cut);
+                assert_eq!(
+                    decode_chunks(&[head, tail]),
+                    vec![msg("long line"), msg("next")],
+                    "line end {end:?}, cut at {cut}"
+                );
+            }
+        }
+        // Nothing buffered may be skipped: a second data line, then the blank line.
+        assert_eq!(
+            decode_chunks(&[b"data: a", b"\ndata: b\n\n"]),
+            vec![msg("a\nb")]
+        );
+        assert_eq!(
+            decode_chunks(&[b"data: a\ndata: b", b"\n\nevent: x\ndata: c\n\n"]),
+            vec![msg("a\nb"), ev("x", "c", "")]
         );
     }
 

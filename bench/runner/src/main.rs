@@ -353,8 +353,9 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
          parses it, `onEvent` counts the event and adds `data.length`. Its event strings are \
          V8 substrings of the decoded chunk (no copy).\n\
          - rill-sse wasm (`bench/wasm`, release, rill-sse at opt-level 3 with WebAssembly SIMD \
-         as in the app, no wasm-opt): each chunk goes through wasm-bindgen (allocate in wasm \
-         memory, copy in, decode, free); `Decoder::push_with` hands each event to a Rust \
+         as in the app, no wasm-opt): each chunk is copied into a buffer in wasm memory kept \
+         between chunks (`Uint8Array::copy_to`, as the app's fetch transport does), then \
+         decoded; `Decoder::push_with` hands each event to a Rust \
          closure as borrowed `&str`s (type, data, id) — the counterpart of `onEvent` receiving \
          strings — where it is counted.\n\
          - \"owned\": the same with `Decoder::push`, which allocates an `Item` with owned \
@@ -363,12 +364,14 @@ fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> 
          same chunks inside Rust — a lower bound for the per-chunk boundary cost, not how the \
          app is fed.\n\n\
          Every run of every implementation must report the generator's event count and data \
-         length. A sample repeats one implementation's run until {} ms have passed; after {} \
-         warm-up rounds, {} rounds interleave the implementations (order rotated each round) \
-         and the figures are medians. `one_1mb_line` is the 1 MiB-line event repeated {} \
-         times.\n",
+         length. A sample repeats one implementation's run until {} ms have passed. For each \
+         input and chunking, warm-up rounds run for at least {} ms (V8 first runs wasm in its \
+         baseline compiler and swaps in optimised code later, up to ~2 s later on this \
+         machine, and JS has its own tiers: the figures are steady state), then {} rounds \
+         interleave the implementations (order rotated each round) and the figures are \
+         medians. `one_1mb_line` is the 1 MiB-line event repeated {} times.\n",
         browser["min_sample_ms"],
-        browser["warmup_rounds"],
+        browser["warmup_ms"],
         browser["rounds"],
         browser["cases"]
             .as_array()
