@@ -18,6 +18,28 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// A finite decimal number typed into a form field (surrounding white space allowed), read by
+/// JavaScript's `Number()`: Rust's float parser would add ~13 KB of tables to the wasm. The
+/// empty string and the hex/binary/octal forms that `Number()` also reads are refused, so
+/// this accepts what `str::parse::<f64>` accepts, minus infinities and NaN.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let s = text.trim();
+    let decimal = s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-'))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'));
+    if !decimal {
+        return None;
+    }
+    #[cfg(target_arch = "wasm32")]
+    let n = wasm_bindgen::JsValue::from_str(s).unchecked_into_f64(); // unary +, as Number()
+    #[cfg(not(target_arch = "wasm32"))]
+    let n = s.parse::<f64>().unwrap_or(f64::NAN);
+    n.is_finite().then_some(n)
+}
+
 /// The browser's preferred languages, most preferred first.
 pub fn languages() -> Vec<String> {
     let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
@@ -243,4 +265,21 @@ pub fn download(filename: &str, mime: &str, content: &str) {
         }
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::parse_number;
+
+    #[test]
+    fn parse_number_reads_decimals_only() {
+        assert_eq!(parse_number(" 0.7 "), Some(0.7));
+        assert_eq!(parse_number("1e-1"), Some(0.1));
+        assert_eq!(parse_number("-2"), Some(-2.0));
+        for bad in [
+            "", " ", "0x10", "inf", "NaN", "Infinity", "1.5abc", "e5", "1e999",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
 }

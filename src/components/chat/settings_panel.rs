@@ -89,7 +89,7 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     prop:value=move || s.with(|v| v.temperature.map(|t| t.to_string()).unwrap_or_default())
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        let parsed = value.trim().parse::<f32>().ok().filter(|t| t.is_finite()).map(|t| t.clamp(0.0, 2.0));
+                        let parsed = crate::browser::parse_number(&value).map(|t| t as f32).filter(|t| t.is_finite()).map(|t| t.clamp(0.0, 2.0));
                         set(&|v| v.temperature = parsed);
                     }
                 />
