@@ -280,6 +280,27 @@ impl BodyError {
     }
 }
 
+/// Reads a request's body with [`read_body`] and parses it as JSON; on failure, the error
+/// response in `flavor`'s shape (OpenAI's wording for a body that is not JSON, Ollama's
+/// plain parser message).
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    chat: &ChatState,
+    request: axum::extract::Request,
+    flavor: Flavor,
+) -> Result<T, Response> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(body, &parts.headers, &chat.config)
+        .await
+        .map_err(|err| err.response(flavor))?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        let message = match flavor {
+            Flavor::OpenAi => format!("We could not parse the JSON body of your request: {err}"),
+            Flavor::Ollama | Flavor::Summary => err.to_string(),
+        };
+        flavor.error(StatusCode::BAD_REQUEST, &message)
+    })
+}
+
 /// Reads a whole request body, refusing more than `max_body` bytes or taking longer than
 /// `body_timeout`.
 pub(crate) async fn read_body(
@@ -319,6 +340,22 @@ pub(crate) fn stream_headers(response: &mut Response, content_type: &'static str
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+}
+
+/// A message of a chat request, as OpenAI and Ollama both send it.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct InMessage {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    content: Value,
+}
+
+impl InMessage {
+    /// The demo model's message: role and the content's text.
+    pub(crate) fn into_message(self) -> demo::Message {
+        demo::Message::new(self.role, content_text(&self.content))
+    }
 }
 
 /// The text of an OpenAI message `content`: a string, or the `text` parts of an array.

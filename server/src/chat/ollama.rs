@@ -17,8 +17,8 @@ use super::demo::{self, Message, MODEL};
 use super::pace::{self, Chunk, Piece};
 use super::time::rfc3339;
 use super::{
-    content_text, json_response, json_text_response, marker_status, read_body, stream_headers,
-    ChatState, Flavor, Obj,
+    json_response, json_text_response, marker_status, read_json, stream_headers, ChatState, Flavor,
+    InMessage, Obj,
 };
 
 #[derive(Debug, Deserialize)]
@@ -26,14 +26,6 @@ struct ChatRequest {
     model: Option<String>,
     messages: Option<Vec<InMessage>>,
     stream: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-struct InMessage {
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    content: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,20 +142,15 @@ pub(super) async fn version() -> Response {
 
 /// `POST /api/chat`.
 pub(super) async fn chat(State(chat): State<ChatState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = match read_body(body, &parts.headers, &chat.config).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.response(Flavor::Ollama),
-    };
-    let req: ChatRequest = match serde_json::from_slice(&bytes) {
+    let req: ChatRequest = match read_json(&chat, request, Flavor::Ollama).await {
         Ok(req) => req,
-        Err(err) => return Flavor::Ollama.error(StatusCode::BAD_REQUEST, &err.to_string()),
+        Err(response) => return response,
     };
     let messages: Vec<Message> = req
         .messages
         .unwrap_or_default()
         .into_iter()
-        .map(|m| Message::new(m.role, content_text(&m.content)))
+        .map(InMessage::into_message)
         .collect();
     let lines = Lines {
         kind: Kind::Chat,
@@ -175,14 +162,9 @@ pub(super) async fn chat(State(chat): State<ChatState>, request: Request) -> Res
 
 /// `POST /api/generate`.
 pub(super) async fn generate(State(chat): State<ChatState>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let bytes = match read_body(body, &parts.headers, &chat.config).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.response(Flavor::Ollama),
-    };
-    let req: GenerateRequest = match serde_json::from_slice(&bytes) {
+    let req: GenerateRequest = match read_json(&chat, request, Flavor::Ollama).await {
         Ok(req) => req,
-        Err(err) => return Flavor::Ollama.error(StatusCode::BAD_REQUEST, &err.to_string()),
+        Err(response) => return response,
     };
     let mut messages = Vec::new();
     if let Some(system) = req.system {

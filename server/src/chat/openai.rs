@@ -12,14 +12,14 @@ use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use rill_sse::{Frame, LineEnd};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::demo::{self, Message, MODEL};
 use super::pace::{self, Chunk, Piece};
 use super::time::unix_now;
 use super::{
-    content_text, json_response, json_text_response, marker_status, read_body, stream_headers,
-    ChatState, Flavor, Obj,
+    json_response, json_text_response, marker_status, read_json, stream_headers, ChatState, Flavor,
+    InMessage, Obj,
 };
 
 #[derive(Debug, Deserialize)]
@@ -28,14 +28,6 @@ struct ChatRequest {
     messages: Option<Vec<InMessage>>,
     stream: Option<bool>,
     stream_options: Option<StreamOptions>,
-}
-
-#[derive(Debug, Deserialize)]
-struct InMessage {
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    content: Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,25 +96,14 @@ fn event(json: String) -> Bytes {
 /// `POST /v1/chat/completions`.
 pub(super) async fn completions(State(chat): State<ChatState>, request: Request) -> Response {
     let flavor = Flavor::OpenAi;
-    let (parts, body) = request.into_parts();
-    let bytes = match read_body(body, &parts.headers, &chat.config).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.response(flavor),
-    };
-    let req: ChatRequest = match serde_json::from_slice(&bytes) {
+    let req: ChatRequest = match read_json(&chat, request, flavor).await {
         Ok(req) => req,
-        Err(err) => {
-            return flavor.error(
-                StatusCode::BAD_REQUEST,
-                &format!("We could not parse the JSON body of your request: {err}"),
-            )
-        }
+        Err(response) => return response,
     };
     let messages: Vec<Message> = match req.messages {
-        Some(messages) if !messages.is_empty() => messages
-            .into_iter()
-            .map(|m| Message::new(m.role, content_text(&m.content)))
-            .collect(),
+        Some(messages) if !messages.is_empty() => {
+            messages.into_iter().map(InMessage::into_message).collect()
+        }
         _ => {
             return flavor.error(
                 StatusCode::BAD_REQUEST,

@@ -47,6 +47,19 @@ async fn state(browser: &Browser, want: &'static str, timeout: Duration) {
         .await;
 }
 
+/// After a restart of the backend: the stream reopens (within the server's 10 s retry) with a
+/// fresh connection, i.e. a new `connecttime` different from the previous one.
+async fn reopened(browser: &Browser, connected: &str) {
+    state(browser, "open", RECONNECT).await;
+    browser
+        .wait_text(
+            &testid("clock-connected-at"),
+            |t| is_node_time(t) && t != connected,
+            WAIT,
+        )
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_streams_and_recovers_when_rill_server_restarts() {
     let app = RillServer::app();
@@ -79,16 +92,8 @@ async fn clock_streams_and_recovers_when_rill_server_restarts() {
     browser.screenshot("clock-reconnecting").await;
 
     let backend = RillServer::start(&format!("127.0.0.1:{port}"), &[]);
-    state(&browser, "open", RECONNECT).await;
-    // A fresh connection sends a fresh connecttime and keeps ticking.
-    browser
-        .wait_text(
-            &testid("clock-connected-at"),
-            |t| is_node_time(t) && t != connected,
-            WAIT,
-        )
-        .await;
-    distinct_times(&browser, 2).await;
+    reopened(&browser, &connected).await;
+    distinct_times(&browser, 2).await; // and keeps ticking
     drop(backend);
     browser.close().await;
 }
@@ -129,14 +134,7 @@ async fn fetch_transport_shows_server_retry_and_counts_down() {
     browser.screenshot("clock-fetch-countdown").await;
 
     let _backend = RillServer::start(&format!("127.0.0.1:{port}"), &[]);
-    state(&browser, "open", RECONNECT).await;
-    browser
-        .wait_text(
-            &testid("clock-connected-at"),
-            |t| is_node_time(t) && t != connected,
-            WAIT,
-        )
-        .await;
+    reopened(&browser, &connected).await;
     browser.close().await;
 }
 
@@ -180,14 +178,7 @@ async fn clock_works_cross_origin_against_the_original_node_server() {
     drop(node);
     state(&browser, "reconnecting", WAIT).await;
     let _node = NodeClock::start(port).await.expect("node restarts");
-    state(&browser, "open", RECONNECT).await;
-    browser
-        .wait_text(
-            &testid("clock-connected-at"),
-            |t| is_node_time(t) && t != connected,
-            WAIT,
-        )
-        .await;
+    reopened(&browser, &connected).await;
     browser.close().await;
 }
 
