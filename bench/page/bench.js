@@ -136,31 +136,23 @@ function runParser(createParser, c) {
   return { events, dataBytes, failed: errors > 0 };
 }
 
-function runWasm(c) {
-  const session = new Session();
-  const chunks = c.chunks;
-  for (let i = 0; i < chunks.length; i++) session.push(chunks[i]);
-  session.finish();
+// A session's counts, read before it is freed.
+function counts(session) {
   const out = { events: session.events, dataBytes: session.dataBytes, failed: session.failed };
   session.free();
   return out;
 }
 
-function runWasmOwned(c) {
-  const session = Session.owned();
+// `session` fed chunk by chunk from JavaScript.
+function runWasm(session, c) {
   const chunks = c.chunks;
   for (let i = 0; i < chunks.length; i++) session.push(chunks[i]);
   session.finish();
-  const out = { events: session.events, dataBytes: session.dataBytes, failed: session.failed };
-  session.free();
-  return out;
+  return counts(session);
 }
 
 function runWasmWhole(c) {
-  const session = decode(c.bytes, c.lengths);
-  const out = { events: session.events, dataBytes: session.dataBytes, failed: session.failed };
-  session.free();
-  return out;
+  return counts(decode(c.bytes, c.lengths));
 }
 
 const median = (xs) => {
@@ -197,10 +189,10 @@ async function main() {
   const versions = { esp3: await version("esp3"), esp4: await version("esp4") };
   const impls = [
     { key: "esp3", run: (c) => runParser(createParser3, c) },
-    { key: "wasm", run: runWasm },
+    { key: "wasm", run: (c) => runWasm(new Session(), c) },
     { key: "esp4", run: (c) => runParser(createParser4, c) },
     { key: "wasm_whole", run: runWasmWhole },
-    { key: "wasm_owned", run: runWasmOwned },
+    { key: "wasm_owned", run: (c) => runWasm(Session.owned(), c) },
   ];
   const encoder = new TextEncoder();
   const cases = [];

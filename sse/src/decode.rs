@@ -26,7 +26,7 @@
 
 use std::mem;
 
-use memchr::{memchr, memchr2, memchr2_iter, memrchr2};
+use memchr::{memchr, memchr2, memrchr2};
 
 /// Default cap, in bytes, on the current line plus the current event's data buffer (16 MiB).
 pub const DEFAULT_MAX_BUFFER: usize = 16 * 1024 * 1024;
@@ -345,11 +345,7 @@ impl Decoder {
             self.process_line(&text, Some(&mut held), out);
             // A long `data` line (the one that spanned chunks) followed by a blank line is
             // dispatched from `assembled` without first being copied into the data buffer.
-            let blank = match terminator_and_tail {
-                [b'\n', b'\n', ..] => 2,
-                [b'\r', b'\n', b'\r', b'\n', ..] => 4,
-                _ => 0,
-            };
+            let blank = blank_line_end(terminator_and_tail).unwrap_or(0);
             if held.is_some() && blank > 0 {
                 self.dispatch(Some(&mut held), out);
                 // Leave `rest` at the blank line's own last line-end byte (LF), which the match
@@ -401,54 +397,38 @@ impl Decoder {
         out: &mut dyn Sink,
     ) -> Result<(), DecodeError> {
         let bytes = text.as_bytes();
+        // Most streams end lines with LF only: one quick scan for CR lets them use the cheaper
+        // one-byte search.
+        let any_cr = memchr(b'\r', bytes).is_some();
         let mut start = 0;
-        // One searcher over all line ends of the chunk (memchr's iterator keeps its state; a
-        // call per line would set it up again for every short line). Most streams end lines
-        // with LF only: one quick scan for CR lets them use the cheaper one-byte search.
-        if memchr(b'\r', bytes).is_none() {
-            while let Some(rest) = bytes.get(start..) {
-                let Some(len) = memchr(b'\n', rest) else {
-                    break;
-                };
-                let end = start + len;
-                // The commonest event of all, `data: …` and a blank line, with nothing
-                // buffered before it: dispatched at once. It is what the general path below
-                // does for these two lines (whose limit check cannot fail on the blank line
-                // when it passed on the `data` line, which is longer than its value plus LF).
-                if let ([b'd', b'a', b't', b'a', b':', after @ ..], Some(b'\n'), None, true) = (
-                    rest.get(..len).unwrap_or_default(),
-                    bytes.get(end + 1),
-                    &*pending,
-                    self.data.is_empty(),
-                ) {
-                    let skip = if let [b' ', ..] = after { 6 } else { 5 };
-                    // `data:`, the space and LF are ASCII: character boundaries.
-                    let value = text.get(start + skip..end).unwrap_or_default();
-                    self.check(len, None)?;
-                    self.dispatch(Some(&mut Some(value)), out);
-                    start = end + 2;
-                    continue;
-                }
-                // Line ends are ASCII, so both ends of the slice are character boundaries.
-                let line = text.get(start..end).unwrap_or_default();
-                self.check(line.len(), *pending)?;
-                self.process_line(line, Some(pending), out);
-                start = end + 1;
-            }
-            return Ok(());
-        }
-        for end in memchr2_iter(b'\n', b'\r', bytes) {
-            if end < start {
-                continue; // the LF of a CRLF, already consumed with its CR
-            }
+        while let Some(rest) = bytes.get(start..) {
+            let found = if any_cr {
+                memchr2(b'\n', b'\r', rest)
+            } else {
+                memchr(b'\n', rest)
+            };
+            let Some(len) = found else {
+                break;
+            };
+            let end = start + len;
             // Line ends are ASCII, so both ends of the slice are character boundaries.
             let line = text.get(start..end).unwrap_or_default();
+            let ending = bytes.get(end..).unwrap_or_default();
+            // The commonest event of all, a `data` line and a blank line, with nothing buffered
+            // before it: dispatched at once. It is what processing the two lines one by one
+            // does (the limit check cannot fail on the blank line when it passed on the `data`
+            // line, which is longer than its value plus LF).
+            if pending.is_none() && self.data.is_empty() {
+                if let (Some(value), Some(skip)) = (data_value(line), blank_line_end(ending)) {
+                    self.check(line.len(), None)?;
+                    self.dispatch(Some(&mut Some(value)), out);
+                    start = end + skip;
+                    continue;
+                }
+            }
             self.check(line.len(), *pending)?;
             self.process_line(line, Some(pending), out);
-            start = end + 1;
-            if bytes.get(end) == Some(&b'\r') && bytes.get(start) == Some(&b'\n') {
-                start += 1;
-            }
+            start = end + line_end_len(ending);
         }
         Ok(())
     }
@@ -476,10 +456,7 @@ impl Decoder {
                     self.process_line(&String::from_utf8_lossy(line), None, out);
                 }
             }
-            start = end + 1;
-            if bytes.get(end) == Some(&b'\r') && bytes.get(start) == Some(&b'\n') {
-                start += 1;
-            }
+            start = end + line_end_len(bytes.get(end..).unwrap_or_default());
         }
         Ok(())
     }
@@ -505,11 +482,8 @@ impl Decoder {
     ) {
         let bytes = line.as_bytes();
         // The common line first: a `data` field, as the general rule below would find it.
-        // (Byte patterns, not `starts_with`, which is a `memcmp` call in a size-optimised build.)
-        if let [b'd', b'a', b't', b'a', b':', after @ ..] = bytes {
-            let skip = if let [b' ', ..] = after { 6 } else { 5 };
-            // `data:` and the space are ASCII: a character boundary.
-            return self.process_data(line.get(skip..).unwrap_or_default(), pending);
+        if let Some(value) = data_value(line) {
+            return self.process_data(value, pending);
         }
         match bytes.first() {
             // "If the line is empty (a blank line) → Dispatch the event, as defined below."
@@ -679,6 +653,16 @@ pub enum ItemRef<'a> {
     Retry(u64),
 }
 
+impl ItemRef<'_> {
+    /// An owned copy.
+    pub fn to_item(&self) -> Item {
+        match self {
+            ItemRef::Event(event) => Item::Event(event.to_event()),
+            ItemRef::Retry(ms) => Item::Retry(*ms),
+        }
+    }
+}
+
 /// An event's data at dispatch: a line of the chunk being decoded, or the decoder's buffer
 /// (which an owning sink may take instead of copying).
 enum Data<'a> {
@@ -734,6 +718,36 @@ impl<F: FnMut(ItemRef<'_>)> Sink for FnSink<F> {
 
     fn retry(&mut self, ms: u64) {
         (self.0)(ItemRef::Retry(ms));
+    }
+}
+
+/// The value of a `data` field line (`data:`, then one optional space, removed), as the
+/// general field rule would find it; `None` for any other line. Byte patterns rather than
+/// `starts_with`, which is a `memcmp` call in a size-optimised build.
+fn data_value(line: &str) -> Option<&str> {
+    match line.as_bytes() {
+        // `data:` and the space are ASCII: character boundaries.
+        [b'd', b'a', b't', b'a', b':', b' ', ..] => line.get(6..),
+        [b'd', b'a', b't', b'a', b':', ..] => line.get(5..),
+        _ => None,
+    }
+}
+
+/// The length of the line end that starts `ending` (a CRLF pair counts as one line end).
+fn line_end_len(ending: &[u8]) -> usize {
+    match ending {
+        [b'\r', b'\n', ..] => 2,
+        _ => 1,
+    }
+}
+
+/// When `ending` — a line end and what follows it — is a line end then an empty line (LF LF
+/// or CRLF CRLF), the length of both; the forms with lone CRs take the general path.
+fn blank_line_end(ending: &[u8]) -> Option<usize> {
+    match ending {
+        [b'\n', b'\n', ..] => Some(2),
+        [b'\r', b'\n', b'\r', b'\n', ..] => Some(4),
+        _ => None,
     }
 }
 

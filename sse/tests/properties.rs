@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use rill_sse::{Decoder, EncodeError, Event, Frame, Item, ItemRef, LineEnd, NdjsonDecoder};
+use rill_sse::{Decoder, EncodeError, Event, Frame, Item, LineEnd, NdjsonDecoder};
 
 /// Cut `input` at the given (unsorted, arbitrary) positions.
 fn cut<'a>(input: &'a [u8], points: &[Index]) -> Vec<&'a [u8]> {
@@ -61,12 +61,7 @@ fn decode_pieces_borrowed(pieces: &[&[u8]], max_buffer: usize) -> Run {
     let mut items = Vec::new();
     let mut failed = false;
     for piece in pieces {
-        let pushed = decoder.push_with(piece, |item| {
-            items.push(match item {
-                ItemRef::Event(event) => Item::Event(event.to_event()),
-                ItemRef::Retry(ms) => Item::Retry(ms),
-            })
-        });
+        let pushed = decoder.push_with(piece, |item| items.push(item.to_item()));
         if pushed.is_err() {
             failed = true;
             assert!(decoder.push_with(b"data: x\n\n", |_| {}).is_err());

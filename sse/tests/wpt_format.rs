@@ -26,7 +26,7 @@
 //!   connection. Its current replacement `format-utf-8.any.js` is ported below for the body
 //!   part: the charset parameter is ignored and the body is decoded as UTF-8.
 
-use rill_sse::{Decoder, Event, Item, ItemRef};
+use rill_sse::{Decoder, Event, Item};
 
 struct Case {
     /// The WPT file (and sub-test) the row comes from.
@@ -348,12 +348,7 @@ fn run<'a>(
                 .push(piece, &mut out)
                 .expect("WPT bodies are far below the limit");
             borrowing
-                .push_with(piece, |item| {
-                    borrowed.push(match item {
-                        ItemRef::Event(event) => Item::Event(event.to_event()),
-                        ItemRef::Retry(ms) => Item::Retry(ms),
-                    })
-                })
+                .push_with(piece, |item| borrowed.push(item.to_item()))
                 .expect("WPT bodies are far below the limit");
         }
         decoder.finish(&mut out);
