@@ -255,16 +255,18 @@ fn chromium_version(user_agent: &str) -> String {
         .to_string()
 }
 
+/// The two eventsource-parser versions the page measured (as it read them from their
+/// package.json files).
+fn esp_versions(browser: &Value) -> (&str, &str) {
+    let version = |key: &str| browser["eventsource_parser"][key].as_str().unwrap_or("?");
+    (version("esp3"), version("esp4"))
+}
+
 /// The markdown section, from its heading to just before the next one.
 fn section(args: &Args, m: &Machine, native: &[NativeCase], browser: &Value) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let esp3 = browser["eventsource_parser"]["esp3"]
-        .as_str()
-        .unwrap_or("?");
-    let esp4 = browser["eventsource_parser"]["esp4"]
-        .as_str()
-        .unwrap_or("?");
+    let (esp3, esp4) = esp_versions(browser);
     let chromium = browser["browser"]
         .as_str()
         .map(str::to_string)
@@ -452,12 +454,7 @@ fn print_tables(native: &[NativeCase], browser: &Value) {
     for c in native {
         println!("  {:<34} {:>8}", c.name, mb(c.mb_per_s));
     }
-    let esp3 = browser["eventsource_parser"]["esp3"]
-        .as_str()
-        .unwrap_or("?");
-    let esp4 = browser["eventsource_parser"]["esp4"]
-        .as_str()
-        .unwrap_or("?");
+    let (esp3, esp4) = esp_versions(browser);
     println!(
         "\nheadless Chromium (MB/s, medians)\n  {:<14}{:<9}{:>11}{:>9}{:>8}{:>9}{:>11}{:>8}",
         "input",
