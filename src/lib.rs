@@ -6,7 +6,6 @@
 //! - [`chat`]: conversations, chat wire formats, reading streamed replies (pure), storage.
 //! - [`clock`]: the clock/feed view's state machine (pure).
 //! - [`transport`]: stream events (pure) and the browser glue that produces them.
-//! - [`markdown`]: streamed markdown to a tree of safe nodes, cut into final blocks (pure).
 //! - [`browser`]: small owned handles over browser APIs (timers, location, storage).
 //! - [`app`] and [`components`]: Leptos views; they render state and never parse wire data.
 //!
@@ -20,7 +19,6 @@ pub mod clock;
 pub mod components;
 pub mod config;
 pub mod i18n;
-pub mod markdown;
 pub mod transport;
 
 /// Mounts the app on `<body>`, configured from the page URL.

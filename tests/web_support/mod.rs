@@ -4,6 +4,7 @@
 use wasm_bindgen::JsCast;
 
 /// The rill-server these tests talk to (`RILL_TEST_SERVER`, set by `./x test`).
+#[allow(dead_code)] // not every test file talks to the server
 pub fn server() -> &'static str {
     option_env!("RILL_TEST_SERVER").unwrap_or("http://127.0.0.1:8844")
 }

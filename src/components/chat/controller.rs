@@ -7,6 +7,7 @@
 
 use leptos::prelude::*;
 
+use crate::browser::markdown_worker::{Answer, MarkdownWorker, Route, WORKER_URL};
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::format::{request_body, summary_url, ChatFormat, WireMessage};
@@ -83,6 +84,10 @@ pub struct ChatCtx {
     pub announce: RwSignal<String>,
     /// Model names offered by the endpoint.
     pub models: RwSignal<Vec<String>>,
+    /// Bumped after the markdown worker's answers change the DOM (auto-scroll follows it).
+    pub rendered: RwSignal<u64>,
+    /// The markdown worker, started when a reply is first shown (or the user starts typing).
+    markdown: StoredValue<MarkdownWorker, LocalStorage>,
     /// The chat view's owner: rows' signals are created under it, not under whatever
     /// message's button was clicked (which may be removed, taking its signals with it).
     owner: StoredValue<Owner>,
@@ -112,12 +117,33 @@ impl ChatCtx {
             })),
             announce: RwSignal::new(String::new()),
             models: RwSignal::new(Vec::new()),
+            rendered: RwSignal::new(0),
+            markdown: StoredValue::new_local(MarkdownWorker::new(WORKER_URL)),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
         };
         if let Some(id) = first {
             ctx.select(&id);
         }
         ctx
+    }
+
+    /// A route to the markdown worker for one message; `None` when it is unavailable.
+    pub fn markdown_route(&self, listener: impl Fn(Answer) + 'static) -> Option<Route> {
+        self.markdown
+            .try_with_value(|worker| worker.route(listener))
+            .flatten()
+    }
+
+    /// True once the markdown worker listens.
+    pub fn markdown_ready(&self) -> bool {
+        self.markdown
+            .try_with_value(MarkdownWorker::is_ready)
+            .unwrap_or(false)
+    }
+
+    /// Starts loading the markdown worker ahead of the first reply.
+    pub fn warm_markdown(&self) {
+        self.markdown.try_with_value(MarkdownWorker::warm);
     }
 
     /// Conversations matching `query`, as (id, title) pairs, newest first.

@@ -16,8 +16,12 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
     let state = row.state;
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
-    // What the DOM shows: for replies, the state once the markdown is rendered up to it.
-    let shown = RwSignal::new(state.get_untracked());
+    // What the DOM shows: for replies, the state once the markdown is rendered up to it (a
+    // reply from history too: its end state waits for the markdown worker's answer).
+    let shown = RwSignal::new(match row.role {
+        Role::Assistant => MessageState::Streaming,
+        _ => state.get_untracked(),
+    });
     let who = move || match row.role {
         Role::User => t().chat_you,
         Role::Assistant => t().chat_assistant,
@@ -26,7 +30,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
     let body = move || {
         match row.role {
         Role::Assistant => view! {
-            <MarkdownBody content=row.content state=state shown=shown copy_label=Signal::derive(move || t().chat_copy_code) />
+            <MarkdownBody content=row.content state=state shown=shown ctx=ctx copy_label=Signal::derive(move || t().chat_copy_code) />
         }
         .into_any(),
         _ => view! { <div class="rill-user-text">{move || row.content.get()}</div> }.into_any(),

@@ -59,6 +59,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     // Follow the stream only while the reader is at the bottom.
     Effect::new(move |_| {
         let rows = ctx.rows.get();
+        ctx.rendered.track();
         if let Some(last) = rows.last() {
             last.content.track();
             last.state.track();
@@ -206,7 +207,11 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         placeholder=move || t().chat_placeholder
                         aria-label=move || t().chat_placeholder
                         prop:value=move || draft.get()
-                        on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:input=move |ev| {
+                            // The first reply will need the markdown worker: load it now.
+                            ctx.warm_markdown();
+                            draft.set(event_target_value(&ev));
+                        }
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                             // Enter sends, Shift+Enter breaks the line; an IME composition
                             // (Chinese input) confirms with Enter and must not send.

@@ -453,7 +453,7 @@ fn append_inside(children: &mut Vec<Node>, raw: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::markdown::render;
+    use crate::render;
 
     /// A small deterministic generator, so the cost figures are the same on every run.
     struct Lcg(u64);
@@ -673,7 +673,7 @@ mod tests {
             update.tail.map(|t| t.nodes),
             Some(vec![Node::Element {
                 tag: Tag::Pre,
-                attrs: vec![(crate::markdown::Attr::DataLang, "js".to_owned())],
+                attrs: vec![(crate::Attr::DataLang, "js".to_owned())],
                 children: vec![Node::element(
                     Tag::Code,
                     vec![Node::Text("let a = 1;\nlet b".to_owned())]

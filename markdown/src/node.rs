@@ -94,6 +94,36 @@ pub enum Tag {
 }
 
 impl Tag {
+    /// Every tag, in declaration order; a tag's index here is its number on the wire.
+    pub const ALL: [Tag; 26] = [
+        Tag::P,
+        Tag::H1,
+        Tag::H2,
+        Tag::H3,
+        Tag::H4,
+        Tag::H5,
+        Tag::H6,
+        Tag::Ul,
+        Tag::Ol,
+        Tag::Li,
+        Tag::Blockquote,
+        Tag::Pre,
+        Tag::Code,
+        Tag::Em,
+        Tag::Strong,
+        Tag::Del,
+        Tag::A,
+        Tag::Table,
+        Tag::Thead,
+        Tag::Tbody,
+        Tag::Tr,
+        Tag::Th,
+        Tag::Td,
+        Tag::Hr,
+        Tag::Br,
+        Tag::Input,
+    ];
+
     /// The HTML element name, for `document.createElement`.
     pub fn name(self) -> &'static str {
         match self {
@@ -168,6 +198,21 @@ pub enum Attr {
 }
 
 impl Attr {
+    /// Every attribute, in declaration order; an attribute's index here is its number on
+    /// the wire.
+    pub const ALL: [Attr; 10] = [
+        Attr::Href,
+        Attr::Rel,
+        Attr::Target,
+        Attr::Title,
+        Attr::Start,
+        Attr::DataLang,
+        Attr::Class,
+        Attr::Type,
+        Attr::Checked,
+        Attr::Disabled,
+    ];
+
     /// The HTML attribute name, for `setAttribute`.
     pub fn name(self) -> &'static str {
         match self {
@@ -238,6 +283,16 @@ mod tests {
                 Node::Text("c".into())
             ]
         );
+    }
+
+    #[test]
+    fn all_lists_each_variant_once_in_declaration_order() {
+        for (index, tag) in Tag::ALL.iter().enumerate() {
+            assert_eq!(*tag as usize, index, "{tag:?}");
+        }
+        for (index, attr) in Attr::ALL.iter().enumerate() {
+            assert_eq!(*attr as usize, index, "{attr:?}");
+        }
     }
 
     #[test]

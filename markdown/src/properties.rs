@@ -323,3 +323,24 @@ proptest! {
         prop_assert_eq!(nodes, render(&text));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The worker's answers decode to exactly the updates the renderer produced, for any
+    /// input and any cutting into deltas: the page shows what `render` gives.
+    #[test]
+    fn every_update_survives_the_wire(
+        text in prop_oneof![markdown_like(), hostile()],
+        cuts in prop::collection::vec(any::<Index>(), 0..12),
+    ) {
+        let mut renderer = Incremental::new();
+        let mut updates: Vec<Update> = deltas(&text, &cuts).into_iter().map(|d| renderer.push(d)).collect();
+        updates.push(renderer.finish());
+        for update in updates {
+            let mut encoded = String::new();
+            wire::encode_update(&update, &mut encoded);
+            prop_assert_eq!(wire::decode_update(&encoded), Some(update));
+        }
+    }
+}

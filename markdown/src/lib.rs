@@ -1,5 +1,10 @@
 //! Markdown for chat replies: streamed text in, a tree of safe nodes out.
 //!
+//! The page does not link this crate's renderer: it runs in a Web Worker (`md-worker`, loaded
+//! after the first paint), which answers with the [`wire`] form that the page decodes with
+//! [`wire::decode_update`] into these same [`Node`]s. [`service::Renderers`] is the worker's
+//! request handling, pure and tested here.
+//!
 //! Owns the whole path from markdown text to [`Node`]s: the closed sets of tags and
 //! attributes (`node.rs`), the link policy (`href.rs`), one parse with pulldown-cmark
 //! (`convert.rs`), where a stream may be cut into final blocks (`blocks.rs`) and the
@@ -51,6 +56,8 @@ mod convert;
 mod href;
 mod incremental;
 mod node;
+pub mod service;
+pub mod wire;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties;
