@@ -1,8 +1,8 @@
 //! Markdown for chat replies: streamed text in, a tree of safe nodes out.
 //!
-//! The page does not link this crate's renderer: it runs in a Web Worker (`md-worker`, loaded
-//! after the first paint), which answers with the [`wire`] form that the page decodes with
-//! [`wire::decode_update`] into these same [`Node`]s. [`service::Renderers`] is the worker's
+//! The page does not link this crate's renderer: it is a second wasm module (`md-module`,
+//! loaded on first use), which answers with the [`wire`] form that the page decodes with
+//! [`wire::decode_update`] into these same [`Node`]s. [`service::Renderers`] is the module's
 //! request handling, pure and tested here.
 //!
 //! Owns the whole path from markdown text to [`Node`]s: the closed sets of tags and

@@ -327,7 +327,7 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    /// The worker's answers decode to exactly the updates the renderer produced, for any
+    /// The module's answers decode to exactly the updates the renderer produced, for any
     /// input and any cutting into deltas: the page shows what `render` gives.
     #[test]
     fn every_update_survives_the_wire(

@@ -1,10 +1,10 @@
-//! The markdown worker's work, without the worker: one streaming renderer per message id,
-//! driven by [`Op`]s, answering with encoded updates.
+//! The markdown module's work: one streaming renderer per message id, driven by [`Op`]s,
+//! answering with encoded updates.
 //!
 //! Owns the renderers' lifetimes: created by the first [`Op::Push`] or [`Op::Finish`] of an
 //! id, removed by [`Op::Drop`] (a finished renderer is kept until then: a late push after
 //! `Finish` gets an empty update, as [`Incremental`] gives). It is pure, so the protocol is
-//! tested natively; `md-worker` only moves messages in and out.
+//! tested natively; `md-module` only exports it.
 
 use std::collections::HashMap;
 

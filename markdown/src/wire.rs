@@ -1,4 +1,4 @@
-//! The markdown worker's protocol: what the page sends, and the compact text form in which
+//! The markdown module's protocol: what the page asks, and the compact text form in which
 //! rendered blocks come back.
 //!
 //! Owns the encoding of an [`Update`] as one string (one `postMessage`, no per-node JS
@@ -15,20 +15,17 @@
 //!         | "e" tag "," attrs "," children ":" (attr "," len ":" value){attrs} node{children}
 //! ```
 //!
-//! Messages, as JS arrays: the page sends `[id, op, text]` with an [`Op`] number; the worker
-//! answers `[id, op, encoded update]` for [`Op::Push`] and [`Op::Finish`], in order, and
-//! says `[READY_ID, PROTOCOL, ""]` once it listens.
+//! Calls: the page calls the module's `handle(id, op, text)` with an [`Op`] number; it
+//! answers with an encoded update for [`Op::Push`] and [`Op::Finish`]. The module's
+//! `protocol()` is [`PROTOCOL`].
 
 use crate::{Attr, Block, Node, Tag, Update};
 
-/// Bumped whenever the encoding or the messages change; the page ignores a worker that
-/// announces another version (a stale cached worker after a deploy) and renders plain text.
+/// Bumped whenever the encoding or the calls change; the page does not use a module that
+/// says another version (a stale cached copy after a deploy) and renders plain text.
 pub const PROTOCOL: u32 = 1;
 
-/// The `id` of the worker's "ready" message; renderer ids start at 1.
-pub const READY_ID: u32 = 0;
-
-/// What the page asks of the worker for one message's renderer.
+/// What the page asks of the module for one message's renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// Append the text (creating the renderer on first use); answered with the update.
@@ -104,7 +101,7 @@ fn encode_node(node: &Node, out: &mut String) {
 }
 
 fn push_num(out: &mut String, n: usize) {
-    // No `format!`: this runs per node, and the worker is built for size.
+    // No `format!`: this runs per node, and the module is built for size.
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut n = n;

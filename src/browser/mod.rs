@@ -3,7 +3,7 @@
 //! Everything here fails soft: outside a browser (native tests) or when an API is missing,
 //! reads return defaults and writes do nothing. Handles release what they hold on drop.
 
-pub mod markdown_worker;
+pub mod markdown_module;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;

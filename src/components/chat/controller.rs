@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::browser::markdown_worker::{Answer, MarkdownWorker, Route, WORKER_URL};
+use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL};
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::format::{request_body, summary_url, ChatFormat, WireMessage};
@@ -84,10 +84,10 @@ pub struct ChatCtx {
     pub announce: RwSignal<String>,
     /// Model names offered by the endpoint.
     pub models: RwSignal<Vec<String>>,
-    /// Bumped after the markdown worker's answers change the DOM (auto-scroll follows it).
-    pub rendered: RwSignal<u64>,
-    /// The markdown worker, started when a reply is first shown (or the user starts typing).
-    markdown: StoredValue<MarkdownWorker, LocalStorage>,
+    /// Bumped when the markdown module becomes ready or fails (reply bodies re-render).
+    pub markdown_changed: RwSignal<u64>,
+    /// The markdown module, loaded when a reply is first shown (or the user starts typing).
+    markdown: StoredValue<MarkdownModule, LocalStorage>,
     /// The chat view's owner: rows' signals are created under it, not under whatever
     /// message's button was clicked (which may be removed, taking its signals with it).
     owner: StoredValue<Owner>,
@@ -100,6 +100,7 @@ impl ChatCtx {
         let settings = ChatSettings::resolve(config, saved, browser::storage_get(API_KEY_KEY));
         let (library, problem) = store::load();
         let first = library.conversations.first().map(|c| c.id.clone());
+        let markdown_changed = RwSignal::new(0);
         let ctx = ChatCtx {
             lang,
             settings: RwSignal::new(settings),
@@ -117,8 +118,10 @@ impl ChatCtx {
             })),
             announce: RwSignal::new(String::new()),
             models: RwSignal::new(Vec::new()),
-            rendered: RwSignal::new(0),
-            markdown: StoredValue::new_local(MarkdownWorker::new(WORKER_URL)),
+            markdown_changed,
+            markdown: StoredValue::new_local(MarkdownModule::new(MODULE_URL, move || {
+                markdown_changed.try_update(|n| *n += 1);
+            })),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
         };
         if let Some(id) = first {
@@ -127,23 +130,23 @@ impl ChatCtx {
         ctx
     }
 
-    /// A route to the markdown worker for one message; `None` when it is unavailable.
-    pub fn markdown_route(&self, listener: impl Fn(Answer) + 'static) -> Option<Route> {
+    /// The markdown module's status (untracked: track [`ChatCtx::markdown_changed`]).
+    pub fn markdown_status(&self) -> Status {
         self.markdown
-            .try_with_value(|worker| worker.route(listener))
+            .try_with_value(MarkdownModule::status)
+            .unwrap_or(Status::Failed)
+    }
+
+    /// A renderer for one message, once the markdown module is ready.
+    pub fn markdown_route(&self) -> Option<Route> {
+        self.markdown
+            .try_with_value(MarkdownModule::route)
             .flatten()
     }
 
-    /// True once the markdown worker listens.
-    pub fn markdown_ready(&self) -> bool {
-        self.markdown
-            .try_with_value(MarkdownWorker::is_ready)
-            .unwrap_or(false)
-    }
-
-    /// Starts loading the markdown worker ahead of the first reply.
+    /// Starts loading the markdown module (ahead of the first reply, or for one).
     pub fn warm_markdown(&self) {
-        self.markdown.try_with_value(MarkdownWorker::warm);
+        self.markdown.try_with_value(MarkdownModule::warm);
     }
 
     /// Conversations matching `query`, as (id, title) pairs, newest first.

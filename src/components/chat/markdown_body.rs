@@ -1,11 +1,11 @@
 //! A streamed markdown reply in the DOM, built from the safe node tree that the markdown
-//! worker renders ([`crate::browser::markdown_worker`]) with `createElement` and text nodes
+//! module renders ([`crate::browser::markdown_module`]) with `createElement` and text nodes
 //! only (never `innerHTML`).
 //!
-//! Each message sends its new text to its own renderer in the worker; finished blocks are
-//! added once and never touched again, only the open tail block is rebuilt, so the cost per
-//! update is the size of the tail. Until the worker is ready (it loads on first use) the
-//! text is shown plain, and it stays plain if the worker is unavailable: never lost.
+//! Each message has its own renderer in the module; finished blocks are added once and
+//! never touched again, only the open tail block is rebuilt, so the cost per update is the
+//! size of the tail. Until the module is loaded (on first use) the text is shown plain, and
+//! it stays plain if the module is unavailable: never lost.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
 use super::controller::ChatCtx;
-use crate::browser::markdown_worker::{Answer, Route};
+use crate::browser::markdown_module::{Route, Status};
 use crate::chat::conversation::MessageState;
 
 /// Class of the body while it shows its text unformatted.
@@ -25,23 +25,20 @@ const FORMATTED: &str = "rill-md";
 #[derive(Default)]
 struct Rendered {
     route: Option<Route>,
-    /// `text[..consumed]` has been sent to the worker (or shown plain).
+    /// `text[..consumed]` has been rendered.
     consumed: usize,
-    /// The end state the stream was finished with, once `Op::Finish` is sent.
-    finish_sent: Option<MessageState>,
-    /// The worker's answer to `Op::Finish` has been applied.
+    /// The stream has been finished (with an end state).
     finished: bool,
-    /// The body shows the text plain: `Some(true)` for good (no worker), `Some(false)` until
-    /// the worker's first answer replaces it.
+    /// The body shows the text plain: `Some(true)` for good (no markdown for this message),
+    /// `Some(false)` while the module loads.
     plain: Option<bool>,
-    /// An answer from the worker has been applied.
-    received: bool,
     tail: Option<Element>,
 }
 
 /// Renders `content` (which only grows while streaming) as markdown; an end `state` closes
 /// the last block. `shown` is set to `state` once the DOM shows everything up to it, so the
-/// message's `data-state` never says "done" before the text is on screen.
+/// message's `data-state` never says "done" before the text is on screen (formatted, or
+/// plain when markdown is unavailable).
 #[component]
 pub fn MarkdownBody(
     content: RwSignal<String>,
@@ -52,62 +49,22 @@ pub fn MarkdownBody(
 ) -> impl IntoView {
     let root = NodeRef::<html::Div>::new();
     let rendered = StoredValue::new_local(Rendered::default());
-
-    // The worker's answers, for this message's current route.
-    let on_answer = move |answer: Answer| {
-        let Some(root) = root.get_untracked() else {
-            return;
-        };
-        let root: Element = root.into();
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-            return;
-        };
-        // A new copy label (language switch) is for new code blocks; shown ones keep theirs.
-        let label = copy_label.get_untracked();
-        let mut end = None;
-        rendered.try_update_value(|r| match answer {
-            Answer::Update { finished, update } => {
-                if !r.received {
-                    r.received = true;
-                    r.plain = None;
-                    root.set_text_content(None);
-                    root.set_class_name(FORMATTED);
-                }
-                apply(&document, &root, &mut r.tail, update, label);
-                if finished {
-                    r.finished = true;
-                    end = r.finish_sent;
-                }
-            }
-            Answer::Unavailable => {
-                r.route = None;
-                r.tail = None;
-                r.plain = Some(true);
-                content.with_untracked(|text| show_plain(&root, text));
-                r.consumed = content.with_untracked(String::len);
-                if r.finish_sent.is_some() {
-                    r.finished = true;
-                    end = r.finish_sent;
-                }
-            }
-        });
-        if let Some(end) = end {
-            shown.set(end);
-        }
-        ctx.rendered.update_untracked(|n| *n += 1);
-        ctx.rendered.notify();
-    };
-
     Effect::new(move |_| {
         let now = state.get();
         let done = now != MessageState::Streaming;
+        let label = copy_label.get();
+        ctx.markdown_changed.track();
         content.track();
         let Some(root) = root.get() else { return };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         let root: Element = root.into();
-        let mut end = None;
+        let module = ctx.markdown_status();
+        let mut shows_all = false;
         rendered.update_value(|r| {
             content.with_untracked(|text| {
-                if text.len() < r.consumed || (r.finish_sent.is_some() && text.len() > r.consumed) {
+                if text.len() < r.consumed || (r.finished && text.len() > r.consumed) {
                     // The text was replaced (regenerated, or continued after an end): start over.
                     let plain_for_good = r.plain == Some(true);
                     *r = Rendered::default();
@@ -116,47 +73,57 @@ pub fn MarkdownBody(
                         r.plain = Some(true);
                     }
                 }
+                if module == Status::Failed {
+                    r.plain = Some(true);
+                    r.route = None;
+                }
                 if r.plain != Some(true) && r.route.is_none() {
-                    r.route = ctx.markdown_route(on_answer);
-                    if r.route.is_none() {
-                        r.plain = Some(true);
+                    r.route = ctx.markdown_route();
+                }
+                let Some(route) = &r.route else {
+                    if r.plain == Some(true) {
+                        shows_all = true;
+                    } else {
+                        // The module is loading: show the text plain meanwhile.
+                        ctx.warm_markdown();
+                        r.plain = Some(false);
                     }
+                    show_plain(&root, text);
+                    return;
+                };
+                if r.finished {
+                    shows_all = true;
+                    return;
                 }
                 let delta = text.get(r.consumed..).unwrap_or("");
-                match &r.route {
-                    Some(route) if r.finish_sent.is_none() => {
-                        if done {
-                            route.send(Op::Finish, delta);
-                            r.finish_sent = Some(now);
-                        } else if !delta.is_empty() {
-                            route.send(Op::Push, delta);
+                if !done && delta.is_empty() {
+                    return;
+                }
+                let update = route.send(if done { Op::Finish } else { Op::Push }, delta);
+                match update {
+                    Some(update) => {
+                        if r.plain.take().is_some() {
+                            root.set_text_content(None);
+                            root.set_class_name(FORMATTED);
                         }
-                        // While the worker loads, show the text plain until its first answer.
-                        if !r.received && (r.plain.is_some() || !ctx.markdown_ready()) {
-                            show_plain(&root, text);
-                            r.plain = Some(false);
-                        }
+                        apply(&document, &root, &mut r.tail, update, label);
+                        r.consumed = text.len();
+                        r.finished = done;
+                        shows_all = done;
                     }
-                    Some(_) => {}
                     None => {
+                        // This answer (or the module) failed: plain text, complete.
+                        r.route = None;
+                        r.tail = None;
+                        r.plain = Some(true);
                         show_plain(&root, text);
-                        if done {
-                            r.finish_sent = Some(now);
-                            r.finished = true;
-                        }
+                        shows_all = true;
                     }
                 }
-                r.consumed = text.len();
             });
-            if r.finished {
-                // An end state that changes after the final answer (or in plain text) is shown at once.
-                end = Some(now);
-            }
         });
-        if !done {
+        if !done || shows_all {
             shown.set(now);
-        } else if let Some(end) = end {
-            shown.set(end);
         }
     });
     view! { <div class=FORMATTED node_ref=root></div> }

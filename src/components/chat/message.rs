@@ -17,7 +17,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     // What the DOM shows: for replies, the state once the markdown is rendered up to it (a
-    // reply from history too: its end state waits for the markdown worker's answer).
+    // reply from history too: its end state waits until the markdown module rendered it).
     let shown = RwSignal::new(match row.role {
         Role::Assistant => MessageState::Streaming,
         _ => state.get_untracked(),

@@ -59,7 +59,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     // Follow the stream only while the reader is at the bottom.
     Effect::new(move |_| {
         let rows = ctx.rows.get();
-        ctx.rendered.track();
+        ctx.markdown_changed.track();
         if let Some(last) = rows.last() {
             last.content.track();
             last.state.track();
@@ -208,7 +208,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         aria-label=move || t().chat_placeholder
                         prop:value=move || draft.get()
                         on:input=move |ev| {
-                            // The first reply will need the markdown worker: load it now.
+                            // The first reply will need the markdown module: load it now.
                             ctx.warm_markdown();
                             draft.set(event_target_value(&ev));
                         }

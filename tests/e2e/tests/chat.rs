@@ -455,16 +455,16 @@ async fn regenerate_edit_and_conversation_list() {
     browser.close().await;
 }
 
-/// The markdown renderer is a worker outside the page's first load: an empty chat does not
-/// fetch it; typing the first question starts it, and the reply is rendered by it.
+/// The markdown renderer is a module outside the page's first load: an empty chat does not
+/// fetch it; typing the first question loads it, and the reply is rendered by it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn markdown_worker_loads_on_first_use_not_with_the_page() {
+async fn markdown_module_loads_on_first_use_not_with_the_page() {
     let app = app();
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
     let loaded =
         "return performance.getEntriesByType('resource').some(e => e.name.includes('rill-md'))";
-    // Absence cannot be polled for: give a worker that would start with the page 300 ms to
+    // Absence cannot be polled for: give a module that would load with the page 300 ms to
     // show up in the resource timings.
     browser
         .js("return new Promise(r => setTimeout(() => r(true), 300))")
@@ -476,7 +476,7 @@ async fn markdown_worker_loads_on_first_use_not_with_the_page() {
     );
     send(&browser, "Explain server-sent events").await;
     reply_in(&browser, "done", WAIT).await;
-    assert_eq!(browser.js(loaded).await, true, "worker never fetched");
+    assert_eq!(browser.js(loaded).await, true, "module never fetched");
     let headings = browser
         .js("return [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop().querySelectorAll('h1,h2,h3').length")
         .await;
@@ -484,21 +484,15 @@ async fn markdown_worker_loads_on_first_use_not_with_the_page() {
     browser.close().await;
 }
 
-/// Without the worker (missing file, a Content Security Policy that forbids workers), replies
-/// are shown in full as plain text and still reach their end state.
+/// Without the markdown module (a missing file, a blocked request), replies are shown in
+/// full as plain text and still reach their end state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_the_markdown_worker_replies_are_plain_text_and_complete() {
+async fn without_the_markdown_module_replies_are_plain_text_and_complete() {
     let dist = rill_e2e::dist_dir();
-    let copy = std::env::temp_dir().join(format!("rill-dist-no-worker-{}", std::process::id()));
+    let copy = std::env::temp_dir().join(format!("rill-dist-no-markdown-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&copy);
     std::fs::create_dir_all(&copy).expect("temp dist");
-    for entry in std::fs::read_dir(&dist).expect("dist") {
-        let entry = entry.expect("dist entry");
-        let name = entry.file_name();
-        if entry.path().is_file() && !name.to_string_lossy().starts_with("rill-md") {
-            std::fs::copy(entry.path(), copy.join(&name)).expect("copy");
-        }
-    }
+    copy_dir(&dist, &copy, &|name| !name.starts_with("rill-md"));
     let app = RillServer::start(
         "127.0.0.1:0",
         &[
@@ -523,4 +517,22 @@ async fn without_the_markdown_worker_replies_are_plain_text_and_complete() {
     assert_eq!(images, 0);
     browser.close().await;
     let _ = std::fs::remove_dir_all(&copy);
+}
+
+/// Copies `from` into `to` recursively, the top-level entries whose name `keep` accepts.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path, keep: &dyn Fn(&str) -> bool) {
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        if !keep(&name.to_string_lossy()) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("create dir");
+            copy_dir(&entry.path(), &target, &|_| true);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
