@@ -16,6 +16,7 @@ pub mod clock;
 pub mod cors;
 pub mod gauge;
 mod not_found;
+pub mod static_files;
 pub mod testing;
 
 use std::future::Future;
@@ -53,7 +54,11 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .merge(chat::routes(&config.chat, &state));
     let app = match &config.dist {
         Some(dir) => api.fallback_service(
-            ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),
+            Router::new()
+                .fallback_service(
+                    ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),
+                )
+                .layer(axum::middleware::map_response(static_files::cache_control)),
         ),
         None => api.fallback(not_found::handler),
     };

@@ -461,7 +461,9 @@ async fn regenerate_edit_and_conversation_list() {
 async fn markdown_module_loads_on_first_use_not_with_the_page() {
     let app = app();
     let browser = Browser::start().await;
-    browser.goto(&chat_url(&app, "openai")).await;
+    browser
+        .goto(&format!("{}&theme=dark", chat_url(&app, "openai")))
+        .await;
     let loaded =
         "return performance.getEntriesByType('resource').some(e => e.name.includes('rill-md'))";
     // Absence cannot be polled for: give a module that would load with the page 300 ms to
@@ -481,6 +483,7 @@ async fn markdown_module_loads_on_first_use_not_with_the_page() {
         .js("return [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop().querySelectorAll('h1,h2,h3').length")
         .await;
     assert!(headings.as_u64() > Some(0), "not rendered: {headings}");
+    browser.screenshot("chat-markdown-dark").await;
     browser.close().await;
 }
 
