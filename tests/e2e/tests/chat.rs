@@ -474,7 +474,7 @@ async fn markdown_module_loads_on_first_use_not_with_the_page() {
     assert_eq!(
         browser.js(loaded).await,
         false,
-        "worker fetched with the page"
+        "module fetched with the page"
     );
     send(&browser, "Explain server-sent events").await;
     reply_in(&browser, "done", WAIT).await;
