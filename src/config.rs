@@ -174,7 +174,7 @@ impl Config {
 
     fn warn(&mut self, key: &str, value: &str) {
         self.warnings
-            .push(format!("ignored {key}={value:?}: not a known value"));
+            .push(format!("ignored {key}=\"{value}\": not a known value"));
     }
 }
 

@@ -3,6 +3,7 @@
 //! Module map (see ARCHITECTURE.md for the invariants):
 //! - [`config`]: the app's settings from URL parameters (pure).
 //! - [`i18n`]: every user-visible string, English and 简体中文 (pure).
+//! - [`json`]: the page's JSON value, parser and writer (pure).
 //! - [`chat`]: conversations, chat wire formats, reading streamed replies (pure), storage.
 //! - [`clock`]: the clock/feed view's state machine (pure).
 //! - [`transport`]: stream events (pure) and the browser glue that produces them.
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod components;
 pub mod config;
 pub mod i18n;
+pub mod json;
 pub mod transport;
 
 /// Mounts the app on `<body>`, configured from the page URL.

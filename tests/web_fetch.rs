@@ -211,8 +211,8 @@ async fn ndjson_post_streams_values_then_ends() {
         log,
         [
             StreamEvent::Open,
-            StreamEvent::Json(serde_json::json!({"a": 1})),
-            StreamEvent::Json(serde_json::json!({"a": 2})),
+            StreamEvent::Json(rill::json::Json::obj([("a", 1u64.into())])),
+            StreamEvent::Json(rill::json::Json::obj([("a", 2u64.into())])),
             StreamEvent::Closed(CloseReason::EndOfStream),
         ]
     );
@@ -224,7 +224,10 @@ async fn malformed_ndjson_keeps_what_came_before_and_names_the_line() {
     let request = FetchRequest::post_json(&url(body), "{}".into(), BodyFormat::Ndjson);
     let (_stream, log) = open(request);
     let log = until(&log, 5_000, is_final).await;
-    assert_eq!(log[1], StreamEvent::Json(serde_json::json!({"a": 1})));
+    assert_eq!(
+        log[1],
+        StreamEvent::Json(rill::json::Json::obj([("a", 1u64.into())]))
+    );
     match &log[2] {
         StreamEvent::Error(e) => {
             assert_eq!(e.reconnect, Reconnect::Never);

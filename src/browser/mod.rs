@@ -20,6 +20,15 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// `text` in lower case, by Unicode's rules (the browser's `toLowerCase` on wasm, which
+/// keeps Rust's case tables out of the page).
+pub fn lowercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return String::from(js_sys::JsString::from(text).to_lower_case());
+    #[cfg(not(target_arch = "wasm32"))]
+    return text.to_lowercase();
+}
+
 /// A finite decimal number typed into a form field (surrounding white space allowed), read by
 /// JavaScript's `Number()`: Rust's float parser would add ~13 KB of tables to the wasm. The
 /// empty string and the hex/binary/octal forms that `Number()` also reads are refused, so

@@ -3,11 +3,10 @@
 //! Pure and serialisable: this is what is saved, exported and imported. It never holds
 //! signals or browser handles; the view mirrors it and calls its methods.
 
-use serde::{Deserialize, Serialize};
+use crate::json::{read, Json};
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     System,
     User,
@@ -23,11 +22,17 @@ impl Role {
             Role::Assistant => "assistant",
         }
     }
+
+    /// Reads a wire name.
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::System, Role::User, Role::Assistant]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
 }
 
 /// Where a message stands (`data-state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageState {
     /// A reply that is arriving.
     Streaming,
@@ -52,39 +57,125 @@ impl MessageState {
             MessageState::Error => "error",
         }
     }
+
+    /// Reads a `data-state` value.
+    pub fn parse(s: &str) -> Option<MessageState> {
+        [
+            MessageState::Streaming,
+            MessageState::Done,
+            MessageState::Stopped,
+            MessageState::Interrupted,
+            MessageState::Error,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
 }
 
 /// One message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Saved and exported as `{id, role, content, state, error?, at_ms}`; `error` is left out
+/// when there is none, and a missing `at_ms` reads as 0.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: u64,
     pub role: Role,
     pub content: String,
     pub state: MessageState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Milliseconds since the Unix epoch.
-    #[serde(default)]
     pub at_ms: f64,
 }
 
+impl Message {
+    /// The saved form.
+    pub fn to_json(&self) -> Json {
+        let mut members = vec![
+            ("id".to_string(), Json::from(self.id)),
+            ("role".to_string(), self.role.as_str().into()),
+            ("content".to_string(), self.content.as_str().into()),
+            ("state".to_string(), self.state.as_str().into()),
+        ];
+        if let Some(error) = &self.error {
+            members.push(("error".to_string(), error.as_str().into()));
+        }
+        members.push(("at_ms".to_string(), self.at_ms.into()));
+        Json::Obj(members)
+    }
+
+    /// Reads the saved form; `path` names it in errors (`conversations[0].messages[2]`).
+    pub fn from_json(v: &Json, path: &str) -> Result<Message, String> {
+        let v = read::object(v, path)?;
+        let role = read::string(v, "role", path)?;
+        let state = read::string(v, "state", path)?;
+        Ok(Message {
+            id: read::u64(v, "id", path)?,
+            role: Role::parse(&role).ok_or_else(|| {
+                read::expected(&format!("{path}.role"), "system, user or assistant")
+            })?,
+            content: read::string(v, "content", path)?,
+            state: MessageState::parse(&state).ok_or_else(|| {
+                read::expected(
+                    &format!("{path}.state"),
+                    "streaming, done, stopped, interrupted or error",
+                )
+            })?,
+            error: read::opt_string(v, "error", path)?,
+            at_ms: read::opt_f64(v, "at_ms", path)?.unwrap_or(0.0),
+        })
+    }
+}
+
 /// A conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Saved and exported as `{id, title, messages, created_ms, updated_ms, next_message_id}`;
+/// the last three read as 0 when missing.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub id: String,
     pub title: String,
     pub messages: Vec<Message>,
-    #[serde(default)]
     pub created_ms: f64,
-    #[serde(default)]
     pub updated_ms: f64,
     /// The next message id. Ids are never reused, even after messages are removed (an
     /// edit or a regenerate), so a view keyed by id never mistakes a new message for an old one.
-    #[serde(default)]
     pub next_message_id: u64,
 }
 
 impl Conversation {
+    /// The saved form.
+    pub fn to_json(&self) -> Json {
+        Json::obj([
+            ("id", self.id.as_str().into()),
+            ("title", self.title.as_str().into()),
+            (
+                "messages",
+                Json::Arr(self.messages.iter().map(Message::to_json).collect()),
+            ),
+            ("created_ms", self.created_ms.into()),
+            ("updated_ms", self.updated_ms.into()),
+            ("next_message_id", self.next_message_id.into()),
+        ])
+    }
+
+    /// Reads the saved form; `path` names it in errors.
+    pub fn from_json(v: &Json, path: &str) -> Result<Conversation, String> {
+        let v = read::object(v, path)?;
+        let messages = read::array(v, "messages", path)?
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Message::from_json(m, &format!("{path}.messages[{i}]")))
+            .collect::<Result<_, _>>()?;
+        Ok(Conversation {
+            id: read::string(v, "id", path)?,
+            title: read::string(v, "title", path)?,
+            messages,
+            created_ms: read::opt_f64(v, "created_ms", path)?.unwrap_or(0.0),
+            updated_ms: read::opt_f64(v, "updated_ms", path)?.unwrap_or(0.0),
+            next_message_id: read::opt_u64(v, "next_message_id", path)?.unwrap_or(0),
+        })
+    }
+
     /// An empty conversation.
     pub fn new(id: impl Into<String>, now: f64) -> Conversation {
         Conversation {
@@ -361,8 +452,9 @@ mod tests {
         let a = c.start_reply(4.0);
         c.append(a, "half");
         assert!(c.is_streaming());
-        let json = serde_json::to_string(&c).expect("json");
-        let mut back: Conversation = serde_json::from_str(&json).expect("parse");
+        let json = c.to_json().to_string();
+        let mut back =
+            Conversation::from_json(&Json::parse(&json).expect("json"), "c").expect("parse");
         back.settle_after_reload();
         assert!(!back.is_streaming());
         assert_eq!(
@@ -400,7 +492,10 @@ mod tests {
             names,
             ["streaming", "done", "stopped", "interrupted", "error"]
         );
-        let json = serde_json::to_string(&MessageState::Interrupted).expect("json");
-        assert_eq!(json, "\"interrupted\"");
+        assert_eq!(
+            MessageState::parse("interrupted"),
+            Some(MessageState::Interrupted)
+        );
+        assert_eq!(MessageState::parse("Interrupted"), None);
     }
 }

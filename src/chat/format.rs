@@ -11,16 +11,13 @@
 //! - `summary`: the original design: `GET endpoint?content=<prompt>`; each `message`
 //!   event's data is appended; the reply ends when the server closes the stream.
 
-use serde_json::{json, Value};
-
 use super::conversation::Role;
+use crate::json::{Json, JsonError};
 
 /// Which protocol a chat endpoint speaks (`?format=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChatFormat {
     #[default]
-    #[serde(rename = "openai")]
     OpenAi,
     Ollama,
     Summary,
@@ -78,27 +75,35 @@ pub fn request_body(
     format: ChatFormat,
     model: &str,
     messages: &[WireMessage],
-    temperature: Option<f32>,
+    temperature: Option<f64>,
 ) -> Option<String> {
-    let messages: Vec<Value> = messages
-        .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
-    let mut body = match format {
-        ChatFormat::OpenAi | ChatFormat::Ollama => {
-            json!({"model": model, "messages": messages, "stream": true})
-        }
-        ChatFormat::Summary => return None,
-    };
-    if let Some(t) = temperature {
-        let t = f64::from(t);
-        match format {
-            ChatFormat::OpenAi => body["temperature"] = json!(t),
-            ChatFormat::Ollama => body["options"] = json!({"temperature": t}),
-            ChatFormat::Summary => {}
-        }
+    if format == ChatFormat::Summary {
+        return None;
     }
-    Some(body.to_string())
+    let messages = messages
+        .iter()
+        .map(|m| {
+            Json::obj([
+                ("role", m.role.as_str().into()),
+                ("content", m.content.as_str().into()),
+            ])
+        })
+        .collect();
+    let mut body = vec![
+        ("model".to_string(), Json::from(model)),
+        ("messages".to_string(), Json::Arr(messages)),
+        ("stream".to_string(), Json::Bool(true)),
+    ];
+    if let Some(t) = temperature {
+        body.push(match format {
+            ChatFormat::Ollama => (
+                "options".to_string(),
+                Json::obj([("temperature", t.into())]),
+            ),
+            _ => ("temperature".to_string(), t.into()),
+        });
+    }
+    Some(Json::Obj(body).to_string())
 }
 
 /// The GET URL for the summary endpoint: the prompt as `content`, sent as typed.
@@ -125,58 +130,39 @@ pub enum Piece {
     Nothing,
 }
 
-/// The parts of a `chat.completion.chunk` that a reply needs. Strings borrow from the event
-/// data where they can, and everything else in the chunk is skipped without being built:
-/// this runs once per token.
-#[derive(serde::Deserialize)]
-struct OpenAiChunk<'a> {
-    #[serde(borrow, default)]
-    choices: Vec<OpenAiChoice<'a>>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-#[derive(serde::Deserialize)]
-struct OpenAiChoice<'a> {
-    #[serde(borrow, default)]
-    delta: Option<OpenAiDelta<'a>>,
-    #[serde(borrow, default)]
-    message: Option<OpenAiDelta<'a>>,
-    #[serde(borrow, default)]
-    finish_reason: Option<std::borrow::Cow<'a, str>>,
-}
-
-#[derive(serde::Deserialize)]
-struct OpenAiDelta<'a> {
-    #[serde(borrow, default)]
-    content: Option<std::borrow::Cow<'a, str>>,
-}
-
-/// Reads one OpenAI SSE event's data. Malformed JSON is reported, naming the bad text.
+/// Reads one OpenAI SSE event's data (a `chat.completion.chunk`: `choices[0].delta.content`,
+/// or `message.content` from a non-streamed reply, and `finish_reason`). Malformed JSON is
+/// reported, naming the bad text.
 pub fn parse_openai(data: &str) -> Vec<Piece> {
     let data = data.trim();
     if data == "[DONE]" {
         return vec![Piece::End];
     }
-    let chunk: OpenAiChunk<'_> = match serde_json::from_str(data) {
+    let chunk = match Json::parse(data) {
         Ok(v) => v,
         Err(err) => return vec![Piece::Malformed(malformed(data, &err))],
     };
-    if let Some(err) = &chunk.error {
+    if let Some(err) = chunk.get("error").filter(|e| !e.is_null()) {
         return vec![Piece::Error(error_text(err))];
     }
     let mut out = Vec::new();
-    if let Some(choice) = chunk.choices.into_iter().next() {
-        let text = choice
-            .delta
-            .and_then(|d| d.content)
-            .or_else(|| choice.message.and_then(|m| m.content));
-        if let Some(text) = text {
+    let choice = chunk
+        .get("choices")
+        .and_then(Json::as_array)
+        .and_then(<[Json]>::first);
+    if let Some(choice) = choice {
+        let content = |key: &str| {
+            choice
+                .get(key)
+                .and_then(|d| d.get("content"))
+                .and_then(Json::as_str)
+        };
+        if let Some(text) = content("delta").or_else(|| content("message")) {
             if !text.is_empty() {
-                out.push(Piece::Text(text.into_owned()));
+                out.push(Piece::Text(text.to_string()));
             }
         }
-        if choice.finish_reason.is_some() {
+        if choice.get("finish_reason").is_some_and(|f| !f.is_null()) {
             out.push(Piece::End);
         }
     }
@@ -187,7 +173,7 @@ pub fn parse_openai(data: &str) -> Vec<Piece> {
 }
 
 /// Reads one Ollama NDJSON value (`/api/chat` or `/api/generate`).
-pub fn parse_ollama(value: &Value) -> Vec<Piece> {
+pub fn parse_ollama(value: &Json) -> Vec<Piece> {
     if let Some(err) = value.get("error") {
         return vec![Piece::Error(error_text(err))];
     }
@@ -196,13 +182,13 @@ pub fn parse_ollama(value: &Value) -> Vec<Piece> {
         .get("message")
         .and_then(|m| m.get("content"))
         .or_else(|| value.get("response"))
-        .and_then(Value::as_str);
+        .and_then(Json::as_str);
     if let Some(text) = text {
         if !text.is_empty() {
             out.push(Piece::Text(text.to_string()));
         }
     }
-    if value.get("done").and_then(Value::as_bool) == Some(true) {
+    if value.get("done").and_then(Json::as_bool) == Some(true) {
         out.push(Piece::End);
     }
     if out.is_empty() {
@@ -213,17 +199,17 @@ pub fn parse_ollama(value: &Value) -> Vec<Piece> {
 
 /// Model names from `/v1/models` (`data[].id`) or `/api/tags` (`models[].name`).
 pub fn parse_models(body: &str) -> Vec<String> {
-    let Ok(value) = serde_json::from_str::<Value>(body) else {
+    let Ok(value) = Json::parse(body) else {
         return Vec::new();
     };
     let from = |list: &str, key: &str| -> Vec<String> {
         value
             .get(list)
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|m| m.get(key).and_then(Value::as_str).map(str::to_string))
+                    .filter_map(|m| m.get(key).and_then(Json::as_str).map(str::to_string))
                     .collect()
             })
             .unwrap_or_default()
@@ -233,19 +219,17 @@ pub fn parse_models(body: &str) -> Vec<String> {
     names
 }
 
-fn error_text(err: &Value) -> String {
+fn error_text(err: &Json) -> String {
     match err {
-        Value::String(s) => s.clone(),
-        Value::Object(o) => o
+        Json::Str(s) => s.clone(),
+        other => other
             .get("message")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| err.to_string()),
-        other => other.to_string(),
+            .and_then(Json::as_str)
+            .map_or_else(|| other.to_string(), str::to_string),
     }
 }
 
-fn malformed(data: &str, err: &serde_json::Error) -> String {
+fn malformed(data: &str, err: &JsonError) -> String {
     let excerpt: String = data.chars().take(60).collect();
     format!("malformed JSON in the stream ({err}): {excerpt}")
 }
@@ -253,6 +237,10 @@ fn malformed(data: &str, err: &serde_json::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json(text: &str) -> Json {
+        Json::parse(text).expect("json")
+    }
 
     #[test]
     fn openai_chunks_text_finish_and_done() {
@@ -280,15 +268,19 @@ mod tests {
 
     #[test]
     fn ollama_lines_chat_generate_done_error() {
-        let chat = json!({"message": {"role": "assistant", "content": "你好"}, "done": false});
+        let chat = json(r#"{"message": {"role": "assistant", "content": "你好"}, "done": false}"#);
         assert_eq!(parse_ollama(&chat), [Piece::Text("你好".into())]);
-        let generate = json!({"response": "tok", "done": false});
+        let generate = json(r#"{"response": "tok", "done": false}"#);
         assert_eq!(parse_ollama(&generate), [Piece::Text("tok".into())]);
-        let last = json!({"message": {"role": "assistant", "content": ""}, "done": true});
+        let last = json(r#"{"message": {"role": "assistant", "content": ""}, "done": true}"#);
         assert_eq!(parse_ollama(&last), [Piece::End]);
         assert_eq!(
-            parse_ollama(&json!({"error": "model not found"})),
+            parse_ollama(&json(r#"{"error": "model not found"}"#)),
             [Piece::Error("model not found".into())]
+        );
+        assert_eq!(
+            parse_ollama(&json(r#"{"error": {"code": 7}}"#)),
+            [Piece::Error(r#"{"code":7}"#.into())]
         );
     }
 
@@ -304,21 +296,22 @@ mod tests {
                 content: "hi".into(),
             },
         ];
-        let body: Value = serde_json::from_str(
-            &request_body(ChatFormat::OpenAi, "m", &msgs, Some(0.5)).expect("body"),
-        )
-        .expect("json");
-        assert_eq!(body["model"], "m");
-        assert_eq!(body["stream"], true);
-        assert_eq!(body["messages"][0]["role"], "system");
-        assert_eq!(body["messages"][1]["content"], "hi");
-        assert_eq!(body["temperature"], 0.5);
-        let body: Value = serde_json::from_str(
-            &request_body(ChatFormat::Ollama, "llama3", &msgs, Some(0.25)).expect("body"),
-        )
-        .expect("json");
-        assert_eq!(body["options"]["temperature"], 0.25);
+        let body = request_body(ChatFormat::OpenAi, "m", &msgs, Some(0.7)).expect("body");
+        assert_eq!(
+            body,
+            r#"{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"stream":true,"temperature":0.7}"#
+        );
+        let body =
+            json(&request_body(ChatFormat::Ollama, "llama3", &msgs, Some(0.25)).expect("body"));
+        let options = body.get("options");
+        assert_eq!(
+            options.and_then(|o| o.get("temperature")),
+            Some(&Json::Num(0.25))
+        );
+        assert_eq!(body.get("model").and_then(Json::as_str), Some("llama3"));
         assert!(body.get("temperature").is_none());
+        let body = request_body(ChatFormat::OpenAi, "m", &msgs, None).expect("body");
+        assert!(!body.contains("temperature"), "{body}");
         assert_eq!(request_body(ChatFormat::Summary, "m", &msgs, None), None);
     }
 

@@ -166,6 +166,10 @@ mod tests {
     use super::*;
     use crate::transport::Event;
 
+    fn json(text: &str) -> crate::json::Json {
+        crate::json::Json::parse(text).expect("json")
+    }
+
     fn sse(data: &str) -> StreamEvent {
         StreamEvent::Event(Event {
             event: "message".into(),
@@ -270,8 +274,8 @@ mod tests {
             ChatFormat::Ollama,
             &[
                 StreamEvent::Open,
-                StreamEvent::Json(serde_json::json!({"message": {"content": "你"}, "done": false})),
-                StreamEvent::Json(serde_json::json!({"message": {"content": ""}, "done": true})),
+                StreamEvent::Json(json(r#"{"message": {"content": "你"}, "done": false}"#)),
+                StreamEvent::Json(json(r#"{"message": {"content": ""}, "done": true}"#)),
                 StreamEvent::Closed(CloseReason::EndOfStream),
             ],
         );

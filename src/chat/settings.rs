@@ -4,10 +4,9 @@
 //! The API key is never serialised with the rest: it is stored on its own in
 //! localStorage and sent only as a request header, never in URLs, logs or exports.
 
-use serde::{Deserialize, Serialize};
-
 use super::format::ChatFormat;
 use crate::config::Config;
+use crate::json::{read, Json};
 
 /// The model the reference backend's built-in demo answers as.
 pub const DEFAULT_MODEL: &str = "rill-demo";
@@ -17,16 +16,15 @@ pub const SETTINGS_KEY: &str = "rill.chat.settings.v1";
 pub const API_KEY_KEY: &str = "rill.chat.apikey";
 
 /// Everything a chat request needs besides the messages.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Saved as `{format, endpoint, model, system, temperature}`: never the key.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChatSettings {
     pub format: ChatFormat,
     pub endpoint: String,
     pub model: String,
-    #[serde(default)]
     pub system: String,
-    #[serde(default)]
-    pub temperature: Option<f32>,
-    #[serde(skip)]
+    pub temperature: Option<f64>,
     pub api_key: String,
 }
 
@@ -73,12 +71,30 @@ impl ChatSettings {
 
     /// Saved form (JSON without the key).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        Json::obj([
+            ("format", self.format.as_str().into()),
+            ("endpoint", self.endpoint.as_str().into()),
+            ("model", self.model.as_str().into()),
+            ("system", self.system.as_str().into()),
+            ("temperature", self.temperature.into()),
+        ])
+        .to_string()
     }
 
     /// Reads the saved form; anything unreadable is ignored.
     pub fn from_json(json: &str) -> Option<ChatSettings> {
-        serde_json::from_str(json).ok()
+        let v = Json::parse(json).ok()?;
+        let path = "settings";
+        Some(ChatSettings {
+            format: ChatFormat::parse(&read::string(&v, "format", path).ok()?)?,
+            endpoint: read::string(&v, "endpoint", path).ok()?,
+            model: read::string(&v, "model", path).ok()?,
+            system: read::opt_string(&v, "system", path)
+                .ok()?
+                .unwrap_or_default(),
+            temperature: read::opt_f64(&v, "temperature", path).ok()?,
+            api_key: String::new(),
+        })
     }
 
     /// Request headers, with the key as a bearer token when set.
@@ -131,5 +147,36 @@ mod tests {
             [("Authorization".to_string(), "Bearer sk-secret".to_string())]
         );
         assert!(ChatSettings::default().auth_headers().is_empty());
+    }
+
+    #[test]
+    fn saved_settings_round_trip_and_earlier_saves_read() {
+        let s = ChatSettings {
+            format: ChatFormat::Ollama,
+            endpoint: "http://h:11434/api/chat".into(),
+            model: "llama3".into(),
+            system: "be \"brief\"".into(),
+            temperature: Some(0.7),
+            api_key: String::new(),
+        };
+        assert_eq!(ChatSettings::from_json(&s.to_json()), Some(s));
+        // As serde_json wrote them, and with the optional members missing.
+        let old = ChatSettings::from_json(
+            r#"{"format":"summary","endpoint":"/gpt/summary","model":"m","system":"","temperature":0.7}"#,
+        )
+        .expect("reads");
+        assert_eq!(
+            (old.format, old.temperature),
+            (ChatFormat::Summary, Some(0.7))
+        );
+        let bare = ChatSettings::from_json(r#"{"format":"openai","endpoint":"/e","model":"m"}"#);
+        assert_eq!(
+            bare.map(|s| (s.system, s.temperature)),
+            Some((String::new(), None))
+        );
+        assert_eq!(
+            ChatSettings::from_json(r#"{"format":"grpc","endpoint":"/e","model":"m"}"#),
+            None
+        );
     }
 }

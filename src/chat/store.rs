@@ -5,9 +5,8 @@
 //! calls. Saved data is versioned; a stored value that cannot be read is kept aside under
 //! a backup key rather than overwritten, so nothing a user had is lost to a bad update.
 
-use serde::{Deserialize, Serialize};
-
 use super::conversation::Conversation;
+use crate::json::{read, Json};
 
 /// The storage key of the library.
 pub const STORAGE_KEY: &str = "rill.chat.v1";
@@ -15,15 +14,12 @@ pub const STORAGE_KEY: &str = "rill.chat.v1";
 pub const BACKUP_KEY: &str = "rill.chat.v1.unreadable";
 
 /// All conversations, newest first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Saved and exported as `{version, conversations}` (a missing version reads as 1).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Library {
-    #[serde(default = "version")]
     pub version: u32,
     pub conversations: Vec<Conversation>,
-}
-
-fn version() -> u32 {
-    1
 }
 
 /// Why an import failed, in words.
@@ -46,7 +42,13 @@ impl Library {
 
     /// Reads a stored library; streaming replies become interrupted.
     pub fn from_json(json: &str) -> Result<Library, String> {
-        let mut lib: Library = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let value = Json::parse(json).map_err(|e| e.to_string())?;
+        let value = read::object(&value, "library")?;
+        let version = read::opt_u64(value, "version", "library")?.unwrap_or(1);
+        let mut lib = Library {
+            version: u32::try_from(version).unwrap_or(u32::MAX),
+            conversations: conversations(read::array(value, "conversations", "library")?)?,
+        };
         for c in &mut lib.conversations {
             c.settle_after_reload();
         }
@@ -55,7 +57,19 @@ impl Library {
 
     /// The library as JSON (also the export format).
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{\"conversations\":[]}".to_string())
+        Json::obj([
+            ("version", u64::from(self.version).into()),
+            (
+                "conversations",
+                Json::Arr(
+                    self.conversations
+                        .iter()
+                        .map(Conversation::to_json)
+                        .collect(),
+                ),
+            ),
+        ])
+        .to_string()
     }
 
     /// The conversation with `id`.
@@ -95,15 +109,14 @@ impl Library {
 
     /// Ids of conversations whose title or text contains `query` (case-insensitive).
     pub fn search(&self, query: &str) -> Vec<&Conversation> {
-        let q = query.trim().to_lowercase();
+        let lower = crate::browser::lowercase;
+        let q = lower(query.trim());
         self.conversations
             .iter()
             .filter(|c| {
                 q.is_empty()
-                    || c.title.to_lowercase().contains(&q)
-                    || c.messages
-                        .iter()
-                        .any(|m| m.content.to_lowercase().contains(&q))
+                    || lower(&c.title).contains(&q)
+                    || c.messages.iter().any(|m| lower(&m.content).contains(&q))
             })
             .collect()
     }
@@ -115,17 +128,15 @@ impl Library {
         json: &str,
         mut new_id: impl FnMut() -> String,
     ) -> Result<usize, ImportError> {
-        let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| ImportError::Format(e.to_string()))?;
-        let list = if let Some(list) = value.get("conversations") {
-            list.clone()
-        } else if value.is_array() {
-            value
-        } else {
-            serde_json::Value::Array(vec![value])
+        let value = Json::parse(json).map_err(|e| ImportError::Format(e.to_string()))?;
+        let list = match (value.get("conversations"), &value) {
+            (Some(list), _) => list
+                .as_array()
+                .ok_or_else(|| ImportError::Format(read::expected("conversations", "an array")))?,
+            (None, Json::Arr(list)) => list,
+            (None, one) => std::slice::from_ref(one),
         };
-        let mut incoming: Vec<Conversation> =
-            serde_json::from_value(list).map_err(|e| ImportError::Format(e.to_string()))?;
+        let mut incoming = conversations(list).map_err(ImportError::Format)?;
         if incoming.is_empty() {
             return Err(ImportError::Empty);
         }
@@ -141,6 +152,14 @@ impl Library {
         self.conversations = merged;
         Ok(added)
     }
+}
+
+/// Reads a list of saved conversations, naming the first bad one.
+fn conversations(list: &[Json]) -> Result<Vec<Conversation>, String> {
+    list.iter()
+        .enumerate()
+        .map(|(i, c)| Conversation::from_json(c, &format!("conversations[{i}]")))
+        .collect()
 }
 
 /// A fresh conversation id.
@@ -226,7 +245,7 @@ mod tests {
         assert_eq!(lib.conversations.len(), 4);
         let ids: Vec<_> = lib.conversations.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["new2", "new1", "b", "a"]);
-        let one = serde_json::to_string(&lib.conversations[3]).expect("json");
+        let one = lib.conversations[3].to_json().to_string();
         let mut fresh = Library::new();
         assert_eq!(fresh.import(&one, || "x".into()), Ok(1));
         assert_eq!(fresh.conversations[0].id, "a");
@@ -242,6 +261,34 @@ mod tests {
             fresh.import("<html>", || "y".into()),
             Err(ImportError::Format(_))
         ));
+    }
+
+    #[test]
+    fn reads_what_earlier_versions_saved() {
+        // Written by rill before its own JSON module (serde_json): floats as `1.0`, no
+        // `error` member when there is none, no `next_message_id` in the oldest form.
+        let saved = r#"{"version":1,"conversations":[{"id":"c1","title":"Rivers","messages":[{"id":1,"role":"user","content":"Tell me \u00e9","state":"done","at_ms":1.0},{"id":2,"role":"assistant","content":"par","state":"error","error":"HTTP 500: boom","at_ms":2.5}],"created_ms":1.0,"updated_ms":2.5}]}"#;
+        let lib = Library::from_json(saved).expect("reads");
+        let c = lib.get("c1").expect("c1");
+        assert_eq!(c.messages[0].content, "Tell me é");
+        assert_eq!(c.messages[1].error.as_deref(), Some("HTTP 500: boom"));
+        assert_eq!((c.updated_ms, c.next_message_id), (2.5, 0));
+        assert_eq!(Library::from_json(&lib.to_json()), Ok(lib));
+    }
+
+    #[test]
+    fn unreadable_libraries_say_where() {
+        assert_eq!(
+            Library::from_json(
+                r#"{"conversations":[{"id":"a","title":"t","messages":[{"id":1,"role":"robot","content":"","state":"done"}]}]}"#
+            ),
+            Err("conversations[0].messages[0].role: expected system, user or assistant".into())
+        );
+        assert_eq!(
+            Library::from_json("[]"),
+            Err("library: expected an object".into())
+        );
+        assert!(Library::from_json(r#"{"conversations":{}}"#).is_err());
     }
 
     #[test]

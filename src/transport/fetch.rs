@@ -13,6 +13,8 @@ use futures_util::future::{AbortHandle, Abortable};
 use gloo_net::http::{Method, RequestBuilder};
 use js_sys::{Reflect, Uint8Array};
 use rill_sse::{Decoder, Item, NdjsonDecoder};
+
+use crate::json::Json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader, RequestCache};
@@ -341,7 +343,7 @@ async fn attempt(
                 }
             }
             BodyFormat::Ndjson => {
-                ndjson.push(&buf, &mut values);
+                ndjson.push_with(&buf, &mut Json::parse_bytes, &mut values);
                 if let Some(err) = emit_values(&mut values, sink, alive) {
                     let _ = reader.cancel();
                     return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
@@ -352,7 +354,7 @@ async fn attempt(
     match request.format {
         BodyFormat::EventStream => decoder.finish(&mut items),
         BodyFormat::Ndjson => {
-            ndjson.finish(&mut values);
+            ndjson.finish_with(&mut Json::parse_bytes, &mut values);
             if let Some(err) = emit_values(&mut values, sink, alive) {
                 return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
             }
@@ -363,7 +365,7 @@ async fn attempt(
 
 /// Emits decoded NDJSON values; returns the first error's message (values before it are kept).
 fn emit_values(
-    values: &mut Vec<Result<serde_json::Value, rill_sse::NdjsonError>>,
+    values: &mut Vec<Result<Json, rill_sse::NdjsonError>>,
     sink: &Sink,
     alive: &Cell<bool>,
 ) -> Option<String> {

@@ -16,14 +16,14 @@ use event_source::{EventSourceHandle, EventSourceOptions};
 use fetch::{FetchRequest, FetchStream};
 
 /// What a stream handle reports, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// The connection is open and the server answered with a stream.
     Open,
     /// A dispatched SSE event.
     Event(Event),
     /// One NDJSON value (Ollama's native API).
-    Json(serde_json::Value),
+    Json(crate::json::Json),
     /// The server set the reconnection time (`retry:` field), in milliseconds.
     Retry(u64),
     /// Something went wrong; [`StreamError::reconnect`] says what happens next.

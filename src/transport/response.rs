@@ -86,23 +86,17 @@ pub fn is_event_stream(content_type: &str) -> bool {
 /// a JSON body (OpenAI, Ollama and FastAPI shapes), otherwise the text itself, trimmed and
 /// cut to at most `max` characters.
 pub fn error_message(body: &str, max: usize) -> String {
-    let from_json = serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            let pick = |v: &serde_json::Value| -> Option<String> {
-                match v {
-                    serde_json::Value::String(s) => Some(s.clone()),
-                    serde_json::Value::Object(o) => o
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_string),
-                    _ => None,
-                }
-            };
-            ["error", "detail", "message"]
-                .iter()
-                .find_map(|k| v.get(k).and_then(pick))
-        });
+    let from_json = crate::json::Json::parse(body).ok().and_then(|v| {
+        let pick = |v: &crate::json::Json| -> Option<String> {
+            match v {
+                crate::json::Json::Str(s) => Some(s.clone()),
+                other => other.get("message")?.as_str().map(str::to_string),
+            }
+        };
+        ["error", "detail", "message"]
+            .iter()
+            .find_map(|k| v.get(k).and_then(pick))
+    });
     let text = from_json.unwrap_or_else(|| body.trim().to_string());
     let mut out: String = text.chars().take(max).collect();
     if text.chars().count() > max {

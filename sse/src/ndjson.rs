@@ -2,8 +2,10 @@
 //! (`application/x-ndjson`: one JSON value per line).
 //!
 //! This module owns line framing over arbitrary chunks (lines and UTF-8 characters split
-//! between chunks, LF or CRLF line ends, blank lines), parsing each line with `serde_json`,
-//! per-line error reporting, and a cap on the bytes buffered for one line.
+//! between chunks, LF or CRLF line ends, blank lines), handing each line to a parser (with
+//! the `json` feature, `serde_json`; a caller can bring its own through
+//! [`NdjsonDecoder::push_with`]), per-line error reporting, and a cap on the bytes buffered
+//! for one line.
 //!
 //! It must not do I/O, interpret the values (that is the chat client's job), stop at a
 //! malformed line (a bad line is reported and the next one is decoded), panic on any input, or
@@ -22,14 +24,14 @@ const EXCERPT_CHARS: usize = 80;
 #[derive(Debug, thiserror::Error)]
 pub enum NdjsonError {
     /// A line that is not one JSON value. Decoding continues with the next line.
-    #[error("line {line}: malformed JSON ({source}): {excerpt}")]
+    #[error("line {line}: malformed JSON ({reason}): {excerpt}")]
     Malformed {
         /// 1-based line number in the stream (blank lines count).
         line: usize,
         /// The start of the line, at most 80 characters, invalid UTF-8 shown as U+FFFD.
         excerpt: String,
-        /// The parser's error.
-        source: serde_json::Error,
+        /// The parser's error, in words.
+        reason: String,
     },
     /// A line grew beyond the buffer limit; reported once, after which the decoder ignores
     /// input until [`NdjsonDecoder::finish`].
@@ -74,8 +76,27 @@ impl NdjsonDecoder {
         }
     }
 
-    /// Decode one chunk, appending one result per complete non-blank line to `out`.
+    /// Decode one chunk with `serde_json`, appending one result per complete non-blank line
+    /// to `out`.
+    #[cfg(feature = "json")]
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Result<serde_json::Value, NdjsonError>>) {
+        self.push_with(chunk, &mut serde_line, out);
+    }
+
+    /// End of stream, with `serde_json`: see [`finish_with`](Self::finish_with).
+    #[cfg(feature = "json")]
+    pub fn finish(&mut self, out: &mut Vec<Result<serde_json::Value, NdjsonError>>) {
+        self.finish_with(&mut serde_line, out);
+    }
+
+    /// Decode one chunk, appending `parse`'s result for each complete non-blank line (without
+    /// its line end) to `out`. A parser's `Err` is reported as [`NdjsonError::Malformed`].
+    pub fn push_with<T, E: std::fmt::Display>(
+        &mut self,
+        chunk: &[u8],
+        parse: &mut impl FnMut(&[u8]) -> Result<T, E>,
+        out: &mut Vec<Result<T, NdjsonError>>,
+    ) {
         if self.failed {
             return;
         }
@@ -88,14 +109,14 @@ impl NdjsonDecoder {
                 if !self.check(line.len(), out) {
                     return;
                 }
-                self.parse_line(line, out);
+                self.parse_line(line, parse, out);
             } else {
                 if !self.check(self.line.len().saturating_add(line.len()), out) {
                     return;
                 }
                 let mut assembled = mem::take(&mut self.line);
                 assembled.extend_from_slice(line);
-                self.parse_line(&assembled, out);
+                self.parse_line(&assembled, parse, out);
                 assembled.clear();
                 self.line = assembled;
             }
@@ -110,10 +131,14 @@ impl NdjsonDecoder {
 
     /// End of stream: a final line without a newline is parsed. Then the decoder is reset
     /// (line numbers restart at 1, the failed state is cleared) for reuse on a new stream.
-    pub fn finish(&mut self, out: &mut Vec<Result<serde_json::Value, NdjsonError>>) {
+    pub fn finish_with<T, E: std::fmt::Display>(
+        &mut self,
+        parse: &mut impl FnMut(&[u8]) -> Result<T, E>,
+        out: &mut Vec<Result<T, NdjsonError>>,
+    ) {
         if !self.failed && !self.line.is_empty() {
             let line = mem::take(&mut self.line);
-            self.parse_line(&line, out);
+            self.parse_line(&line, parse, out);
         }
         self.line = Vec::new();
         self.line_no = 0;
@@ -121,7 +146,7 @@ impl NdjsonDecoder {
     }
 
     /// Report and enter the failed state when a line of `len` bytes exceeds the limit.
-    fn check(&mut self, len: usize, out: &mut Vec<Result<serde_json::Value, NdjsonError>>) -> bool {
+    fn check<T>(&mut self, len: usize, out: &mut Vec<Result<T, NdjsonError>>) -> bool {
         if len > self.max_buffer {
             self.failed = true;
             self.line = Vec::new();
@@ -133,20 +158,28 @@ impl NdjsonDecoder {
         true
     }
 
-    fn parse_line(&mut self, line: &[u8], out: &mut Vec<Result<serde_json::Value, NdjsonError>>) {
+    fn parse_line<T, E: std::fmt::Display>(
+        &mut self,
+        line: &[u8],
+        parse: &mut impl FnMut(&[u8]) -> Result<T, E>,
+        out: &mut Vec<Result<T, NdjsonError>>,
+    ) {
         self.line_no = self.line_no.saturating_add(1);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
             return; // blank line
         }
-        out.push(
-            serde_json::from_slice(line).map_err(|source| NdjsonError::Malformed {
-                line: self.line_no,
-                excerpt: excerpt(line),
-                source,
-            }),
-        );
+        out.push(parse(line).map_err(|reason| NdjsonError::Malformed {
+            line: self.line_no,
+            excerpt: excerpt(line),
+            reason: reason.to_string(),
+        }));
     }
+}
+
+#[cfg(feature = "json")]
+fn serde_line(line: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice(line)
 }
 
 /// The trimmed start of `line`, at most [`EXCERPT_CHARS`] characters (cut on a char boundary,
@@ -170,7 +203,7 @@ fn excerpt(line: &[u8]) -> String {
     cut
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "json"))]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -322,5 +355,30 @@ mod tests {
         decoder.push(b"[1]\n[1234]\n[2]\n", &mut out);
         assert_eq!(out.len(), 2);
         assert!(matches!(out[1], Err(NdjsonError::TooLarge { limit: 4 })));
+    }
+
+    #[test]
+    fn push_with_hands_each_line_to_the_callers_parser() {
+        let mut d = NdjsonDecoder::new();
+        let mut out = Vec::new();
+        let mut parse = |line: &[u8]| -> Result<usize, &'static str> {
+            if line.starts_with(b"{") {
+                Ok(line.len())
+            } else {
+                Err("no object")
+            }
+        };
+        d.push_with(b"{\"a\":1}\r\n\nxx\n{\"b\"", &mut parse, &mut out);
+        d.finish_with(&mut parse, &mut out);
+        match out.as_slice() {
+            [Ok(7), Err(NdjsonError::Malformed {
+                line: 3,
+                excerpt,
+                reason,
+            }), Ok(4)] => {
+                assert_eq!((excerpt.as_str(), reason.as_str()), ("xx", "no object"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

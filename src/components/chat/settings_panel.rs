@@ -86,10 +86,10 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     step="0.1"
                     data-testid="chat-temperature"
                     placeholder=move || t().chat_default
-                    prop:value=move || s.with(|v| v.temperature.map(|t| t.to_string()).unwrap_or_default())
+                    prop:value=move || s.with(|v| v.temperature.map(crate::json::number_text).unwrap_or_default())
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        let parsed = crate::browser::parse_number(&value).map(|t| t as f32).filter(|t| t.is_finite()).map(|t| t.clamp(0.0, 2.0));
+                        let parsed = crate::browser::parse_number(&value).map(|t| t.clamp(0.0, 2.0));
                         set(&|v| v.temperature = parsed);
                     }
                 />
