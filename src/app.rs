@@ -2,6 +2,11 @@
 //!
 //! It owns the app-wide signals (language, theme, current view) and keeps the page URL in
 //! step with the view, so a link or a reload opens the same view.
+//!
+//! The app ships as two wasm bundles built from this one library (see [`Views`]): the chat,
+//! and the feed views (clock and inspector). Each renders its own views in place; a link to
+//! a view of the other bundle loads the page again, and the loader in `index.html` starts
+//! the bundle that has the view the URL names.
 
 use leptos::prelude::*;
 
@@ -13,9 +18,36 @@ use crate::i18n::{strings, Lang};
 const LANG_KEY: &str = "rill.lang";
 const THEME_KEY: &str = "rill.theme";
 
-/// The whole app.
+/// The views one bundle contains, and how it renders them.
+#[derive(Clone, Copy)]
+pub struct Views {
+    /// Whether this bundle renders `view` (otherwise a link to it loads the page again).
+    pub has: fn(View) -> bool,
+    /// Renders one of this bundle's views.
+    pub render: fn(View, &Config, Signal<Lang>) -> AnyView,
+}
+
+impl Views {
+    /// The chat bundle (`rill-chat`): `view=chat`, and the default view.
+    pub const CHAT: Views = Views {
+        has: |v| v == View::Chat,
+        render: |_, config, lang| view! { <ChatView config=config.clone() lang=lang /> }.into_any(),
+    };
+
+    /// The feed bundle (`rill-feed`): `view=clock` and `view=inspect`.
+    pub const FEED: Views = Views {
+        has: |v| v != View::Chat,
+        render: |v, config, lang| match v {
+            View::Inspect => view! { <InspectPlaceholder lang=lang /> }.into_any(),
+            _ => view! { <ClockView stream=config.stream.clone() transport=config.transport lang=lang /> }
+                .into_any(),
+        },
+    };
+}
+
+/// The whole app, with the views of one bundle.
 #[component]
-pub fn App(config: Config) -> impl IntoView {
+pub fn App(config: Config, views: Views) -> impl IntoView {
     let lang = RwSignal::new(config.lang.unwrap_or_else(|| {
         browser::storage_get(LANG_KEY)
             .and_then(|s| Lang::parse(&s))
@@ -33,9 +65,6 @@ pub fn App(config: Config) -> impl IntoView {
             .unwrap_or_else(browser::prefers_dark),
     });
     let view = RwSignal::new(config.view);
-    let stream = config.stream.clone();
-    let transport = config.transport;
-    let chat_config = config.clone();
     let warnings = config.warnings.clone();
 
     // Keep <html lang> and the colour scheme in step, for screen readers and form controls.
@@ -51,9 +80,15 @@ pub fn App(config: Config) -> impl IntoView {
         }
     });
 
-    // Back and forward buttons change the URL: follow them.
+    // Back and forward buttons change the URL: follow them (loading the page again when the
+    // view is in the other bundle).
     let popstate = window_event_listener(leptos::ev::popstate, move |_| {
-        view.set(Config::from_query(&browser::location_search()).view);
+        let next = Config::from_query(&browser::location_search()).view;
+        if (views.has)(next) {
+            view.set(next);
+        } else {
+            browser::reload();
+        }
     });
     on_cleanup(move || popstate.remove());
 
@@ -79,8 +114,9 @@ pub fn App(config: Config) -> impl IntoView {
         };
         let href = with_param(&browser::location_search(), "view", target.as_str());
         let go = move |ev: leptos::ev::MouseEvent| {
-            // Plain clicks switch in place; modified clicks open a tab as links should.
-            if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 {
+            // Plain clicks switch in place; modified clicks open a tab as links should, and a
+            // view of the other bundle is loaded by following the link.
+            if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 || !(views.has)(target) {
                 return;
             }
             ev.prevent_default();
@@ -150,10 +186,15 @@ pub fn App(config: Config) -> impl IntoView {
                     }
                 })}
             <main id="rill-main" class="rill-main" tabindex="-1">
-                {move || match view.get() {
-                    View::Chat => view! { <ChatView config=chat_config.clone() lang=lang.into() /> }.into_any(),
-                    View::Clock => view! { <ClockView stream=stream.clone() transport=transport lang=lang.into() /> }.into_any(),
-                    View::Inspect => view! { <InspectPlaceholder lang=lang.into() /> }.into_any(),
+                {move || {
+                    let v = view.get();
+                    if (views.has)(v) {
+                        (views.render)(v, &config, lang.into())
+                    } else {
+                        // Only if the loader and `Config` ever disagree on the view: a way on.
+                        let href = with_param(&browser::location_search(), "view", v.as_str());
+                        view! { <p class="rill-card"><a href=href>{v.as_str()}</a></p> }.into_any()
+                    }
                 }}
             </main>
         </div>

@@ -141,6 +141,13 @@ pub fn push_query(query: &str) {
     }
 }
 
+/// Loads the page again (its URL already names a view of the other bundle).
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
 /// False only when the browser says it has no network (`navigator.onLine`).
 pub fn is_online() -> bool {
     web_sys::window()

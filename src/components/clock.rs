@@ -5,6 +5,7 @@
 //! so does leaving the view.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::browser::{now_ms, Interval};
 use crate::clock::{ClockState, ConnState, RetrySource};
@@ -44,7 +45,24 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
         state.update(|s| s.disconnected(now_ms()));
     };
     connect();
+    // Leaving the page closes the stream, also when the browser keeps the page in its
+    // back/forward cache (it would stay open there); coming back from that cache opens it again.
+    let resume = StoredValue::new_local(false);
+    let pagehide = window_event_listener_untyped("pagehide", move |_| {
+        resume.set_value(connection.with_value(Option::is_some));
+        connection.set_value(None);
+    });
+    let pageshow = window_event_listener_untyped("pageshow", move |ev| {
+        let restored = ev
+            .dyn_ref::<web_sys::PageTransitionEvent>()
+            .is_some_and(web_sys::PageTransitionEvent::persisted);
+        if restored && resume.get_value() {
+            connect();
+        }
+    });
     on_cleanup(move || {
+        pagehide.remove();
+        pageshow.remove();
         connection.try_set_value(None);
         ticker.try_set_value(None);
     });

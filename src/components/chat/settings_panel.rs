@@ -71,9 +71,15 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     }
                 />
                 <datalist id="rill-models">
-                    <For each=move || ctx.models.get() key=|m| m.clone() let(m)>
-                        <option value=m></option>
-                    </For>
+                    // Rebuilt whole when the list arrives: a handful of options, and no keyed
+                    // list code in the page for it.
+                    {move || {
+                        ctx.models
+                            .get()
+                            .into_iter()
+                            .map(|m| view! { <option value=m></option> })
+                            .collect_view()
+                    }}
                 </datalist>
             </label>
             <label>

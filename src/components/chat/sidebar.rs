@@ -54,10 +54,9 @@ pub fn Sidebar(ctx: ChatCtx) -> impl IntoView {
                 on:input=move |ev| query.set(event_target_value(&ev))
             />
             <ul class="rill-side-list" data-testid="chat-list">
-                <For
-                    each=items
-                    key=|(id, title)| (id.clone(), title.clone())
-                    children=move |(id, title)| {
+                // Rebuilt whole when the list changes (new, rename, delete, a search): tens
+                // of items, and no keyed list code in the page for it.
+                {move || items().into_iter().map(move |(id, title)| {
                         let current = {
                             let id = id.clone();
                             move || ctx.current.get().as_deref() == Some(id.as_str())
@@ -137,8 +136,7 @@ pub fn Sidebar(ctx: ChatCtx) -> impl IntoView {
                                 </button>
                             </li>
                         }
-                    }
-                />
+                    }).collect_view()}
             </ul>
             <div class="rill-side-tools">
                 <button

@@ -271,3 +271,61 @@ async fn shell_switches_language_and_theme() {
     browser.screenshot("clock-zh-dark").await;
     browser.close().await;
 }
+
+/// Which app bundles (`rill-chat`, `rill-feed`) the page has loaded.
+async fn bundles(browser: &Browser) -> Vec<String> {
+    let v = browser
+        .js("return performance.getEntriesByType('resource').map(e => e.name)\
+             .map(n => (n.match(/(rill-(chat|feed))_bg\\.wasm/) || [])[1]).filter(Boolean)")
+        .await;
+    serde_json::from_value(v).expect("a list of names")
+}
+
+/// The chat and the feed views are two bundles: a URL loads only the bundle of its view, the
+/// navigation links and the back button cross between them, and views of one bundle switch
+/// in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    let present = |_: &str| true;
+    browser
+        .goto(&format!("{}/?view=clock&lang=en&stream=/stream", app.url))
+        .await;
+    browser
+        .wait_attr(&testid("clock-connect"), "data-testid", present, WAIT)
+        .await;
+    assert_eq!(bundles(&browser).await, ["rill-feed"]);
+
+    // Same bundle: in place (the page is not loaded again, so the marker stays).
+    browser.js("window.rillMarker = 1; return null").await;
+    browser.click(&testid("nav-inspect")).await;
+    browser
+        .wait_attr(&testid("inspect-placeholder"), "data-testid", present, WAIT)
+        .await;
+    assert_eq!(browser.js("return window.rillMarker").await, 1);
+
+    // The other bundle: the link is followed and the chat's bundle starts.
+    browser.click(&testid("nav-chat")).await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", present, WAIT)
+        .await;
+    assert_eq!(bundles(&browser).await, ["rill-chat"]);
+    let search = browser.js("return location.search").await;
+    assert!(search.as_str().is_some_and(|s| s.contains("view=chat")), "{search}");
+
+    // Back: the inspector again, from the feed bundle.
+    browser.js("history.back(); return null").await;
+    browser
+        .wait_attr(&testid("inspect-placeholder"), "data-testid", present, WAIT)
+        .await;
+    assert_eq!(bundles(&browser).await, ["rill-feed"]);
+
+    // No `view` (and an unknown one, which is reported) is the chat.
+    browser.goto(&format!("{}/?view=nope&lang=en", app.url)).await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", present, WAIT)
+        .await;
+    assert_eq!(bundles(&browser).await, ["rill-chat"]);
+    browser.close().await;
+}
