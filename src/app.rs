@@ -37,10 +37,12 @@ impl Views {
     /// The feed bundle (`rill-feed`): `view=clock` and `view=inspect`.
     pub const FEED: Views = Views {
         has: |v| v != View::Chat,
-        render: |v, config, lang| match v {
+        render: |v, config, lang| {
+            match v {
             View::Inspect => view! { <InspectPlaceholder lang=lang /> }.into_any(),
             _ => view! { <ClockView stream=config.stream.clone() transport=config.transport lang=lang /> }
                 .into_any(),
+        }
         },
     };
 }
@@ -116,7 +118,12 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
         let go = move |ev: leptos::ev::MouseEvent| {
             // Plain clicks switch in place; modified clicks open a tab as links should, and a
             // view of the other bundle is loaded by following the link.
-            if ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.button() != 0 || !(views.has)(target) {
+            if ev.ctrl_key()
+                || ev.meta_key()
+                || ev.shift_key()
+                || ev.button() != 0
+                || !(views.has)(target)
+            {
                 return;
             }
             ev.prevent_default();

@@ -241,7 +241,10 @@ fn write_number(n: f64, out: &mut String) {
 #[cfg(target_arch = "wasm32")]
 fn shortest(n: f64) -> String {
     // The browser's Number-to-String: no float formatting code in the page.
-    String::from(js_sys::JsString::from(wasm_bindgen::JsValue::from_f64(n)))
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_else(|_| "null".to_string())
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -26,5 +26,7 @@ pub mod transport;
 /// Mounts the app with one bundle's views on `<body>`, configured from the page URL.
 pub fn mount(views: app::Views) {
     let config = config::Config::from_query(&browser::location_search());
-    leptos::mount::mount_to_body(move || leptos::view! { <app::App config=config.clone() views=views /> });
+    leptos::mount::mount_to_body(
+        move || leptos::view! { <app::App config=config.clone() views=views /> },
+    );
 }

@@ -276,3 +276,38 @@ async fn offline_pauses_and_online_resumes() {
         Some(&StreamEvent::Closed(CloseReason::EndOfStream))
     );
 }
+
+/// A request the browser cannot even make (a malformed URL, a header name with a space) is a
+/// clear `BadUrl` error that is never retried; a server that does not answer is a network
+/// error that is.
+#[wasm_bindgen_test]
+async fn requests_that_cannot_be_made_fail_for_good_with_the_reason() {
+    let (_stream, log) = open(FetchRequest::get("http://[bad"));
+    let log = until(&log, 5_000, is_final).await;
+    match &log[0] {
+        StreamEvent::Error(e) => {
+            assert_eq!(e.reconnect, Reconnect::Never);
+            assert!(
+                matches!(&e.kind, ErrorKind::BadUrl(m) if m.contains("URL")),
+                "{e:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut request = FetchRequest::get(&url("/test/status/200"));
+    request.headers.push(("bad name".into(), "x".into()));
+    let (_stream, log) = open(request);
+    let log = until(&log, 5_000, is_final).await;
+    assert!(
+        matches!(&log[0], StreamEvent::Error(e) if matches!(e.kind, ErrorKind::BadUrl(_)) && e.reconnect == Reconnect::Never),
+        "{log:?}"
+    );
+    // Port 9 (discard) on this machine: refused, a network error with a retry.
+    let (stream, log) = open(FetchRequest::get("http://127.0.0.1:9/"));
+    let log = until(&log, 5_000, |e| matches!(e, StreamEvent::Error(_))).await;
+    assert!(
+        matches!(&log[0], StreamEvent::Error(e) if e.kind == ErrorKind::Network && matches!(e.reconnect, Reconnect::After(_))),
+        "{log:?}"
+    );
+    drop(stream);
+}

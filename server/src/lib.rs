@@ -56,7 +56,12 @@ pub fn router(config: &Config, state: AppState) -> Router {
         Some(dir) => api.fallback_service(
             Router::new()
                 .fallback_service(
-                    ServeDir::new(dir).not_found_service(axum::routing::any(not_found::handler)),
+                    // `FILE.br` / `FILE.gz` written by `./x dist` (rill-precompress) are sent
+                    // to browsers that accept them, with `Content-Encoding` and `Vary`.
+                    ServeDir::new(dir)
+                        .precompressed_br()
+                        .precompressed_gzip()
+                        .not_found_service(axum::routing::any(not_found::handler)),
                 )
                 .layer(axum::middleware::map_response(static_files::cache_control)),
         ),

@@ -1,16 +1,19 @@
 //! Caching of the built app's files: what a static host for rill should do, done here.
 //!
-//! Trunk names the page's own assets with a content hash (`rill-3f9c…_bg.wasm`), so they can
-//! be cached for good. Everything else (`index.html`, and the markdown module's
-//! `rill-md.js` / `rill-md_bg.wasm`, whose names are fixed because the page imports them by
-//! name) must be revalidated on each load, or a browser could pair a new page with an old
-//! module (the page then shows replies as plain text rather than break, but still).
+//! Trunk names the page's own assets with a content hash (`chat-8a322210f6ba784c.css`, snippets), so they
+//! can be cached for good. Everything else (`index.html`, the app's bundles `rill-chat.js` /
+//! `rill-chat_bg.wasm` and `rill-feed…`, and the markdown module's `rill-md.js` /
+//! `rill-md_bg.wasm`, whose names are fixed because the page imports them by name) must be
+//! revalidated on each load, or a browser could pair a new page with an old bundle or module
+//! (a stale module is detected and replies are shown as plain text, but still).
 
-use axum::http::header::{HeaderValue, CACHE_CONTROL};
+use axum::http::header::{HeaderValue, CACHE_CONTROL, VARY};
 use axum::http::Uri;
 use axum::response::Response;
 
-/// Adds `Cache-Control` to a successful static file response, by its path.
+/// Adds `Cache-Control` to a successful static file response, by its path, and
+/// `Vary: Accept-Encoding` (a file may be sent precompressed, `FILE.br`/`FILE.gz`, to a browser
+/// that accepts it: a shared cache must not hand those bytes to one that does not).
 pub async fn cache_control(uri: Uri, mut response: Response) -> Response {
     if response.status().is_success() {
         let value = if is_content_hashed(uri.path()) {
@@ -18,9 +21,11 @@ pub async fn cache_control(uri: Uri, mut response: Response) -> Response {
         } else {
             "no-cache"
         };
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(value));
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
+        if !headers.contains_key(VARY) {
+            headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     response
 }

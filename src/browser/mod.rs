@@ -6,7 +6,7 @@
 pub mod markdown_module;
 
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The page's query string (`?view=clock…`), or empty outside a browser.
 pub fn location_search() -> String {
@@ -138,6 +138,78 @@ pub fn push_query(query: &str) {
             let url = format!("{path}{query}{hash}");
             let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
+    }
+}
+
+/// What `fetch` needs besides the URL.
+#[derive(Default)]
+pub struct FetchInit<'a> {
+    /// `GET` when empty.
+    pub method: &'a str,
+    pub headers: Vec<(&'a str, &'a str)>,
+    pub body: Option<&'a str>,
+    pub signal: Option<&'a web_sys::AbortSignal>,
+    /// Send cookies cross-origin (`credentials: "include"`).
+    pub with_credentials: bool,
+}
+
+/// Why `fetch` gave no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// The request could not be made (a malformed URL or header): retrying cannot help.
+    Invalid(String),
+    /// The browser got no response (offline, refused, CORS, or aborted).
+    Network(String),
+}
+
+/// `window.fetch(url, init)`, uncached, to the response headers.
+pub async fn fetch(url: &str, init: FetchInit<'_>) -> Result<web_sys::Response, FetchError> {
+    let invalid = |err: JsValue| FetchError::Invalid(error_text(&err));
+    let options = web_sys::RequestInit::new();
+    if !init.method.is_empty() {
+        options.set_method(init.method);
+    }
+    options.set_cache(web_sys::RequestCache::NoStore);
+    if init.with_credentials {
+        options.set_credentials(web_sys::RequestCredentials::Include);
+    }
+    options.set_signal(init.signal);
+    let headers = web_sys::Headers::new().map_err(invalid)?;
+    for (name, value) in &init.headers {
+        headers.append(name, value).map_err(invalid)?;
+    }
+    options.set_headers(&headers);
+    if let Some(body) = init.body {
+        options.set_body(&JsValue::from_str(body));
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &options).map_err(invalid)?;
+    let window = web_sys::window().ok_or_else(|| FetchError::Invalid("no window".into()))?;
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|err| FetchError::Network(error_text(&err)))?;
+    response
+        .dyn_into()
+        .map_err(|_| FetchError::Network("fetch gave no response".into()))
+}
+
+/// The body of `response` as text (empty if it cannot be read).
+pub async fn response_text(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The message of a thrown JavaScript value (never its `Debug` form: the release build
+/// formats no `Debug`).
+pub fn error_text(err: &JsValue) -> String {
+    match err.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.message()),
+        None => err.as_string().unwrap_or_else(|| "unknown error".into()),
     }
 }
 

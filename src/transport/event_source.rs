@@ -52,11 +52,10 @@ impl EventSourceHandle {
         let init = EventSourceInit::new();
         init.set_with_credentials(options.with_credentials);
         let source = EventSource::new_with_event_source_init_dict(url, &init).map_err(|err| {
-            let message = err
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| format!("{err:?}"));
-            StreamEvent::error(ErrorKind::BadUrl(message), Reconnect::Never)
+            StreamEvent::error(
+                ErrorKind::BadUrl(crate::browser::error_text(&err)),
+                Reconnect::Never,
+            )
         })?;
         let sink: Rc<RefCell<dyn FnMut(StreamEvent)>> = Rc::new(RefCell::new(sink));
         let mut handle = EventSourceHandle {

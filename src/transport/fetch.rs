@@ -10,14 +10,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures_util::future::{AbortHandle, Abortable};
-use gloo_net::http::{Method, RequestBuilder};
 use js_sys::{Reflect, Uint8Array};
 use rill_sse::{Decoder, Item, NdjsonDecoder};
 
 use crate::json::Json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader, RequestCache};
+use web_sys::{AbortController, ReadableStreamDefaultReader};
 
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use super::response::{check, error_message, BodyFormat};
@@ -228,56 +227,51 @@ async fn attempt(
         }
     };
     let method = match request.method.to_ascii_uppercase().as_str() {
-        "POST" => Method::POST,
-        _ => Method::GET,
+        "POST" => "POST",
+        _ => "GET",
     };
-    let mut builder = RequestBuilder::new(&request.url)
-        .method(method)
-        .cache(RequestCache::NoStore)
-        .abort_signal(Some(&signal));
-    if request.with_credentials {
-        builder = builder.credentials(web_sys::RequestCredentials::Include);
-    }
     let accept = match request.format {
         BodyFormat::EventStream => "text/event-stream",
         BodyFormat::Ndjson => "application/x-ndjson, application/json",
     };
-    builder = builder.header("Accept", accept);
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
+    let mut headers = vec![("Accept", accept)];
+    headers.extend(
+        request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
     if request.format == BodyFormat::EventStream && !decoder.last_event_id().is_empty() {
-        builder = builder.header("Last-Event-ID", decoder.last_event_id());
+        headers.push(("Last-Event-ID", decoder.last_event_id()));
     }
-    let sent = match &request.body {
-        Some(body) => match builder.body(body.as_str()) {
-            Ok(req) => req.send().await,
-            Err(err) => {
-                return Ended::Outcome(Outcome::HttpStatus(0), ErrorKind::BadUrl(err.to_string()))
-            }
-        },
-        None => builder.send().await,
+    let init = browser::FetchInit {
+        method,
+        headers,
+        body: request.body.as_deref(),
+        signal: Some(&signal),
+        with_credentials: request.with_credentials,
     };
-    let response = match sent {
+    let response = match browser::fetch(&request.url, init).await {
         Ok(r) => r,
-        Err(gloo_net::Error::JsError(js)) if js.name == "TypeError" && !request.url.is_empty() => {
+        Err(browser::FetchError::Network(_)) => {
             return aborted_or(Outcome::NetworkError, ErrorKind::Network)
         }
-        Err(err) => {
-            // A malformed URL or header is not a network error: retrying cannot help.
-            let message = err.to_string();
-            if message.contains("Failed to fetch") || message.contains("NetworkError") {
-                return aborted_or(Outcome::NetworkError, ErrorKind::Network);
-            }
-            return aborted_or(Outcome::HttpStatus(0), ErrorKind::BadUrl(message));
+        // A malformed URL or header is not a network error: retrying cannot help.
+        Err(browser::FetchError::Invalid(message)) => {
+            return aborted_or(Outcome::HttpStatus(0), ErrorKind::BadUrl(message))
         }
     };
     let status = response.status();
-    let content_type = response.headers().get("content-type").unwrap_or_default();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let excerpt = if (200..300).contains(&status) {
         String::new()
     } else {
-        let body = response.text().await.unwrap_or_default();
+        let body = browser::response_text(&response).await;
         error_message(&body, ERROR_BODY_MAX_CHARS)
     };
     if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {

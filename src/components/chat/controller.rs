@@ -618,11 +618,11 @@ impl ChatCtx {
     fn explain_refusal(&self, url: String, msg_id: u64) {
         let ctx = *self;
         wasm_bindgen_futures::spawn_local(async move {
-            let Ok(response) = gloo_net::http::Request::get(&url).send().await else {
+            let Ok(response) = browser::fetch(&url, browser::FetchInit::default()).await else {
                 return;
             };
             let status = response.status();
-            let body = response.text().await.unwrap_or_default();
+            let body = browser::response_text(&response).await;
             let message = error_message(&body, 300);
             let text = if message.is_empty() {
                 format!("HTTP {status}")
@@ -694,13 +694,14 @@ impl ChatCtx {
         };
         let ctx = *self;
         wasm_bindgen_futures::spawn_local(async move {
-            let mut request = gloo_net::http::Request::get(&url);
-            for (name, value) in settings.auth_headers() {
-                request = request.header(&name, &value);
-            }
-            let names = match request.send().await {
+            let auth = settings.auth_headers();
+            let init = browser::FetchInit {
+                headers: auth.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+                ..browser::FetchInit::default()
+            };
+            let names = match browser::fetch(&url, init).await {
                 Ok(r) if r.ok() => {
-                    crate::chat::format::parse_models(&r.text().await.unwrap_or_default())
+                    crate::chat::format::parse_models(&browser::response_text(&r).await)
                 }
                 _ => Vec::new(),
             };

@@ -539,3 +539,40 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path, keep: &dyn Fn(&str) ->
         }
     }
 }
+
+/// The settings reach the request: a temperature typed in the panel is sent as a JSON number
+/// (written by the browser's number formatting: the page has none of its own) in each
+/// format's place for it, and the reply still streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temperature_from_the_settings_is_sent_as_a_number() {
+    let app = app();
+    let browser = Browser::start().await;
+    for (format, expected) in [
+        ("openai", r#""stream":true,"temperature":0.7}"#),
+        ("ollama", r#""options":{"temperature":0.7}"#),
+    ] {
+        browser.goto(&chat_url(&app, format)).await;
+        browser.click(&testid("chat-settings-toggle")).await;
+        browser
+            .js("const f = window.fetch; window.rillBodies = [];
+                 window.fetch = (r, i) => { if (r instanceof Request && r.method === 'POST')
+                   r.clone().text().then(t => window.rillBodies.push(t)); return f.call(window, r, i); };
+                 const t = document.querySelector('[data-testid=chat-temperature]');
+                 t.value = '0.7'; t.dispatchEvent(new Event('change', {bubbles: true})); return null")
+            .await;
+        send(&browser, "[[echo]]warm").await;
+        assert_eq!(reply_in(&browser, "done", WAIT).await, "warm", "{format}");
+        let bodies = poll("the request body", WAIT, || async {
+            let v = browser.js("return window.rillBodies").await;
+            v.as_array().filter(|a| !a.is_empty()).cloned()
+        })
+        .await;
+        let body = bodies[0].as_str().unwrap_or_default();
+        assert!(body.contains(expected), "{format}: {body}");
+        assert!(
+            body.contains(r#""content":"[[echo]]warm""#),
+            "{format}: {body}"
+        );
+    }
+    browser.close().await;
+}

@@ -275,8 +275,10 @@ async fn shell_switches_language_and_theme() {
 /// Which app bundles (`rill-chat`, `rill-feed`) the page has loaded.
 async fn bundles(browser: &Browser) -> Vec<String> {
     let v = browser
-        .js("return performance.getEntriesByType('resource').map(e => e.name)\
-             .map(n => (n.match(/(rill-(chat|feed))_bg\\.wasm/) || [])[1]).filter(Boolean)")
+        .js(
+            "return performance.getEntriesByType('resource').map(e => e.name)\
+             .map(n => (n.match(/(rill-(chat|feed))_bg\\.wasm/) || [])[1]).filter(Boolean)",
+        )
         .await;
     serde_json::from_value(v).expect("a list of names")
 }
@@ -312,7 +314,10 @@ async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
         .await;
     assert_eq!(bundles(&browser).await, ["rill-chat"]);
     let search = browser.js("return location.search").await;
-    assert!(search.as_str().is_some_and(|s| s.contains("view=chat")), "{search}");
+    assert!(
+        search.as_str().is_some_and(|s| s.contains("view=chat")),
+        "{search}"
+    );
 
     // Back: the inspector again, from the feed bundle.
     browser.js("history.back(); return null").await;
@@ -322,7 +327,9 @@ async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
     assert_eq!(bundles(&browser).await, ["rill-feed"]);
 
     // No `view` (and an unknown one, which is reported) is the chat.
-    browser.goto(&format!("{}/?view=nope&lang=en", app.url)).await;
+    browser
+        .goto(&format!("{}/?view=nope&lang=en", app.url))
+        .await;
     browser
         .wait_attr(&testid("chat-input"), "data-testid", present, WAIT)
         .await;
