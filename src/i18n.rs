@@ -61,29 +61,7 @@ pub struct Strings {
     pub theme_light: &'static str,
     pub theme_dark: &'static str,
     pub lang_switch: &'static str,
-    pub state_connecting: &'static str,
-    pub state_open: &'static str,
-    pub state_reconnecting: &'static str,
-    pub state_closed: &'static str,
-    pub state_error: &'static str,
-    pub clock_title: &'static str,
-    pub clock_url_label: &'static str,
-    pub clock_connect: &'static str,
-    pub clock_transport: &'static str,
-    pub clock_disconnect: &'static str,
-    pub clock_connected_at: &'static str,
-    pub clock_time: &'static str,
-    pub clock_last_id: &'static str,
-    pub clock_retry: &'static str,
-    pub clock_retry_hidden: &'static str,
-    pub clock_retry_observed: &'static str,
-    pub clock_next_attempt: &'static str,
-    pub clock_reconnecting_for: &'static str,
-    pub clock_events: &'static str,
-    pub clock_log: &'static str,
-    pub clock_log_empty: &'static str,
     pub none: &'static str,
-    pub seconds: &'static str,
     pub chat_storage_unreadable: &'static str,
     pub chat_storage_full: &'static str,
     pub chat_continue_prompt: &'static str,
@@ -130,9 +108,6 @@ pub struct Strings {
     pub chat_send: &'static str,
     pub chat_stop: &'static str,
     pub chat_stop_hint: &'static str,
-    pub placeholder_title: &'static str,
-    pub placeholder_body: &'static str,
-    pub placeholder_try_clock: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -145,29 +120,7 @@ const EN: Strings = Strings {
     theme_light: "Light",
     theme_dark: "Dark",
     lang_switch: "中文",
-    state_connecting: "Connecting",
-    state_open: "Open",
-    state_reconnecting: "Reconnecting",
-    state_closed: "Closed",
-    state_error: "Error",
-    clock_title: "Live clock feed",
-    clock_url_label: "Stream URL",
-    clock_connect: "Connect",
-    clock_transport: "Transport: the browser's EventSource, or fetch with rill's decoder",
-    clock_disconnect: "Disconnect",
-    clock_connected_at: "Connected at (server)",
-    clock_time: "Server time",
-    clock_last_id: "Last event ID",
-    clock_retry: "Reconnect delay",
-    clock_retry_hidden: "set by the server; EventSource does not reveal it",
-    clock_retry_observed: "observed",
-    clock_next_attempt: "next attempt in",
-    clock_reconnecting_for: "waiting for the browser's retry:",
-    clock_events: "Events received",
-    clock_log: "Event log",
-    clock_log_empty: "No events yet.",
     none: "—",
-    seconds: "s",
     chat_storage_unreadable: "Saved conversations could not be read; they were kept aside in localStorage",
     chat_storage_full: "This browser refused to save the conversation (storage full or blocked); it stays in this tab until it closes",
     chat_continue_prompt: "Continue exactly where your previous answer stopped.",
@@ -214,9 +167,6 @@ const EN: Strings = Strings {
     chat_send: "Send",
     chat_stop: "Stop",
     chat_stop_hint: "Stop the reply (Esc); the text so far is kept",
-    placeholder_title: "Stream inspector",
-    placeholder_body: "A raw view of any event stream (every field, arrival times, buffering diagnosis) will live here. Meanwhile the clock view with transport=fetch shows retry, ids and refusals.",
-    placeholder_try_clock: "Open the clock view",
 };
 
 const ZH: Strings = Strings {
@@ -229,29 +179,7 @@ const ZH: Strings = Strings {
     theme_light: "浅色",
     theme_dark: "深色",
     lang_switch: "English",
-    state_connecting: "连接中",
-    state_open: "已连接",
-    state_reconnecting: "重连中",
-    state_closed: "已关闭",
-    state_error: "出错",
-    clock_title: "实时时钟推送",
-    clock_url_label: "事件流地址",
-    clock_connect: "连接",
-    clock_transport: "传输方式：浏览器自带的 EventSource，或 fetch 加 rill 解码器",
-    clock_disconnect: "断开",
-    clock_connected_at: "连接时间（服务器）",
-    clock_time: "服务器时间",
-    clock_last_id: "最后事件 ID",
-    clock_retry: "重连间隔",
-    clock_retry_hidden: "由服务器设定，EventSource 不公开该值",
-    clock_retry_observed: "实测",
-    clock_next_attempt: "下次尝试还有",
-    clock_reconnecting_for: "等待浏览器重试：",
-    clock_events: "已收事件",
-    clock_log: "事件日志",
-    clock_log_empty: "尚无事件。",
     none: "—",
-    seconds: "秒",
     chat_storage_unreadable: "已保存的对话无法读取，原数据已另存于 localStorage",
     chat_storage_full: "浏览器拒绝保存对话（存储已满或被禁用）；关闭页面前对话仍保留在本页",
     chat_continue_prompt: "请从你上一条回答中断的地方继续。",
@@ -298,9 +226,6 @@ const ZH: Strings = Strings {
     chat_send: "发送",
     chat_stop: "停止",
     chat_stop_hint: "停止回复（Esc），保留已收到的内容",
-    placeholder_title: "事件流检查器",
-    placeholder_body: "这里将提供任意事件流的原始视图（所有字段、到达时间、代理缓冲诊断）。目前可在时钟视图中使用 transport=fetch 查看 retry、ID 和拒绝原因。",
-    placeholder_try_clock: "打开时钟视图",
 };
 
 /// The string table for `lang`.
@@ -308,6 +233,100 @@ pub fn strings(lang: Lang) -> &'static Strings {
     match lang {
         Lang::En => &EN,
         Lang::Zh => &ZH,
+    }
+}
+
+/// The feed views' strings (clock, inspector): only the feed bundle carries them.
+#[derive(Debug)]
+pub struct FeedStrings {
+    pub state_connecting: &'static str,
+    pub state_open: &'static str,
+    pub state_reconnecting: &'static str,
+    pub state_closed: &'static str,
+    pub state_error: &'static str,
+    pub clock_title: &'static str,
+    pub clock_url_label: &'static str,
+    pub clock_connect: &'static str,
+    pub clock_transport: &'static str,
+    pub clock_disconnect: &'static str,
+    pub clock_connected_at: &'static str,
+    pub clock_time: &'static str,
+    pub clock_last_id: &'static str,
+    pub clock_retry: &'static str,
+    pub clock_retry_hidden: &'static str,
+    pub clock_retry_observed: &'static str,
+    pub clock_next_attempt: &'static str,
+    pub clock_reconnecting_for: &'static str,
+    pub clock_events: &'static str,
+    pub clock_log: &'static str,
+    pub clock_log_empty: &'static str,
+    pub seconds: &'static str,
+    pub placeholder_title: &'static str,
+    pub placeholder_body: &'static str,
+    pub placeholder_try_clock: &'static str,
+}
+
+const FEED_EN: FeedStrings = FeedStrings {
+    state_connecting: "Connecting",
+    state_open: "Open",
+    state_reconnecting: "Reconnecting",
+    state_closed: "Closed",
+    state_error: "Error",
+    clock_title: "Live clock feed",
+    clock_url_label: "Stream URL",
+    clock_connect: "Connect",
+    clock_transport: "Transport: the browser's EventSource, or fetch with rill's decoder",
+    clock_disconnect: "Disconnect",
+    clock_connected_at: "Connected at (server)",
+    clock_time: "Server time",
+    clock_last_id: "Last event ID",
+    clock_retry: "Reconnect delay",
+    clock_retry_hidden: "set by the server; EventSource does not reveal it",
+    clock_retry_observed: "observed",
+    clock_next_attempt: "next attempt in",
+    clock_reconnecting_for: "waiting for the browser's retry:",
+    clock_events: "Events received",
+    clock_log: "Event log",
+    clock_log_empty: "No events yet.",
+    seconds: "s",
+    placeholder_title: "Stream inspector",
+    placeholder_body: "A raw view of any event stream (every field, arrival times, buffering diagnosis) will live here. Meanwhile the clock view with transport=fetch shows retry, ids and refusals.",
+    placeholder_try_clock: "Open the clock view",
+};
+
+const FEED_ZH: FeedStrings = FeedStrings {
+    state_connecting: "连接中",
+    state_open: "已连接",
+    state_reconnecting: "重连中",
+    state_closed: "已关闭",
+    state_error: "出错",
+    clock_title: "实时时钟推送",
+    clock_url_label: "事件流地址",
+    clock_connect: "连接",
+    clock_transport: "传输方式：浏览器自带的 EventSource，或 fetch 加 rill 解码器",
+    clock_disconnect: "断开",
+    clock_connected_at: "连接时间（服务器）",
+    clock_time: "服务器时间",
+    clock_last_id: "最后事件 ID",
+    clock_retry: "重连间隔",
+    clock_retry_hidden: "由服务器设定，EventSource 不公开该值",
+    clock_retry_observed: "实测",
+    clock_next_attempt: "下次尝试还有",
+    clock_reconnecting_for: "等待浏览器重试：",
+    clock_events: "已收事件",
+    clock_log: "事件日志",
+    clock_log_empty: "尚无事件。",
+    seconds: "秒",
+    placeholder_title: "事件流检查器",
+    placeholder_body: "这里将提供任意事件流的原始视图（所有字段、到达时间、代理缓冲诊断）。目前可在时钟视图中使用 transport=fetch 查看 retry、ID 和拒绝原因。",
+    placeholder_try_clock: "打开时钟视图",
+};
+
+/// The feed views' strings in `lang`.
+pub fn feed_strings(lang: Lang) -> &'static FeedStrings {
+    match lang {
+        Lang::En => &FEED_EN,
+        Lang::Zh => &FEED_ZH,
     }
 }
 
@@ -399,8 +418,8 @@ mod tests {
 
     #[test]
     fn tables_differ_and_have_no_empty_strings() {
-        let en = format!("{:?}", strings(Lang::En));
-        let zh = format!("{:?}", strings(Lang::Zh));
+        let en = format!("{:?}{:?}", strings(Lang::En), feed_strings(Lang::En));
+        let zh = format!("{:?}{:?}", strings(Lang::Zh), feed_strings(Lang::Zh));
         assert_ne!(en, zh);
         assert!(!en.contains(": \"\""), "empty English string: {en}");
         assert!(!zh.contains(": \"\""), "empty Chinese string: {zh}");

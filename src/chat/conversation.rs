@@ -89,22 +89,22 @@ pub struct Message {
 
 impl Message {
     /// The saved form.
-    pub fn to_json(&self) -> Json {
+    pub fn to_json(&self) -> Json<'_> {
         let mut members = vec![
-            ("id".to_string(), Json::from(self.id)),
-            ("role".to_string(), self.role.as_str().into()),
-            ("content".to_string(), self.content.as_str().into()),
-            ("state".to_string(), self.state.as_str().into()),
+            ("id".into(), Json::from(self.id)),
+            ("role".into(), self.role.as_str().into()),
+            ("content".into(), self.content.as_str().into()),
+            ("state".into(), self.state.as_str().into()),
         ];
         if let Some(error) = &self.error {
-            members.push(("error".to_string(), error.as_str().into()));
+            members.push(("error".into(), error.as_str().into()));
         }
-        members.push(("at_ms".to_string(), self.at_ms.into()));
+        members.push(("at_ms".into(), self.at_ms.into()));
         Json::Obj(members)
     }
 
     /// Reads the saved form; `path` names it in errors (`conversations[0].messages[2]`).
-    pub fn from_json(v: &Json, path: &str) -> Result<Message, String> {
+    pub fn from_json(v: &Json<'_>, path: &str) -> Result<Message, String> {
         let v = read::object(v, path)?;
         let role = read::string(v, "role", path)?;
         let state = read::string(v, "state", path)?;
@@ -144,7 +144,7 @@ pub struct Conversation {
 
 impl Conversation {
     /// The saved form.
-    pub fn to_json(&self) -> Json {
+    pub fn to_json(&self) -> Json<'_> {
         Json::obj([
             ("id", self.id.as_str().into()),
             ("title", self.title.as_str().into()),
@@ -159,7 +159,7 @@ impl Conversation {
     }
 
     /// Reads the saved form; `path` names it in errors.
-    pub fn from_json(v: &Json, path: &str) -> Result<Conversation, String> {
+    pub fn from_json(v: &Json<'_>, path: &str) -> Result<Conversation, String> {
         let v = read::object(v, path)?;
         let messages = read::array(v, "messages", path)?
             .iter()

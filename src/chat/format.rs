@@ -90,17 +90,14 @@ pub fn request_body(
         })
         .collect();
     let mut body = vec![
-        ("model".to_string(), Json::from(model)),
-        ("messages".to_string(), Json::Arr(messages)),
-        ("stream".to_string(), Json::Bool(true)),
+        ("model".into(), Json::from(model)),
+        ("messages".into(), Json::Arr(messages)),
+        ("stream".into(), Json::Bool(true)),
     ];
     if let Some(t) = temperature {
         body.push(match format {
-            ChatFormat::Ollama => (
-                "options".to_string(),
-                Json::obj([("temperature", t.into())]),
-            ),
-            _ => ("temperature".to_string(), t.into()),
+            ChatFormat::Ollama => ("options".into(), Json::obj([("temperature", t.into())])),
+            _ => ("temperature".into(), t.into()),
         });
     }
     Some(Json::Obj(body).to_string())
@@ -173,7 +170,7 @@ pub fn parse_openai(data: &str) -> Vec<Piece> {
 }
 
 /// Reads one Ollama NDJSON value (`/api/chat` or `/api/generate`).
-pub fn parse_ollama(value: &Json) -> Vec<Piece> {
+pub fn parse_ollama(value: &Json<'_>) -> Vec<Piece> {
     if let Some(err) = value.get("error") {
         return vec![Piece::Error(error_text(err))];
     }
@@ -219,9 +216,9 @@ pub fn parse_models(body: &str) -> Vec<String> {
     names
 }
 
-fn error_text(err: &Json) -> String {
+fn error_text(err: &Json<'_>) -> String {
     match err {
-        Json::Str(s) => s.clone(),
+        Json::Str(s) => s.to_string(),
         other => other
             .get("message")
             .and_then(Json::as_str)
@@ -238,7 +235,7 @@ fn malformed(data: &str, err: &JsonError) -> String {
 mod tests {
     use super::*;
 
-    fn json(text: &str) -> Json {
+    fn json(text: &str) -> Json<'_> {
         Json::parse(text).expect("json")
     }
 
@@ -301,8 +298,8 @@ mod tests {
             body,
             r#"{"model":"m","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"stream":true,"temperature":0.7}"#
         );
-        let body =
-            json(&request_body(ChatFormat::Ollama, "llama3", &msgs, Some(0.25)).expect("body"));
+        let text = request_body(ChatFormat::Ollama, "llama3", &msgs, Some(0.25)).expect("body");
+        let body = json(&text);
         let options = body.get("options");
         assert_eq!(
             options.and_then(|o| o.get("temperature")),

@@ -166,8 +166,8 @@ mod tests {
     use super::*;
     use crate::transport::Event;
 
-    fn json(text: &str) -> crate::json::Json {
-        crate::json::Json::parse(text).expect("json")
+    fn json(text: &str) -> crate::json::Json<'static> {
+        crate::json::Json::parse(text).expect("json").into_owned()
     }
 
     fn sse(data: &str) -> StreamEvent {

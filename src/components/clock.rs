@@ -9,13 +9,13 @@ use wasm_bindgen::JsCast;
 
 use crate::browser::{now_ms, Interval};
 use crate::clock::{ClockState, ConnState, RetrySource};
-use crate::i18n::{describe_error, strings, Lang, Strings};
+use crate::i18n::{describe_error, feed_strings, FeedStrings, Lang};
 use crate::transport::{StreamHandle, Transport};
 
 /// Live feed view.
 #[component]
 pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> impl IntoView {
-    let t = move || strings(lang.get());
+    let t = move || feed_strings(lang.get());
     let url = RwSignal::new(stream);
     let transport = RwSignal::new(transport);
     let state = RwSignal::new(ClockState::new());
@@ -213,7 +213,7 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
 }
 
 /// "next attempt in 7 s", or how long the browser has been retrying when the delay is unknown.
-fn wait_line(s: &ClockState, t: &Strings, now: f64) -> String {
+fn wait_line(s: &ClockState, t: &FeedStrings, now: f64) -> String {
     if s.conn != ConnState::Reconnecting {
         return String::new();
     }
@@ -225,7 +225,7 @@ fn wait_line(s: &ClockState, t: &Strings, now: f64) -> String {
 }
 
 /// The reconnect delay and where it is known from.
-fn retry_line(s: &ClockState, t: &Strings) -> String {
+fn retry_line(s: &ClockState, t: &FeedStrings) -> String {
     match s.retry {
         Some(r) if r.source == RetrySource::Server => format!("{} ms", r.ms),
         Some(r) => format!("≈ {} ms ({})", r.ms, t.clock_retry_observed),

@@ -2,18 +2,18 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{strings, Lang};
+use crate::i18n::{feed_strings, Lang};
 
 /// Placeholder for the inspect view.
 #[component]
 pub fn InspectPlaceholder(lang: Signal<Lang>) -> impl IntoView {
     view! {
         <section class="rill-card rill-placeholder" data-testid="inspect-placeholder">
-            <h1>{move || strings(lang.get()).placeholder_title}</h1>
-            <p>{move || strings(lang.get()).placeholder_body}</p>
+            <h1>{move || feed_strings(lang.get()).placeholder_title}</h1>
+            <p>{move || feed_strings(lang.get()).placeholder_body}</p>
             <p>
                 <a href=crate::config::with_param(&crate::browser::location_search(), "view", "clock")>
-                    {move || strings(lang.get()).placeholder_try_clock}
+                    {move || feed_strings(lang.get()).placeholder_try_clock}
                 </a>
             </p>
         </section>

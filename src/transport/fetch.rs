@@ -337,7 +337,7 @@ async fn attempt(
                 }
             }
             BodyFormat::Ndjson => {
-                ndjson.push_with(&buf, &mut Json::parse_bytes, &mut values);
+                ndjson.push_with(&buf, &mut owned_json, &mut values);
                 if let Some(err) = emit_values(&mut values, sink, alive) {
                     let _ = reader.cancel();
                     return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
@@ -348,7 +348,7 @@ async fn attempt(
     match request.format {
         BodyFormat::EventStream => decoder.finish(&mut items),
         BodyFormat::Ndjson => {
-            ndjson.finish_with(&mut Json::parse_bytes, &mut values);
+            ndjson.finish_with(&mut owned_json, &mut values);
             if let Some(err) = emit_values(&mut values, sink, alive) {
                 return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
             }
@@ -357,9 +357,14 @@ async fn attempt(
     aborted_or(Outcome::EndOfStream, ErrorKind::Network)
 }
 
+/// One NDJSON line as a value that outlives the line's buffer.
+fn owned_json(line: &[u8]) -> Result<Json<'static>, crate::json::JsonError> {
+    Json::parse_bytes(line).map(Json::into_owned)
+}
+
 /// Emits decoded NDJSON values; returns the first error's message (values before it are kept).
 fn emit_values(
-    values: &mut Vec<Result<Json, rill_sse::NdjsonError>>,
+    values: &mut Vec<Result<Json<'static>, rill_sse::NdjsonError>>,
     sink: &Sink,
     alive: &Cell<bool>,
 ) -> Option<String> {

@@ -23,7 +23,7 @@ pub enum StreamEvent {
     /// A dispatched SSE event.
     Event(Event),
     /// One NDJSON value (Ollama's native API).
-    Json(crate::json::Json),
+    Json(crate::json::Json<'static>),
     /// The server set the reconnection time (`retry:` field), in milliseconds.
     Retry(u64),
     /// Something went wrong; [`StreamError::reconnect`] says what happens next.
