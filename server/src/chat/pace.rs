@@ -18,6 +18,13 @@ pub(crate) type Chunk = Result<Bytes, io::Error>;
 /// same poll as data would abort the connection before the data was written.
 pub(crate) const FLUSH_PAUSE: Duration = Duration::from_millis(30);
 
+/// The pause between a dropped reply's last data and the abort. Longer than a flush: a
+/// browser errors a fetch body's stream when the connection breaks, and the Streams spec has
+/// it discard chunks its reader has not taken yet, so a page whose main thread is busy for a
+/// moment (loading a wasm module, under CI load) could lose data it had in fact received.
+/// The drop marker simulates a connection that breaks after the data has arrived.
+pub(crate) const ABORT_PAUSE: Duration = Duration::from_millis(300);
+
 /// One step of a streamed reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -103,7 +110,7 @@ pub(crate) fn pieces(reply: Reply, every: Option<Duration>) -> impl Stream<Item 
         match p.stage {
             Stage::Done => None,
             Stage::Abort => {
-                sleep(FLUSH_PAUSE).await;
+                sleep(ABORT_PAUSE).await;
                 p.stage = Stage::Done;
                 Some((Piece::Abort, p))
             }
