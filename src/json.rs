@@ -134,18 +134,20 @@ impl<'a> Json<'a> {
         }
     }
 
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Json::Num(n) => Some(*n),
-            _ => None,
-        }
-    }
-
     /// A non-negative integer of at most 2^53.
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Json::Num(n) if n.fract() == 0.0 && (0.0..=MAX_EXACT).contains(n) => Some(*n as u64),
             _ => None,
+        }
+    }
+
+    /// The words of an error value as servers send them: the string itself, or an object's
+    /// `message` string (OpenAI's `{"error": {"message": …}}`).
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            other => other.get("message")?.as_str(),
         }
     }
 
@@ -422,11 +424,9 @@ impl<'a> Parser<'a> {
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(rest.len());
-            let Some(b) = self.peek() else {
-                return Err(self.err("a closing '\"'"));
-            };
-            match b {
-                b'"' => {
+            match self.peek() {
+                None => return Err(self.err("a closing '\"'")),
+                Some(b'"') => {
                     let tail = self.text(start)?;
                     self.i += 1;
                     return Ok(match owned {
@@ -437,15 +437,15 @@ impl<'a> Parser<'a> {
                         }
                     });
                 }
-                b'\\' => {
+                Some(b'\\') => {
                     let out = owned.get_or_insert_with(String::new);
                     out.push_str(self.text(start)?);
                     self.i += 1;
                     self.escape(out)?;
                     start = self.i;
                 }
-                0..=0x1f => return Err(self.err("no raw control character in a string")),
-                _ => self.i += 1,
+                // The scan stops only there: a control character.
+                Some(_) => return Err(self.err("no raw control character in a string")),
             }
         }
     }

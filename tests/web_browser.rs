@@ -59,4 +59,5 @@ fn json_numbers_go_through_javascript_and_read_back() {
 #[wasm_bindgen_test]
 fn lowercase_follows_unicode() {
     assert_eq!(lowercase("Rivers ÉCOLE ΣΑΣ 中文"), "rivers école σας 中文");
+    assert_eq!(lowercase("RIVERS of Text"), "rivers of text");
 }

@@ -21,8 +21,12 @@ pub fn now_ms() -> f64 {
 }
 
 /// `text` in lower case, by Unicode's rules (the browser's `toLowerCase` on wasm, which
-/// keeps Rust's case tables out of the page).
+/// keeps Rust's case tables out of the page). ASCII text, most of what a search scans, is
+/// lowered here without the copy to JavaScript and back: its rules are ASCII's.
 pub fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     #[cfg(target_arch = "wasm32")]
     return String::from(js_sys::JsString::from(text).to_lower_case());
     #[cfg(not(target_arch = "wasm32"))]

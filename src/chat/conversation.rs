@@ -14,6 +14,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 3] = [Role::System, Role::User, Role::Assistant];
+
     /// The wire name (`data-role`, OpenAI and Ollama `role`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,9 +27,7 @@ impl Role {
 
     /// Reads a wire name.
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::System, Role::User, Role::Assistant]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -47,6 +47,14 @@ pub enum MessageState {
 }
 
 impl MessageState {
+    pub const ALL: [MessageState; 5] = [
+        MessageState::Streaming,
+        MessageState::Done,
+        MessageState::Stopped,
+        MessageState::Interrupted,
+        MessageState::Error,
+    ];
+
     /// The `data-state` value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,15 +68,7 @@ impl MessageState {
 
     /// Reads a `data-state` value.
     pub fn parse(s: &str) -> Option<MessageState> {
-        [
-            MessageState::Streaming,
-            MessageState::Done,
-            MessageState::Stopped,
-            MessageState::Interrupted,
-            MessageState::Error,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
+        MessageState::ALL.into_iter().find(|m| m.as_str() == s)
     }
 }
 

@@ -216,14 +216,10 @@ pub fn parse_models(body: &str) -> Vec<String> {
     names
 }
 
+/// An error value in words: its message, or the value itself as JSON.
 fn error_text(err: &Json<'_>) -> String {
-    match err {
-        Json::Str(s) => s.to_string(),
-        other => other
-            .get("message")
-            .and_then(Json::as_str)
-            .map_or_else(|| other.to_string(), str::to_string),
-    }
+    err.message()
+        .map_or_else(|| err.to_string(), str::to_string)
 }
 
 fn malformed(data: &str, err: &JsonError) -> String {

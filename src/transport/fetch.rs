@@ -12,8 +12,6 @@ use std::rc::Rc;
 use futures_util::future::{AbortHandle, Abortable};
 use js_sys::{Reflect, Uint8Array};
 use rill_sse::{Decoder, Item, NdjsonDecoder};
-
-use crate::json::Json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
@@ -22,6 +20,7 @@ use super::policy::{Decision, Outcome, ReconnectPolicy};
 use super::response::{check, error_message, BodyFormat};
 use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
 use crate::browser;
+use crate::json::Json;
 
 /// How much of an error body is read for the message shown to the user.
 const ERROR_BODY_MAX_CHARS: usize = 300;

@@ -87,15 +87,9 @@ pub fn is_event_stream(content_type: &str) -> bool {
 /// cut to at most `max` characters.
 pub fn error_message(body: &str, max: usize) -> String {
     let from_json = crate::json::Json::parse(body).ok().and_then(|v| {
-        let pick = |v: &crate::json::Json<'_>| -> Option<String> {
-            match v {
-                crate::json::Json::Str(s) => Some(s.to_string()),
-                other => other.get("message")?.as_str().map(str::to_string),
-            }
-        };
         ["error", "detail", "message"]
             .iter()
-            .find_map(|k| v.get(k).and_then(pick))
+            .find_map(|k| v.get(k)?.message().map(str::to_string))
     });
     let text = from_json.unwrap_or_else(|| body.trim().to_string());
     let mut out: String = text.chars().take(max).collect();
