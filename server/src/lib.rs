@@ -2,7 +2,8 @@
 //!
 //! It owns the wire formats rill speaks, served from one axum router:
 //! - [`clock`]: `GET /stream`, a byte-for-byte reproduction of the original Node clock feed;
-//! - [`testing`]: `/test/…`, streams that break, fail and split on purpose;
+//! - [`testing`]: `/test/…`, streams that break, fail and split on purpose (only with
+//!   `--test-routes`; [`flap`] is the feed that opens and closes at once);
 //! - [`chat`]: OpenAI- and Ollama-compatible chat APIs and the original `/gpt/summary` feed,
 //!   answered by the built-in `rill-demo` model or forwarded to a real model server;
 //! - static files from a built app (`--dist`), so one process is a whole static-site demo.
@@ -14,6 +15,7 @@
 pub mod chat;
 pub mod clock;
 pub mod cors;
+pub mod flap;
 pub mod gauge;
 mod not_found;
 pub mod static_files;
@@ -22,7 +24,7 @@ pub mod testing;
 use std::future::Future;
 use std::path::PathBuf;
 
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::ServeDir;
@@ -36,6 +38,9 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// The chat endpoints: demo model pace, upstream, CORS origins, limits.
     pub chat: chat::ChatConfig,
+    /// Serve `/test/…` (`--test-routes`). Off by default: those routes send any status and
+    /// body a link asks for, which must never be on the origin of a deployed app.
+    pub test_routes: bool,
 }
 
 /// State shared by all handlers.
@@ -43,13 +48,22 @@ pub struct Config {
 pub struct AppState {
     /// Live streaming responses, for leak tests and logs.
     pub streams: StreamGauge,
+    /// Connections seen by `/test/flap`, per key.
+    pub flaps: flap::FlapCounts,
 }
 
 /// The whole HTTP surface of rill-server.
 pub fn router(config: &Config, state: AppState) -> Router {
-    let api = Router::new()
-        .route("/stream", get(clock::stream))
-        .nest("/test", testing::routes())
+    let api = Router::new().route("/stream", get(clock::stream));
+    let api = if config.test_routes {
+        api.nest("/test", testing::routes())
+    } else {
+        // Answered here rather than left to the fallback, so that with `--dist` a `/test/…`
+        // path can never reach the app's files (or a `test/` folder among them).
+        api.route("/test", any(not_found::handler))
+            .route("/test/{*rest}", any(not_found::handler))
+    };
+    let api = api
         // The chat routes carry their own CORS layer; `/stream` stays without one.
         .merge(chat::routes(&config.chat, &state));
     let app = match &config.dist {

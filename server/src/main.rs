@@ -41,6 +41,10 @@ struct Args {
     /// Serve a built app (`trunk build --release --dist DIR`) at `/`.
     #[arg(long, value_name = "DIR")]
     dist: Option<PathBuf>,
+    /// Serve the /test/... routes (streams with faults on purpose) for rill's own tests.
+    /// Never on a deployed app's origin: without this flag they answer 404.
+    #[arg(long)]
+    test_routes: bool,
     /// Tokens per second of the built-in demo model; 0 sends them as fast as possible.
     #[arg(long, value_name = "TOKENS_PER_SEC", default_value_t = 30.0, value_parser = non_negative)]
     rate: f64,
@@ -121,6 +125,7 @@ async fn main() -> ExitCode {
     );
     let config = Config {
         dist: args.dist,
+        test_routes: args.test_routes,
         chat: ChatConfig {
             rate: args.rate,
             ping: Duration::from_secs_f64(args.ping_secs),

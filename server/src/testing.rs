@@ -6,6 +6,8 @@
 //!   each connection sends K events, then half an event, then breaks. When nothing is left
 //!   to send it answers 204 (the spec's "stop reconnecting").
 //! - `/test/status/{code}?body=…&type=…` (any method) — that status, body and Content-Type.
+//! - `GET /test/flap?key=K`, `GET /test/flap/count?key=K` — a feed that answers `retry: 0`
+//!   and one event, then ends at once, and how many times it was opened ([`crate::flap`]).
 //! - `GET /test/split` — a fixed stream (BOM, CRLF, CR, multi-byte UTF-8) written in pieces
 //!   cut inside a UTF-8 character, between CR and LF, and inside the BOM.
 
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/events", get(events))
         .route("/status/{code}", any(status))
         .route("/split", get(split))
+        .route("/flap", get(crate::flap::flap))
+        .route("/flap/count", get(crate::flap::count))
         .layer(crate::cors::open())
 }
 

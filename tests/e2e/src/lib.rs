@@ -134,8 +134,18 @@ pub struct RillServer {
 }
 
 impl RillServer {
-    /// Starts `rill-server --addr ADDR ARGS…` with debug logs for its own crate.
+    /// Starts `rill-server --addr ADDR --test-routes ARGS…` with debug logs for its own
+    /// crate. The test routes are on because the end-to-end tests use them (faulty feeds,
+    /// statuses); [`RillServer::start_without_test_routes`] starts a server as deployed.
     pub fn start(addr: &str, args: &[&str]) -> RillServer {
+        let mut with_flag = vec!["--test-routes"];
+        with_flag.extend_from_slice(args);
+        RillServer::start_without_test_routes(addr, &with_flag)
+    }
+
+    /// Starts `rill-server --addr ADDR ARGS…` as given: without `--test-routes`, as a
+    /// deployed server runs, so a test can check that `/test/…` is not served.
+    pub fn start_without_test_routes(addr: &str, args: &[&str]) -> RillServer {
         let bin = std::env::var_os("RILL_SERVER_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("target/debug/rill-server"));
@@ -191,10 +201,19 @@ impl RillServer {
         }
     }
 
-    /// Serves the built app from a fresh rill-server on a free port.
+    /// Serves the built app from a fresh rill-server on a free port (test routes on).
     pub fn app() -> RillServer {
         let dist = dist_dir();
         RillServer::start(
+            "127.0.0.1:0",
+            &["--dist", dist.to_str().expect("utf-8 path")],
+        )
+    }
+
+    /// Serves the built app as deployed: a fresh rill-server without `--test-routes`.
+    pub fn app_without_test_routes() -> RillServer {
+        let dist = dist_dir();
+        RillServer::start_without_test_routes(
             "127.0.0.1:0",
             &["--dist", dist.to_str().expect("utf-8 path")],
         )
