@@ -4,6 +4,7 @@
 //! reads return defaults and writes do nothing. Handles release what they hold on drop.
 
 pub mod markdown_module;
+pub mod url;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -94,6 +95,13 @@ pub fn storage_set(key: &str, value: &str) {
     }
 }
 
+/// Removes a value from `localStorage` (nothing happens when storage is blocked).
+pub fn storage_remove(key: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.remove_item(key);
+    }
+}
+
 /// Writes a value to `localStorage`; false when storage is blocked or full.
 pub fn storage_try_set(key: &str, value: &str) -> bool {
     web_sys::window()
@@ -178,6 +186,15 @@ pub async fn fetch(url: &str, init: FetchInit<'_>) -> Result<web_sys::Response, 
         options.set_credentials(web_sys::RequestCredentials::Include);
     }
     options.set_signal(init.signal);
+    // A request that carries a key must not follow a redirect: the key is for this URL's
+    // origin, and a redirect could lead anywhere.
+    if init
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key"))
+    {
+        options.set_redirect(web_sys::RequestRedirect::Error);
+    }
     let headers = web_sys::Headers::new().map_err(invalid)?;
     for (name, value) in &init.headers {
         headers.append(name, value).map_err(invalid)?;

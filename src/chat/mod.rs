@@ -6,6 +6,7 @@
 
 pub mod conversation;
 pub mod format;
+pub mod keys;
 pub mod reply;
 pub mod settings;
 pub mod store;

@@ -1,8 +1,12 @@
-//! Chat settings: endpoint, format, model, system prompt, temperature and API key.
+//! Chat settings: endpoint, format, model, system prompt and temperature.
 //!
 //! Pure resolution of URL parameters over saved settings; saving is the view's job.
-//! The API key is never serialised with the rest: it is stored on its own in
-//! localStorage and sent only as a request header, never in URLs, logs or exports.
+//! API keys are not settings: they live in a [`KeyRing`](super::keys::KeyRing), each bound
+//! to the origin it was entered for, and are never serialised with these.
+//!
+//! An endpoint (or format) from the page's URL is used but never saved: the settings keep
+//! what the user chose ([`Linked`]), so a crafted link cannot change where the next visit
+//! sends conversations.
 
 use super::format::ChatFormat;
 use crate::config::Config;
@@ -12,12 +16,9 @@ use crate::json::{read, Json};
 pub const DEFAULT_MODEL: &str = "rill-demo";
 /// Where settings are saved (without the key).
 pub const SETTINGS_KEY: &str = "rill.chat.settings.v1";
-/// Where the API key is saved.
-pub const API_KEY_KEY: &str = "rill.chat.apikey";
-
-/// Everything a chat request needs besides the messages.
+/// Everything a chat request needs besides the messages and the key.
 ///
-/// Saved as `{format, endpoint, model, system, temperature}`: never the key.
+/// Saved as `{format, endpoint, model, system, temperature}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatSettings {
     pub format: ChatFormat,
@@ -25,7 +26,18 @@ pub struct ChatSettings {
     pub model: String,
     pub system: String,
     pub temperature: Option<f64>,
-    pub api_key: String,
+    /// Set when the page's URL chose the format or endpoint: the user's own choice, which is
+    /// what gets saved (never the link's).
+    pub linked: Option<Linked>,
+    /// The user confirmed the link's endpoint for this page (not saved).
+    pub confirmed: bool,
+}
+
+/// The format and endpoint of the user's own settings, while a link overrides them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked {
+    pub format: ChatFormat,
+    pub endpoint: String,
 }
 
 impl Default for ChatSettings {
@@ -36,7 +48,8 @@ impl Default for ChatSettings {
             model: DEFAULT_MODEL.to_string(),
             system: String::new(),
             temperature: None,
-            api_key: String::new(),
+            linked: None,
+            confirmed: false,
         }
     }
 }
@@ -44,12 +57,17 @@ impl Default for ChatSettings {
 impl ChatSettings {
     /// Saved settings, overridden by whatever the URL names. A URL that names a format
     /// but no endpoint gets that format's reference endpoint.
-    pub fn resolve(
-        config: &Config,
-        saved: Option<ChatSettings>,
-        api_key: Option<String>,
-    ) -> ChatSettings {
+    pub fn resolve(config: &Config, saved: Option<ChatSettings>) -> ChatSettings {
         let mut s = saved.unwrap_or_default();
+        if s.endpoint.trim().is_empty() {
+            s.endpoint = s.format.default_endpoint().to_string();
+        }
+        if config.format.is_some() || config.endpoint.is_some() {
+            s.linked = Some(Linked {
+                format: s.format,
+                endpoint: s.endpoint.clone(),
+            });
+        }
         if let Some(format) = config.format {
             if format != s.format && config.endpoint.is_none() {
                 s.endpoint = format.default_endpoint().to_string();
@@ -65,15 +83,38 @@ impl ChatSettings {
         if s.endpoint.trim().is_empty() {
             s.endpoint = s.format.default_endpoint().to_string();
         }
-        s.api_key = api_key.unwrap_or_default();
         s
     }
 
-    /// Saved form (JSON without the key).
+    /// The endpoint of the user's own settings (the saved one while a link overrides it).
+    pub fn own_endpoint(&self) -> &str {
+        self.linked.as_ref().map_or(&self.endpoint, |l| &l.endpoint)
+    }
+
+    /// The user chose a format or endpoint themselves: from now on it is theirs to save.
+    pub fn adopt(&mut self) {
+        self.linked = None;
+        self.confirmed = false;
+    }
+
+    /// Back to the user's own format and endpoint, away from the link's.
+    pub fn revert_link(&mut self) {
+        if let Some(own) = self.linked.take() {
+            self.format = own.format;
+            self.endpoint = own.endpoint;
+        }
+        self.confirmed = false;
+    }
+
+    /// Saved form: the user's own format and endpoint, never a link's (and never a key).
     pub fn to_json(&self) -> String {
+        let (format, endpoint) = match &self.linked {
+            Some(own) => (own.format, own.endpoint.as_str()),
+            None => (self.format, self.endpoint.as_str()),
+        };
         Json::obj([
-            ("format", self.format.as_str().into()),
-            ("endpoint", self.endpoint.as_str().into()),
+            ("format", format.as_str().into()),
+            ("endpoint", endpoint.into()),
             ("model", self.model.as_str().into()),
             ("system", self.system.as_str().into()),
             ("temperature", self.temperature.into()),
@@ -93,19 +134,16 @@ impl ChatSettings {
                 .ok()?
                 .unwrap_or_default(),
             temperature: read::opt_f64(&v, "temperature", path).ok()?,
-            api_key: String::new(),
+            linked: None,
+            confirmed: false,
         })
     }
+}
 
-    /// Request headers, with the key as a bearer token when set.
-    pub fn auth_headers(&self) -> Vec<(String, String)> {
-        let key = self.api_key.trim();
-        if key.is_empty() {
-            Vec::new()
-        } else {
-            vec![("Authorization".to_string(), format!("Bearer {key}"))]
-        }
-    }
+/// The request header that carries `key` (a bearer token, as OpenAI-compatible servers and
+/// Ollama behind a proxy take it).
+pub fn auth_header(key: &str) -> (String, String) {
+    ("Authorization".to_string(), format!("Bearer {key}"))
 }
 
 #[cfg(test)]
@@ -119,34 +157,59 @@ mod tests {
             ..ChatSettings::default()
         };
         let c = Config::from_query("format=ollama&model=llama3");
-        let s = ChatSettings::resolve(&c, Some(saved), Some("sk-1".into()));
+        let s = ChatSettings::resolve(&c, Some(saved));
         assert_eq!(s.format, ChatFormat::Ollama);
         assert_eq!(s.endpoint, "/api/chat");
         assert_eq!(s.model, "llama3");
         assert_eq!(s.system, "be brief");
-        assert_eq!(s.api_key, "sk-1");
         let c = Config::from_query("format=summary&endpoint=http%3A%2F%2Fh%3A8000%2Fgpt%2Fsummary");
-        let s = ChatSettings::resolve(&c, None, None);
+        let s = ChatSettings::resolve(&c, None);
         assert_eq!(s.endpoint, "http://h:8000/gpt/summary");
     }
 
     #[test]
-    fn api_key_is_never_serialised() {
-        let s = ChatSettings {
-            api_key: "sk-secret".into(),
+    fn a_links_endpoint_is_used_but_never_saved() {
+        let own = ChatSettings {
+            endpoint: "http://a.example/v1/chat/completions".into(),
             ..ChatSettings::default()
         };
-        let json = s.to_json();
-        assert!(!json.contains("sk-secret"), "{json}");
+        let c = Config::from_query("format=ollama&endpoint=http%3A%2F%2Fevil.example%2Fapi%2Fchat");
+        let mut s = ChatSettings::resolve(&c, Some(own.clone()));
+        assert_eq!(s.endpoint, "http://evil.example/api/chat");
+        assert_eq!(s.own_endpoint(), own.endpoint);
+        let saved = ChatSettings::from_json(&s.to_json()).expect("reads");
         assert_eq!(
-            ChatSettings::from_json(&json).map(|s| s.api_key),
-            Some(String::new())
+            (saved.format, saved.endpoint.as_str()),
+            (ChatFormat::OpenAi, own.endpoint.as_str())
+        );
+        // Going back restores the user's own; adopting makes the shown one theirs.
+        let mut back = s.clone();
+        back.revert_link();
+        assert_eq!(
+            (back.format, back.endpoint.as_str(), back.linked.is_none()),
+            (ChatFormat::OpenAi, own.endpoint.as_str(), true)
+        );
+        s.adopt();
+        let saved = ChatSettings::from_json(&s.to_json()).expect("reads");
+        assert_eq!(saved.endpoint, "http://evil.example/api/chat");
+        // No link, nothing linked.
+        assert_eq!(
+            ChatSettings::resolve(&Config::from_query("model=m"), Some(own)).linked,
+            None
+        );
+    }
+
+    #[test]
+    fn settings_never_hold_a_key() {
+        let json = ChatSettings::default().to_json();
+        assert_eq!(
+            Json::parse(&json).ok().and_then(|v| v.get("key").cloned()),
+            None
         );
         assert_eq!(
-            s.auth_headers(),
-            [("Authorization".to_string(), "Bearer sk-secret".to_string())]
+            auth_header("sk-secret"),
+            ("Authorization".to_string(), "Bearer sk-secret".to_string())
         );
-        assert!(ChatSettings::default().auth_headers().is_empty());
     }
 
     #[test]
@@ -157,7 +220,8 @@ mod tests {
             model: "llama3".into(),
             system: "be \"brief\"".into(),
             temperature: Some(0.7),
-            api_key: String::new(),
+            linked: None,
+            confirmed: false,
         };
         assert_eq!(ChatSettings::from_json(&s.to_json()), Some(s));
         // As serde_json wrote them, and with the optional members missing.

@@ -8,11 +8,13 @@
 use leptos::prelude::*;
 
 use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL};
+use crate::browser::url::origin_of;
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::format::{request_body, summary_url, ChatFormat, WireMessage};
+use crate::chat::keys::{self, KeyError, KeyRing, KEYRING_KEY, LEGACY_KEY};
 use crate::chat::reply::{ReplyAction, ReplyReader};
-use crate::chat::settings::{ChatSettings, API_KEY_KEY, SETTINGS_KEY};
+use crate::chat::settings::{auth_header, ChatSettings, SETTINGS_KEY};
 use crate::chat::store::{self, Library};
 use crate::i18n::{strings, Lang};
 use crate::transport::fetch::FetchRequest;
@@ -70,6 +72,8 @@ struct Active {
 pub struct ChatCtx {
     pub lang: Signal<Lang>,
     pub settings: RwSignal<ChatSettings>,
+    /// API keys by origin (see `chat::keys`): a request carries one only to its own origin.
+    keys: RwSignal<KeyRing>,
     library: StoredValue<Library>,
     /// Bumped whenever the conversation list changes (titles, order, membership).
     pub list_version: RwSignal<u64>,
@@ -97,13 +101,15 @@ impl ChatCtx {
     /// Loads settings and conversations and opens the newest conversation.
     pub fn new(config: &crate::config::Config, lang: Signal<Lang>) -> ChatCtx {
         let saved = browser::storage_get(SETTINGS_KEY).and_then(|j| ChatSettings::from_json(&j));
-        let settings = ChatSettings::resolve(config, saved, browser::storage_get(API_KEY_KEY));
+        let settings = ChatSettings::resolve(config, saved);
+        let keys = load_keys(settings.own_endpoint());
         let (library, problem) = store::load();
         let first = library.conversations.first().map(|c| c.id.clone());
         let markdown_changed = RwSignal::new(0);
         let ctx = ChatCtx {
             lang,
             settings: RwSignal::new(settings),
+            keys: RwSignal::new(keys),
             library: StoredValue::new(library),
             list_version: RwSignal::new(0),
             current: RwSignal::new(None),
@@ -248,12 +254,93 @@ impl ChatCtx {
         }
     }
 
-    /// Saves the settings (the key on its own).
+    /// Saves the settings (the user's own endpoint, never a link's; never a key).
     pub fn save_settings(&self) {
         self.settings.with_untracked(|s| {
             browser::storage_set(SETTINGS_KEY, &s.to_json());
-            browser::storage_set(API_KEY_KEY, &s.api_key);
         });
+    }
+
+    /// True while the endpoint comes from a link to another origin than the user's own and
+    /// the user has not confirmed it: no request carries a key then.
+    pub fn endpoint_pending(&self) -> bool {
+        self.settings.with(|s| {
+            s.linked.is_some()
+                && !s.confirmed
+                && keys::needs_confirmation(
+                    true,
+                    origin_of(&s.endpoint).as_deref(),
+                    origin_of(s.own_endpoint()).as_deref(),
+                )
+        })
+    }
+
+    /// The host a chat request goes to now, for people (`api.example:8080`).
+    pub fn endpoint_host(&self) -> String {
+        self.settings.with(|s| host_for_people(&s.endpoint))
+    }
+
+    /// The host of the user's own endpoint while a link overrides it.
+    pub fn own_host(&self) -> String {
+        self.settings.with(|s| host_for_people(s.own_endpoint()))
+    }
+
+    /// Uses the link's endpoint for this page (it is still not saved).
+    pub fn confirm_link(&self) {
+        self.settings.update(|s| s.confirmed = true);
+    }
+
+    /// Goes back to the user's own endpoint and drops the link's choice from the URL.
+    pub fn revert_link(&self) {
+        self.settings.update(ChatSettings::revert_link);
+        self.save_settings();
+        crate::browser::url::drop_query_params(&["endpoint", "format"]);
+    }
+
+    /// The key saved for the endpoint's origin (empty while a link waits for confirmation).
+    pub fn current_key(&self) -> String {
+        if self.endpoint_pending() {
+            return String::new();
+        }
+        let origin = self.settings.with(|s| origin_of(&s.endpoint));
+        origin
+            .and_then(|o| self.keys.with(|k| k.get(&o).map(str::to_string)))
+            .unwrap_or_default()
+    }
+
+    /// Saves `key` for the endpoint's origin (empty removes it). Refused while a link waits
+    /// for confirmation, and for a key that is not visible ASCII.
+    pub fn set_key(&self, key: &str) -> Result<(), KeyError> {
+        keys::validate_key(key)?;
+        if self.endpoint_pending() {
+            return Ok(());
+        }
+        let Some(origin) = self.settings.with_untracked(|s| origin_of(&s.endpoint)) else {
+            return Ok(());
+        };
+        self.keys.update(|k| k.set(&origin, key));
+        self.keys
+            .with_untracked(|k| browser::storage_set(KEYRING_KEY, &k.to_json()));
+        Ok(())
+    }
+
+    /// The key header for a request to `url`: only a key saved for `url`'s own origin, and
+    /// none while a link's endpoint waits for confirmation.
+    fn auth_for(&self, url: &str) -> Vec<(String, String)> {
+        if self.endpoint_pending_untracked() {
+            return Vec::new();
+        }
+        let Some(origin) = origin_of(url) else {
+            return Vec::new();
+        };
+        self.keys
+            .with_untracked(|k| k.get(&origin).map(auth_header))
+            .into_iter()
+            .collect()
+    }
+
+    fn endpoint_pending_untracked(&self) -> bool {
+        untrack(|| self.endpoint_pending())
     }
 
     /// Sends the user's message and streams the reply.
@@ -434,7 +521,7 @@ impl ChatCtx {
                     BodyFormat::EventStream
                 };
                 let mut request = FetchRequest::post_json(&settings.endpoint, body, body_format);
-                request.headers.extend(settings.auth_headers());
+                request.headers.extend(self.auth_for(&settings.endpoint));
                 (
                     settings.endpoint.clone(),
                     Ok(StreamHandle::open_fetch(request, sink)),
@@ -693,8 +780,8 @@ impl ChatCtx {
             return;
         };
         let ctx = *self;
+        let auth = self.auth_for(&url);
         wasm_bindgen_futures::spawn_local(async move {
-            let auth = settings.auth_headers();
             let init = browser::FetchInit {
                 headers: auth.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
                 ..browser::FetchInit::default()
@@ -707,6 +794,33 @@ impl ChatCtx {
             };
             let _ = ctx.models.try_set(names);
         });
+    }
+}
+
+/// The saved keys; a key saved by an earlier rill without an origin is moved into the keyring
+/// under the origin of the user's own endpoint (where it was being sent), once.
+fn load_keys(own_endpoint: &str) -> KeyRing {
+    let mut ring = browser::storage_get(KEYRING_KEY)
+        .map(|j| KeyRing::from_json(&j))
+        .unwrap_or_default();
+    if let Some(legacy) = browser::storage_get(LEGACY_KEY) {
+        let legacy = legacy.trim();
+        if let Some(origin) = origin_of(own_endpoint) {
+            if !legacy.is_empty() && ring.get(&origin).is_none() {
+                ring.set(&origin, legacy);
+                browser::storage_set(KEYRING_KEY, &ring.to_json());
+            }
+        }
+        browser::storage_remove(LEGACY_KEY);
+    }
+    ring
+}
+
+/// The host of an endpoint URL for people, or the text itself when it has no origin.
+fn host_for_people(endpoint: &str) -> String {
+    match origin_of(endpoint) {
+        Some(origin) => keys::host_of(&origin).to_string(),
+        None => endpoint.chars().take(80).collect(),
     }
 }
 

@@ -119,6 +119,14 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                     </h1>
                     <span class="rill-chat-model" data-testid="chat-backend">
                         {move || ctx.settings.with(|s| format!("{} · {}", s.format.as_str(), s.model))}
+                        " · "
+                        <span
+                            data-testid="chat-endpoint-host"
+                            title=move || t().chat_endpoint_host
+                            class:rill-host-pending=move || ctx.endpoint_pending()
+                        >
+                            {move || ctx.endpoint_host()}
+                        </span>
                     </span>
                     <button
                         type="button"
@@ -130,6 +138,35 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         {move || t().chat_settings}
                     </button>
                 </div>
+                <Show when=move || ctx.endpoint_pending()>
+                    <div class="rill-notice rill-link-banner" role="alert" data-testid="chat-endpoint-banner">
+                        <p>
+                            {move || t().chat_link_title}
+                            " "
+                            <strong data-testid="chat-endpoint-banner-host">{move || ctx.endpoint_host()}</strong>
+                            ". "
+                            {move || t().chat_link_body}
+                        </p>
+                        <div class="rill-link-actions">
+                            <button
+                                type="button"
+                                class="rill-btn rill-btn-primary"
+                                data-testid="chat-endpoint-confirm"
+                                on:click=move |_| ctx.confirm_link()
+                            >
+                                {move || format!("{} {}", t().chat_link_use, ctx.endpoint_host())}
+                            </button>
+                            <button
+                                type="button"
+                                class="rill-btn"
+                                data-testid="chat-endpoint-revert"
+                                on:click=move |_| ctx.revert_link()
+                            >
+                                {move || format!("{} {}", t().chat_link_back, ctx.own_host())}
+                            </button>
+                        </div>
+                    </div>
+                </Show>
                 <Show when=move || show_settings.get()>
                     <SettingsPanel ctx=ctx />
                 </Show>

@@ -1,5 +1,6 @@
 //! The chat settings: format, endpoint, model (with the endpoint's list), system prompt,
-//! temperature and API key. Changes apply to the next request and are saved at once.
+//! temperature and the API key for the endpoint's origin. Changes apply to the next request
+//! and are saved at once (a key in the keyring, under the origin it was typed for).
 
 use leptos::prelude::*;
 
@@ -16,8 +17,9 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
         s.update(|v| f(v));
         ctx.save_settings();
     };
+    let key_error = RwSignal::new(None::<crate::chat::keys::KeyError>);
     Effect::new(move |_| {
-        s.with(|v| (v.format, v.endpoint.clone()));
+        s.with(|v| (v.format, v.endpoint.clone(), v.confirmed));
         ctx.load_models();
     });
     view! {
@@ -35,6 +37,7 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                                     v.endpoint = format.default_endpoint().to_string();
                                 }
                                 v.format = format;
+                                v.adopt();
                             });
                         }
                     }
@@ -53,7 +56,10 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     prop:value=move || s.with(|v| v.endpoint.clone())
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        set(&|v| v.endpoint = value.trim().to_string());
+                        set(&|v| {
+                            v.endpoint = value.trim().to_string();
+                            v.adopt();
+                        });
                     }
                 />
             </label>
@@ -114,19 +120,39 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                 ></textarea>
             </label>
             <label class="rill-settings-wide">
-                <span>{move || t().chat_api_key}</span>
+                <span>{move || format!("{} {}", t().chat_api_key_for, ctx.endpoint_host())}</span>
                 <input
                     class="rill-input"
                     type="password"
                     autocomplete="off"
+                    spellcheck="false"
                     data-testid="chat-api-key"
-                    placeholder=move || t().chat_api_key_hint
-                    prop:value=move || s.with(|v| v.api_key.clone())
+                    placeholder=move || {
+                        if ctx.endpoint_pending() { t().chat_api_key_pending } else { t().chat_api_key_hint }
+                    }
+                    disabled=move || ctx.endpoint_pending()
+                    aria-invalid=move || key_error.get().is_some().to_string()
+                    prop:value=move || ctx.current_key()
                     on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        set(&|v| v.api_key = value.trim().to_string());
+                        key_error.set(ctx.set_key(value.trim()).err());
                     }
                 />
+                {move || {
+                    key_error
+                        .get()
+                        .map(|e| {
+                            let text = match e {
+                                crate::chat::keys::KeyError::BadChar => t().chat_api_key_bad_char,
+                                crate::chat::keys::KeyError::TooLong => t().chat_api_key_too_long,
+                            };
+                            view! {
+                                <span class="rill-field-error" role="alert" data-testid="chat-api-key-error">
+                                    {text}
+                                </span>
+                            }
+                        })
+                }}
             </label>
         </form>
     }
