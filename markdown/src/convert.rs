@@ -11,7 +11,7 @@ use pulldown_cmark::{Alignment, BrokenLink, CowStr, Event, LinkType, Options, Pa
 
 use super::href::{allowed_href, allowed_image_href};
 use super::node::{
-    push_node, push_text, Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT,
+    push_text, Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT,
     CLASS_IMAGE_LINK, CLASS_RAW_HTML, CLASS_TASK,
 };
 
@@ -121,6 +121,9 @@ struct Frame {
     kind: FrameKind,
     attrs: Vec<(Attr, String)>,
     children: Vec<Node>,
+    /// A block-level construct left out for depth: its content is set apart from what
+    /// precedes it by a line break, so flattened paragraphs and items do not run together.
+    flattened_block: bool,
 }
 
 impl Frame {
@@ -129,6 +132,7 @@ impl Frame {
             kind,
             attrs: Vec::new(),
             children: Vec::new(),
+            flattened_block: false,
         }
     }
 
@@ -137,8 +141,27 @@ impl Frame {
             kind: FrameKind::Element(tag),
             attrs,
             children: Vec::new(),
+            flattened_block: false,
         }
     }
+
+    /// How many levels of the tree this frame adds when it closes (a transparent frame
+    /// adds none; an image adds its link, if it has one).
+    fn levels(&self) -> usize {
+        match &self.kind {
+            FrameKind::Element(_) | FrameKind::RawHtml => 1,
+            FrameKind::Image { href, .. } => usize::from(href.is_some()),
+            FrameKind::Transparent => 0,
+        }
+    }
+}
+
+/// Whether `tag` is a block-level element (its flattened content starts on a new line).
+fn is_block(tag: Tag) -> bool {
+    !matches!(
+        tag,
+        Tag::Em | Tag::Strong | Tag::Del | Tag::A | Tag::Code | Tag::Br | Tag::Input
+    )
 }
 
 /// The state of one open table.
@@ -161,6 +184,12 @@ struct TreeBuilder {
     /// How many allowed links are open: an image inside one becomes its alt text, so that
     /// links never nest.
     open_links: usize,
+    /// How deep the innermost open element will be in the tree: the sum of the open frames'
+    /// [`Frame::levels`]. Kept as a count so that opening a frame is O(1) however deep the
+    /// input nests.
+    depth: usize,
+    /// Indexes into `stack` of the open frames that are not transparent, innermost last.
+    collectors: Vec<usize>,
 }
 
 fn link_attrs(href: String, title: &str) -> Vec<(Attr, String)> {
@@ -177,15 +206,79 @@ fn link_attrs(href: String, title: &str) -> Vec<(Attr, String)> {
 
 impl TreeBuilder {
     /// Where the next node goes: the innermost open element, or the top level.
+    /// Transparent frames collect nothing: their content goes straight to the nearest
+    /// frame that does (as it would when they closed), so flattening a deep input moves no
+    /// text from level to level.
     fn children(&mut self) -> &mut Vec<Node> {
-        match self.stack.last_mut() {
+        match self.collectors.last().and_then(|&i| self.stack.get_mut(i)) {
             Some(frame) => &mut frame.children,
             None => &mut self.root,
         }
     }
 
+    /// Whether `levels` more levels fit under the innermost open element.
+    fn room(&self, levels: usize) -> bool {
+        self.depth + levels <= crate::MAX_NESTING
+    }
+
+    /// Opens `frame`, or, when it would nest deeper than [`crate::MAX_NESTING`], a
+    /// transparent frame in its place: its content then goes to the nearest open element
+    /// (text stays text; elements within the cap are kept). Markdown can nest without limit
+    /// and the parser builds its tree without recursion, so the cap is applied here, where
+    /// the tree that every later walk recurses over is made.
     fn open(&mut self, frame: Frame) {
+        let frame = if self.room(frame.levels()) {
+            frame
+        } else {
+            let flattened_block = match &frame.kind {
+                FrameKind::Element(tag) => is_block(*tag),
+                FrameKind::RawHtml => true,
+                FrameKind::Image { .. } | FrameKind::Transparent => false,
+            };
+            Frame {
+                flattened_block,
+                ..Frame::new(match frame.kind {
+                    // An image too deep for its link is its alt text.
+                    FrameKind::Image { title, .. } => FrameKind::Image { href: None, title },
+                    _ => FrameKind::Transparent,
+                })
+            }
+        };
+        if matches!(frame.kind, FrameKind::Element(Tag::A)) {
+            self.open_links += 1;
+        }
+        if frame.flattened_block {
+            self.line_break();
+        }
+        self.depth += frame.levels();
+        if !matches!(frame.kind, FrameKind::Transparent) {
+            self.collectors.push(self.stack.len());
+        }
         self.stack.push(frame);
+    }
+
+    /// Starts a new line in the innermost open element, unless it is empty or already ends
+    /// with white space.
+    fn line_break(&mut self) {
+        let children = self.children();
+        let needed = match children.last() {
+            None => false,
+            Some(Node::Text(text)) => !text.ends_with(char::is_whitespace),
+            Some(Node::Element { .. }) => true,
+        };
+        if needed {
+            push_text(children, "\n");
+        }
+    }
+
+    /// Adds a leaf element (`code`, `br`, `hr`, `input`) where there is room for it, or
+    /// `fallback` as text where there is not.
+    fn leaf(&mut self, node: Node, fallback: &str) {
+        if self.room(1) {
+            self.children().push(node);
+        } else {
+            push_text(self.children(), fallback);
+        }
     }
 
     /// Closes the innermost open element into its parent. An unbalanced end event (which
@@ -194,10 +287,20 @@ impl TreeBuilder {
         let Some(frame) = self.stack.pop() else {
             return;
         };
+        self.depth = self.depth.saturating_sub(frame.levels());
+        if frame.flattened_block {
+            self.line_break();
+        }
+        if matches!(frame.kind, FrameKind::Transparent) {
+            // Its content is already where it belongs (see `children`).
+            return;
+        }
+        self.collectors.pop();
         let Frame {
             kind,
             attrs,
             mut children,
+            ..
         } = frame;
         match kind {
             FrameKind::Element(tag) => {
@@ -210,11 +313,7 @@ impl TreeBuilder {
                     children,
                 });
             }
-            FrameKind::Transparent => {
-                for child in children {
-                    push_node(self.children(), child);
-                }
-            }
+            FrameKind::Transparent => {}
             FrameKind::RawHtml => {
                 if let Some(Node::Text(text)) = children.last_mut() {
                     let kept = text.trim_end_matches(['\n', '\r']).len();
@@ -262,8 +361,18 @@ impl TreeBuilder {
                             attrs.push((Attr::DataLang, lang));
                         }
                     }
-                    self.open(Frame::element(Tag::Pre, attrs));
-                    self.open(Frame::element(Tag::Code, Vec::new()));
+                    // `pre` and its `code` are kept together or left out together (the
+                    // copy button takes the code from `pre > code`).
+                    if self.room(2) {
+                        self.open(Frame::element(Tag::Pre, attrs));
+                        self.open(Frame::element(Tag::Code, Vec::new()));
+                    } else {
+                        self.open(Frame {
+                            flattened_block: true,
+                            ..Frame::new(FrameKind::Transparent)
+                        });
+                        self.open(Frame::new(FrameKind::Transparent));
+                    }
                 }
                 Md::HtmlBlock => self.open(Frame::new(FrameKind::RawHtml)),
                 Md::List(Some(start)) => {
@@ -297,7 +406,7 @@ impl TreeBuilder {
                         table.column = 0;
                         if !table.body_open {
                             table.body_open = true;
-                            self.stack.push(Frame::element(Tag::Tbody, Vec::new()));
+                            self.open(Frame::element(Tag::Tbody, Vec::new()));
                         }
                     }
                     self.open(Frame::element(Tag::Tr, Vec::new()));
@@ -338,10 +447,7 @@ impl TreeBuilder {
                         allowed_href(&dest_url)
                     };
                     match href {
-                        Some(href) => {
-                            self.open_links += 1;
-                            self.open(Frame::element(Tag::A, link_attrs(href, &title)));
-                        }
+                        Some(href) => self.open(Frame::element(Tag::A, link_attrs(href, &title))),
                         None => self.open(Frame::new(FrameKind::Transparent)),
                     }
                 }
@@ -394,14 +500,14 @@ impl TreeBuilder {
             | Event::InlineHtml(text)
             | Event::InlineMath(text)
             | Event::DisplayMath(text) => push_text(self.children(), &text),
-            Event::Code(text) => self.children().push(Node::element(
-                Tag::Code,
-                vec![Node::Text(text.into_string())],
-            )),
+            Event::Code(text) => self.leaf(
+                Node::element(Tag::Code, vec![Node::Text(text.to_string())]),
+                &text,
+            ),
             Event::FootnoteReference(label) => push_text(self.children(), &format!("[^{label}]")),
             Event::SoftBreak => push_text(self.children(), "\n"),
-            Event::HardBreak => self.children().push(Node::element(Tag::Br, Vec::new())),
-            Event::Rule => self.children().push(Node::element(Tag::Hr, Vec::new())),
+            Event::HardBreak => self.leaf(Node::element(Tag::Br, Vec::new()), "\n"),
+            Event::Rule => self.leaf(Node::element(Tag::Hr, Vec::new()), "\n"),
             Event::TaskListMarker(checked) => {
                 let mut attrs = vec![
                     (Attr::Type, "checkbox".to_owned()),
@@ -410,17 +516,21 @@ impl TreeBuilder {
                 if checked {
                     attrs.push((Attr::Checked, String::new()));
                 }
-                self.children().push(Node::Element {
+                let input = Node::Element {
                     tag: Tag::Input,
                     attrs,
                     children: Vec::new(),
+                };
+                self.leaf(input, if checked { "[x] " } else { "[ ] " });
+                // The item is the element that took the checkbox, or its parent (in a loose
+                // list the checkbox is in the item's paragraph); looking no further keeps
+                // this O(1) however deep the lists nest.
+                let item = self.collectors.iter().rev().take(2).copied().find(|&i| {
+                    self.stack
+                        .get(i)
+                        .is_some_and(|f| matches!(f.kind, FrameKind::Element(Tag::Li)))
                 });
-                let item = self
-                    .stack
-                    .iter_mut()
-                    .rev()
-                    .find(|frame| matches!(frame.kind, FrameKind::Element(Tag::Li)));
-                if let Some(item) = item {
+                if let Some(item) = item.and_then(|i| self.stack.get_mut(i)) {
                     if !item.attrs.iter().any(|(attr, _)| *attr == Attr::Class) {
                         item.attrs.push((Attr::Class, CLASS_TASK.to_owned()));
                     }

@@ -71,6 +71,13 @@ pub use node::{
     CLASS_RAW_HTML, CLASS_TASK,
 };
 
+/// How deep a rendered tree may nest: an element opened deeper than this is left out and its
+/// content (text, and any elements within the cap) goes to the nearest element that was kept.
+/// Markdown itself has no limit (a reply of 100,000 `>` is 100,000 nested block quotes); a
+/// tree that deep would overflow the stack of every recursive walk over it (the wire
+/// encoder, `Drop`, the page's DOM builder) and is unreadable anyway.
+pub const MAX_NESTING: usize = 32;
+
 /// Renders a whole markdown document into safe nodes.
 pub fn render(markdown: &str) -> Vec<Node> {
     Incremental::render_all(markdown)

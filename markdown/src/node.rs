@@ -241,17 +241,9 @@ pub const CLASS_ALIGN_LEFT: &str = "rill-md-align-left";
 pub const CLASS_ALIGN_CENTER: &str = "rill-md-align-center";
 pub const CLASS_ALIGN_RIGHT: &str = "rill-md-align-right";
 
-/// Appends `node` to `children`, merging it into a preceding text node; empty text is dropped.
+/// Appends text to `children`, merging it into a preceding text node; empty text is dropped.
 /// Keeping text merged makes the tree canonical: the same markdown gives the same nodes
 /// however the parser happened to split its text events.
-pub(crate) fn push_node(children: &mut Vec<Node>, node: Node) {
-    match node {
-        Node::Text(text) => push_text(children, &text),
-        element => children.push(element),
-    }
-}
-
-/// Appends text to `children`, merging it into a preceding text node.
 pub(crate) fn push_text(children: &mut Vec<Node>, text: &str) {
     if text.is_empty() {
         return;
@@ -272,8 +264,8 @@ mod tests {
         let mut children = Vec::new();
         push_text(&mut children, "a");
         push_text(&mut children, "");
-        push_node(&mut children, Node::Text("b".into()));
-        push_node(&mut children, Node::element(Tag::Br, vec![]));
+        push_text(&mut children, "b");
+        children.push(Node::element(Tag::Br, vec![]));
         push_text(&mut children, "c");
         assert_eq!(
             children,

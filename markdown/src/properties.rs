@@ -344,3 +344,81 @@ proptest! {
         }
     }
 }
+
+/// Openers of every construct that nests, repeated deeply and mixed: block quotes, list
+/// markers (bullets, ordered, indented), emphasis, strikethrough, brackets and link
+/// openers, code spans, fences and table pipes, with words in between.
+fn deeply_nested() -> impl Strategy<Value = String> {
+    const OPENERS: &[&str] = &[
+        ">",
+        "> ",
+        "- ",
+        "* ",
+        "+ ",
+        "1. ",
+        "2) ",
+        "  ",
+        "*",
+        "**",
+        "_",
+        "__",
+        "~~",
+        "[",
+        "](",
+        "](https://e.x)",
+        "![",
+        "`",
+        "```",
+        "|",
+        "word",
+        " word ",
+        "\n",
+        "- [ ] ",
+        "<div>",
+    ];
+    prop::collection::vec((prop::sample::select(OPENERS), 1usize..400), 1..6).prop_map(|runs| {
+        let mut text = String::new();
+        for (opener, n) in runs {
+            text.push_str(&opener.repeat(n));
+        }
+        text.push_str("deep");
+        text
+    })
+}
+
+/// The depth of the deepest element (a top-level element is depth 1), without recursion.
+fn tree_depth(nodes: &[Node]) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&Node, usize)> = nodes.iter().map(|n| (n, 1)).collect();
+    while let Some((node, d)) = stack.pop() {
+        if let Node::Element { children, .. } = node {
+            deepest = deepest.max(d);
+            stack.extend(children.iter().map(|c| (c, d + 1)));
+        }
+    }
+    deepest
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// However deep the input nests, the tree is at most `MAX_NESTING` deep, stays safe,
+    /// survives the wire, and streaming it agrees with rendering it whole.
+    #[test]
+    fn nesting_is_capped_for_any_input(
+        text in deeply_nested(),
+        cuts in prop::collection::vec(any::<Index>(), 0..6),
+    ) {
+        let nodes = render(&text);
+        prop_assert!(tree_depth(&nodes) <= MAX_NESTING, "depth {}", tree_depth(&nodes));
+        assert_safe(&nodes);
+        prop_assert_eq!(stream(&text, &cuts, 2), nodes.clone());
+        let mut encoded = String::new();
+        let update = Update {
+            closed: vec![],
+            tail: Some(Block { id: 1, nodes, closed: false }),
+        };
+        wire::encode_update(&update, &mut encoded);
+        prop_assert_eq!(wire::decode_update(&encoded), Some(update));
+    }
+}

@@ -145,8 +145,9 @@ pub fn decode_update(input: &str) -> Option<Update> {
 }
 
 /// Nesting deeper than this is refused: it bounds the decoder's recursion whatever the input.
-/// Markdown itself has no nesting limit (a reply can nest 2,000 block quotes); the page shows
-/// such a message as plain text.
+/// The renderer never nests deeper than [`crate::MAX_NESTING`] (a reply of 100,000 `>` is
+/// flattened below that), so only a corrupt or foreign answer meets this limit; the page
+/// then shows that message as plain text.
 pub const MAX_DEPTH: usize = 512;
 
 struct Cursor<'a> {
