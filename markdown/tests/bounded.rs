@@ -6,7 +6,7 @@
 //! that the renderer failed to bound.
 
 use rill_markdown::service::Renderers;
-use rill_markdown::wire::{decode_update, Op, MAX_DEPTH};
+use rill_markdown::wire::{decode_update, Op};
 use rill_markdown::{render, Incremental, Node, MAX_NESTING};
 
 /// The depth of the deepest element in `nodes` (a top-level element is depth 1).
@@ -104,7 +104,7 @@ fn deep_nesting_streams_through_the_module_and_decodes() {
                 .unwrap_or_else(|| panic!("{what}: the answer does not decode"));
             for block in update.closed.into_iter().chain(update.tail) {
                 let d = depth(&block.nodes);
-                assert!(d <= MAX_NESTING && d <= MAX_DEPTH, "{what}: depth {d}");
+                assert!(d <= MAX_NESTING, "{what}: depth {d}");
                 free(block.nodes);
             }
         }
