@@ -6,7 +6,12 @@
 //!   `--test-routes`; [`flap`] is the feed that opens and closes at once);
 //! - [`chat`]: OpenAI- and Ollama-compatible chat APIs and the original `/gpt/summary` feed,
 //!   answered by the built-in `rill-demo` model or forwarded to a real model server;
-//! - static files from a built app (`--dist`), so one process is a whole static-site demo.
+//! - static files from a built app (`--dist`), so one process is a whole static-site demo,
+//!   sent with the app's Content-Security-Policy ([`csp`]).
+//!
+//! Every answer carries `nosniff` and `no-referrer` ([`security_headers`]); every request
+//! passes the `Host` check against DNS rebinding ([`host_check`]) and has no `..` path
+//! segment ([`path_check`]).
 //!
 //! It must not hold per-client work after a client leaves: every stream is a body that is
 //! dropped by hyper when the connection closes, and [`StreamGauge`] counts the live ones so
@@ -15,15 +20,20 @@
 pub mod chat;
 pub mod clock;
 pub mod cors;
+pub mod csp;
 pub mod flap;
 pub mod gauge;
+pub mod host_check;
 mod not_found;
+pub mod path_check;
+pub mod security_headers;
 pub mod static_files;
 pub mod testing;
 
 use std::future::Future;
 use std::path::PathBuf;
 
+use axum::http::HeaderValue;
 use axum::routing::{any, get};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -41,6 +51,12 @@ pub struct Config {
     /// Serve `/test/…` (`--test-routes`). Off by default: those routes send any status and
     /// body a link asks for, which must never be on the origin of a deployed app.
     pub test_routes: bool,
+    /// The app's `frame-ancestors` sources (`--frame-ancestors`); empty means
+    /// [`csp::DEFAULT_FRAME_ANCESTORS`]. Each entry is one flag value, checked with
+    /// [`csp::parse_frame_ancestors`] (an entry that fails it is left out).
+    pub frame_ancestors: Vec<String>,
+    /// DNS names served besides loopback names and IP literals (`--allowed-host`).
+    pub allowed_hosts: Vec<String>,
 }
 
 /// State shared by all handlers.
@@ -77,11 +93,39 @@ pub fn router(config: &Config, state: AppState) -> Router {
                         .precompressed_gzip()
                         .not_found_service(axum::routing::any(not_found::handler)),
                 )
-                .layer(axum::middleware::map_response(static_files::cache_control)),
+                .layer(axum::middleware::map_response(static_files::cache_control))
+                .layer(axum::middleware::map_response_with_state(
+                    app_policy(config),
+                    security_headers::app_policy,
+                )),
         ),
         None => api.fallback(not_found::handler),
     };
-    app.with_state(state)
+    // Outermost first: every answer (refusals too) gets the security headers; the Host is
+    // checked before anything else runs.
+    app.layer(axum::middleware::from_fn(path_check::refuse_dot_segments))
+        .layer(axum::middleware::from_fn_with_state(
+            host_check::AllowedHosts::new(&config.allowed_hosts),
+            host_check::check,
+        ))
+        .layer(axum::middleware::map_response(security_headers::everywhere))
+        .with_state(state)
+}
+
+/// The app's Content-Security-Policy header for `config`.
+fn app_policy(config: &Config) -> HeaderValue {
+    let ancestors: Vec<String> = config
+        .frame_ancestors
+        .iter()
+        .flat_map(|value| csp::parse_frame_ancestors(value).unwrap_or_default())
+        .collect();
+    let policy = csp::app_policy(&ancestors);
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        // Cannot happen: the sources were checked for what a header value cannot hold.
+        // Should it, the app is refused everything rather than allowed anything.
+        tracing::error!(%policy, "the app's policy is not a header value");
+        HeaderValue::from_static("default-src 'none'")
+    })
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.

@@ -15,11 +15,15 @@ use tracing_subscriber::EnvFilter;
 const AFTER_HELP: &str = "\
 Routes:
   GET  /stream                 the original clock feed (byte-exact, no CORS layer)
-  /test/...                    streams with faults on purpose
+  /test/...                    streams with faults on purpose, only with --test-routes
+                               (404 otherwise); sent as text/plain, application/json,
+                               text/event-stream or application/x-ndjson only, with
+                               nosniff and Content-Security-Policy: sandbox
   POST /v1/chat/completions    OpenAI-compatible (stream: true -> SSE ending in data: [DONE])
   GET  /v1/models
   POST /api/chat, /api/generate  Ollama-compatible NDJSON; GET /api/tags, /api/version
   GET|POST /gpt/summary?content=...  the original summary feed (sse_starlette framing)
+  /...                         with --dist, the app's files
 
 The built-in model `rill-demo` answers any model name with a deterministic markdown reply
 (Simplified Chinese for a CJK prompt). Test markers in the last user message:
@@ -29,7 +33,24 @@ The built-in model `rill-demo` answers any model name with a deterministic markd
   [[error:S]]     HTTP status S with the API's JSON error body (message \"boom\")
   [[malformed]]   one chunk of invalid JSON after 3 tokens, then the stream goes on
   [[echo]]        the reply is exactly the prompt without its markers
-With --upstream, /v1/* and /api/* are forwarded instead and the markers mean nothing here.";
+With --upstream, exactly the routes above under /v1 and /api, with their methods, are
+forwarded instead (and the markers mean nothing here); any other /v1 or /api request is
+answered 404 and never reaches the upstream.
+
+Security:
+  Every answer has X-Content-Type-Options: nosniff and Referrer-Policy: no-referrer; the
+  app's files (--dist) have the Content-Security-Policy
+    default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self';
+    img-src 'self' data:; font-src 'self'; connect-src 'self' http: https:;
+    object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'
+  with frame-ancestors from --frame-ancestors.
+  Host check (DNS rebinding): only requests whose Host is a loopback name (localhost,
+  *.localhost), an IP address, or a name given by --allowed-host are served; others get 421.
+  CORS: any origin for the demo model; with --upstream none at all unless --cors-origin names
+  origins. Allowed request headers are listed (Authorization, Content-Type, Accept,
+  Last-Event-ID, Cache-Control, x-api-key, anthropic-version,
+  anthropic-dangerous-direct-browser-access); methods GET, POST, OPTIONS.
+  Paths with a `..` segment (also percent-encoded) are refused with 400.";
 
 /// rill's reference backend.
 #[derive(Debug, Parser)]
@@ -59,9 +80,19 @@ struct Args {
     /// The model /gpt/summary asks the upstream's /api/generate for.
     #[arg(long, value_name = "NAME", default_value = DEFAULT_SUMMARY_MODEL)]
     summary_model: String,
-    /// An origin allowed to call the chat routes from a browser (repeatable); `*` allows any.
-    #[arg(long = "cors-origin", value_name = "ORIGIN", default_value = "*")]
+    /// An origin whose pages may call the chat routes (repeatable), e.g. http://localhost:8080;
+    /// `*` allows any. Without it: any origin for the demo model, none with --upstream.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
+    /// Who may frame the app (the Content-Security-Policy's frame-ancestors; repeatable, or
+    /// several separated by spaces), e.g. 'self' https://host.example. Default: 'self'.
+    #[arg(long = "frame-ancestors", value_name = "SOURCES", value_parser = frame_ancestors)]
+    frame_ancestors: Vec<String>,
+    /// A DNS name this server may be reached by (repeatable; exact, case-insensitive, port
+    /// ignored). Loopback names (localhost, *.localhost) and IP addresses are always served;
+    /// any other Host is refused with 421, against DNS rebinding.
+    #[arg(long = "allowed-host", value_name = "NAME", value_parser = allowed_host)]
+    allowed_hosts: Vec<String>,
     /// Largest request body accepted by the chat routes, in bytes (larger: 413).
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     max_body: usize,
@@ -71,6 +102,27 @@ struct Args {
     /// Seconds allowed for the upstream to answer with its headers (slower: 504).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = non_negative)]
     upstream_timeout_secs: f64,
+}
+
+/// One `--frame-ancestors` value, checked (kept as given: the router splits it again).
+fn frame_ancestors(text: &str) -> Result<String, String> {
+    rill_server::csp::parse_frame_ancestors(text).map(|sources| sources.join(" "))
+}
+
+/// One `--allowed-host` name: a host name (a port is allowed and ignored), nothing else.
+fn allowed_host(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'_'));
+    if plain {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "expected a host name such as rill.example, got {text:?}"
+        ))
+    }
 }
 
 /// A finite number ≥ 0.
@@ -116,7 +168,7 @@ async fn main() -> ExitCode {
     };
     // Tests and scripts read this first line of stdout to find the port.
     println!("rill-server listening on http://{local}");
-    tracing::info!(%local, dist = ?args.dist, "listening");
+    tracing::info!(%local, dist = ?args.dist, test_routes = args.test_routes, allowed_hosts = ?args.allowed_hosts, "listening");
     tracing::info!(
         rate = args.rate,
         upstream = args.upstream.as_ref().map(ToString::to_string),
@@ -126,6 +178,8 @@ async fn main() -> ExitCode {
     let config = Config {
         dist: args.dist,
         test_routes: args.test_routes,
+        frame_ancestors: args.frame_ancestors,
+        allowed_hosts: args.allowed_hosts,
         chat: ChatConfig {
             rate: args.rate,
             ping: Duration::from_secs_f64(args.ping_secs),

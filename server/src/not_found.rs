@@ -3,6 +3,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
+/// Answers 404 `Not Found`.
 pub(crate) async fn handler() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,

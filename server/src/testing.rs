@@ -5,11 +5,17 @@
 //!   `data: event i` for i after the request's `Last-Event-ID` up to N; with `drop_after`,
 //!   each connection sends K events, then half an event, then breaks. When nothing is left
 //!   to send it answers 204 (the spec's "stop reconnecting").
-//! - `/test/status/{code}?body=…&type=…` (any method) — that status, body and Content-Type.
+//! - `/test/status/{code}?body=…&type=…` (any method) — that status and body, with the
+//!   Content-Type asked for if it is one of [`SAFE_TYPES`] (any other is sent as
+//!   `text/plain`), so a link can never make this origin serve HTML, SVG or script.
 //! - `GET /test/flap?key=K`, `GET /test/flap/count?key=K` — a feed that answers `retry: 0`
 //!   and one event, then ends at once, and how many times it was opened ([`crate::flap`]).
 //! - `GET /test/split` — a fixed stream (BOM, CRLF, CR, multi-byte UTF-8) written in pieces
 //!   cut inside a UTF-8 character, between CR and LF, and inside the BOM.
+//!
+//! These routes exist only with `--test-routes`. Every answer carries
+//! `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`: even a body a
+//! browser took for a page would run no script and have no origin of its own.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -35,7 +41,61 @@ pub fn routes() -> Router<AppState> {
         .route("/split", get(split))
         .route("/flap", get(crate::flap::flap))
         .route("/flap/count", get(crate::flap::count))
+        // Unknown `/test/…` paths end here, never in the app's files (`--dist`).
+        .fallback(crate::not_found::handler)
         .layer(crate::cors::open())
+        .layer(axum::middleware::map_response(sandbox))
+}
+
+/// The Content-Types `/test/status` may send; anything else asked for becomes `text/plain`.
+pub const SAFE_TYPES: [&str; 4] = [
+    "text/plain",
+    "application/json",
+    "text/event-stream",
+    "application/x-ndjson",
+];
+
+/// Marks a test route's answer as never to be run: no type sniffing, and a sandbox (no
+/// script, an opaque origin) should a browser render it anyway.
+async fn sandbox(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::csp::TEST_ROUTES_POLICY),
+    );
+    response
+}
+
+/// The Content-Type `/test/status` sends when `asked` is asked for: its media type,
+/// lower-cased, if it is one of [`SAFE_TYPES`] (with its `charset`, if that is a plain
+/// token, so tests can still ask for a wrong charset), else `text/plain`.
+pub fn safe_content_type(asked: Option<&str>) -> String {
+    let Some(asked) = asked else {
+        return "text/plain".to_string();
+    };
+    let mut parts = asked.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let Some(kind) = SAFE_TYPES.iter().find(|t| **t == essence) else {
+        return "text/plain".to_string();
+    };
+    let charset = parts.find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        let value = value.trim();
+        let token = !value.is_empty()
+            && value.len() <= 40
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        (name.trim().eq_ignore_ascii_case("charset") && token).then_some(value)
+    });
+    match charset {
+        Some(charset) => format!("{kind}; charset={charset}"),
+        None => (*kind).to_string(),
+    }
 }
 
 /// The pieces `/test/split` writes, in order.
@@ -152,9 +212,7 @@ struct StatusParams {
 
 async fn status(Path(code): Path<u16>, Query(params): Query<StatusParams>) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-    let content_type = params
-        .content_type
-        .unwrap_or_else(|| "text/plain".to_string());
+    let content_type = safe_content_type(params.content_type.as_deref());
     let mut response = (status, params.body.unwrap_or_default()).into_response();
     if let Ok(value) = HeaderValue::from_str(&content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
@@ -177,4 +235,31 @@ async fn split(State(state): State<AppState>) -> Response {
     let mut response = Response::new(Body::from_stream(body));
     sse_headers(&mut response);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_content_type;
+
+    #[test]
+    fn only_safe_types_pass_and_a_plain_charset_is_kept() {
+        assert_eq!(safe_content_type(None), "text/plain");
+        assert_eq!(safe_content_type(Some("text/html")), "text/plain");
+        assert_eq!(
+            safe_content_type(Some(" Text/Event-Stream ")),
+            "text/event-stream"
+        );
+        assert_eq!(
+            safe_content_type(Some("application/json; foo=bar; CHARSET=utf-8")),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(
+            safe_content_type(Some("text/html; charset=utf-8")),
+            "text/plain"
+        );
+        assert_eq!(
+            safe_content_type(Some("text/plain; charset=\"x\"")),
+            "text/plain"
+        );
+    }
 }

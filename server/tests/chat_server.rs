@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 fn preflight(path: &str, origin: &str) -> String {
     format!(
-        "OPTIONS {path} HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n\r\n"
+        "OPTIONS {path} HTTP/1.1\r\nHost: localhost\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n\r\n"
     )
 }
 
@@ -57,7 +57,7 @@ async fn preflights_are_answered_on_chat_routes() {
         );
     }
     // Simple requests carry the header too, errors included.
-    let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nOrigin: http://app.example\r\nContent-Length: 2\r\n\r\n{}";
+    let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nOrigin: http://app.example\r\nContent-Length: 2\r\n\r\n{}";
     let resp = send(addr, request.as_bytes(), |_| false).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
@@ -82,7 +82,7 @@ async fn configured_origins_only() {
     let body = json!({"messages": [{"role": "user", "content": "[[echo]]ok"}], "stream": false})
         .to_string();
     let request = format!(
-        "POST /api/chat HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /api/chat HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let resp = send(addr, request.as_bytes(), |_| false).await;
@@ -97,7 +97,7 @@ async fn configured_origins_only() {
 #[tokio::test]
 async fn clock_stream_keeps_its_own_headers_and_no_cors_layer() {
     let (addr, _) = start(fast()).await;
-    let request = "GET /stream HTTP/1.1\r\nHost: x\r\nOrigin: http://app.example\r\n\r\n";
+    let request = "GET /stream HTTP/1.1\r\nHost: localhost\r\nOrigin: http://app.example\r\n\r\n";
     let resp = send(addr, request.as_bytes(), |body| !body.is_empty()).await;
     let acao: Vec<&(String, String)> = resp
         .headers
@@ -132,7 +132,7 @@ async fn bodies_over_the_limit_get_413() {
         ("/gpt/summary", "/detail"),
     ] {
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
         );
         let resp = send(addr, request.as_bytes(), |_| false).await;
         assert_eq!(resp.status(), 413, "{path}");
@@ -150,7 +150,7 @@ async fn bodies_over_the_limit_get_413() {
         "x".repeat(1500)
     );
     let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n",
         big.len()
     );
     let resp = send(addr, request.as_bytes(), |_| false).await;
@@ -173,7 +173,7 @@ async fn slow_bodies_get_408() {
     let started = Instant::now();
     let sock = open(
         addr,
-        b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"messages\"",
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"messages\"",
     )
     .await;
     let resp = read_response(sock, |_| false).await;
@@ -252,7 +252,7 @@ async fn streams_stop_when_clients_leave() {
             _ => ("/gpt/summary", json!({"content": "[[long:100000]]"}).to_string()),
         };
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         clients.push(open(addr, request.as_bytes()).await);
@@ -273,7 +273,7 @@ async fn unstreamed_answers_stop_when_clients_leave() {
     let body = json!({"messages": [{"role": "user", "content": "[[slow]] wait"}], "stream": false})
         .to_string();
     let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let client = open(addr, request.as_bytes()).await;

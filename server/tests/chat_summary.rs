@@ -224,7 +224,10 @@ async fn first_chunk_arrives_before_the_reply_is_done() {
     config.chat.rate = 200.0;
     let (addr, _) = start(config).await;
     let started = tokio::time::Instant::now();
-    let request = format!("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", url("[[long:400]] go"));
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        url("[[long:400]] go")
+    );
     let resp = send(addr, request.as_bytes(), |body| {
         body.windows(4).any(|w| w == b"\r\n\r\n")
     })

@@ -97,7 +97,7 @@ async fn streams_pass_through_as_they_arrive_and_stop_with_the_client() {
     let (addr, state) = proxy(up, |_| {}).await;
     let body = openai("[[slow]] tell me a long story", true);
     let request = format!(
-        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let started = Instant::now();
@@ -219,11 +219,15 @@ async fn request_is_forwarded_with_its_headers_and_bytes_come_back_unbuffered() 
         (0, b"0\r\n\r\n".to_vec()),
     ];
     let (up, seen) = fake_upstream(answer).await;
-    let (addr, _) = proxy(up, |_| {}).await;
+    // With an upstream, CORS is on only for the origins named.
+    let (addr, _) = proxy(up, |c| {
+        c.chat.cors_origins = vec!["http://app.example".into()]
+    })
+    .await;
     let body =
         "{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}";
     let request = format!(
-        "POST /v1/chat/completions?api-version=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer sk-test\r\nAccept: text/event-stream\r\nX-Private: secret\r\nCookie: c=d\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST /v1/chat/completions?api-version=1 HTTP/1.1\r\nHost: localhost\r\nOrigin: http://app.example\r\nContent-Type: application/json\r\nAuthorization: Bearer sk-test\r\nAccept: text/event-stream\r\nX-Private: secret\r\nCookie: c=d\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let resp = send(addr, request.as_bytes(), |_| false).await;
@@ -259,7 +263,10 @@ async fn request_is_forwarded_with_its_headers_and_bytes_come_back_unbuffered() 
     assert_eq!(resp.header("x-request-id"), Some("req-1"));
     assert_eq!(resp.header("set-cookie"), None);
     // Our CORS header, not the upstream's.
-    assert_eq!(resp.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        resp.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
     assert_eq!(
         resp.headers
             .iter()
@@ -311,7 +318,7 @@ async fn summary_streams_from_the_upstream_generate() {
     // A client that leaves cancels the upstream generation.
     let sock = open(
         addr,
-        b"GET /gpt/summary?content=%5B%5Bslow%5D%5D HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /gpt/summary?content=%5B%5Bslow%5D%5D HTTP/1.1\r\nHost: localhost\r\n\r\n",
     )
     .await;
     wait_until("streams open", || {

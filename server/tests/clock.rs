@@ -53,7 +53,7 @@ async fn tickers_stop_when_clients_leave() {
     let mut clients = Vec::new();
     for _ in 0..100 {
         let mut sock = TcpStream::connect(addr).await.expect("connect");
-        sock.write_all(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.write_all(b"GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n")
             .await
             .expect("write");
         clients.push(sock);

@@ -64,11 +64,11 @@ use axum::Router;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::cors::CorsLayer;
 
 use crate::{AppState, StreamGauge};
 
-pub use upstream::Upstream;
+pub use upstream::{Forwarded, Upstream, FORWARDED};
 
 /// The chat endpoints' settings (command-line flags of the same names).
 #[derive(Debug, Clone)]
@@ -81,7 +81,9 @@ pub struct ChatConfig {
     pub upstream: Option<Upstream>,
     /// The model the summary feed asks the upstream for.
     pub summary_model: String,
-    /// Origins allowed by CORS; empty or containing `*` allows any.
+    /// Origins allowed by CORS (`*` among them: any). Empty: any origin for the demo model,
+    /// but no CORS at all with an upstream, so no other site's page can reach the model
+    /// server through us.
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body: usize,
@@ -101,7 +103,7 @@ impl Default for ChatConfig {
             ping: Duration::from_secs(15),
             upstream: None,
             summary_model: DEFAULT_SUMMARY_MODEL.to_string(),
-            cors_origins: vec!["*".to_string()],
+            cors_origins: Vec::new(),
             max_body: 1024 * 1024,
             body_timeout: Duration::from_secs(30),
             upstream_timeout: Duration::from_secs(30),
@@ -125,6 +127,8 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         client: config.upstream.as_ref().map(|_| upstream::client()),
     };
     let api = if config.upstream.is_some() {
+        // Every path under them, so that a route not in `upstream::FORWARDED` is answered
+        // 404 here (in its API's shape) instead of reaching the app's files or the upstream.
         Router::new()
             .route("/v1/{*rest}", any(upstream::forward_openai))
             .route("/api/{*rest}", any(upstream::forward_ollama))
@@ -137,26 +141,21 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
             .route("/api/tags", get(ollama::tags))
             .route("/api/version", get(ollama::version))
     };
-    api.route("/gpt/summary", get(summary::summary).post(summary::summary))
-        .layer(cors(&config.cors_origins))
-        .with_state(chat)
+    let api = api.route("/gpt/summary", get(summary::summary).post(summary::summary));
+    match cors(config) {
+        Some(layer) => api.layer(layer),
+        None => api,
+    }
+    .with_state(chat)
 }
 
-/// CORS for the chat routes: the configured origins (or any), any method and header.
-fn cors(origins: &[String]) -> CorsLayer {
-    let layer = CorsLayer::new()
-        .allow_methods(Any)
-        .allow_headers(Any)
-        .expose_headers(Any)
-        .max_age(Duration::from_secs(3600));
-    if origins.is_empty() || origins.iter().any(|o| o == "*") {
-        layer.allow_origin(Any)
-    } else {
-        layer.allow_origin(AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()),
-        ))
+/// CORS for the chat routes: the configured origins; with none configured, any origin for
+/// the demo model and no CORS at all (no headers, preflights not answered) with an upstream.
+fn cors(config: &ChatConfig) -> Option<CorsLayer> {
+    match (&config.upstream, config.cors_origins.is_empty()) {
+        (Some(_), true) => None,
+        (None, true) => Some(crate::cors::open()),
+        (_, false) => Some(crate::cors::for_origins(&config.cors_origins)),
     }
 }
 
