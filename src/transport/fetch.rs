@@ -172,6 +172,7 @@ async fn run(
             }
         };
         *controller.borrow_mut() = Some(abort.clone());
+        policy.on_attempt(browser::now_ms());
         let ended = attempt(&request, &mut decoder, &mut policy, &sink, &alive, &abort).await;
         controller.borrow_mut().take();
         let (outcome, kind) = match ended {
@@ -187,7 +188,7 @@ async fn run(
             emit(&sink, &alive, event);
             return;
         }
-        match policy.decide(&outcome, js_sys::Math::random) {
+        match policy.decide(&outcome, browser::now_ms(), js_sys::Math::random) {
             Decision::Stop => {
                 let event = match outcome {
                     Outcome::NoContent => StreamEvent::Closed(CloseReason::NoContent),
@@ -276,7 +277,7 @@ async fn attempt(
     if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {
         return aborted_or(rejection.outcome, rejection.kind);
     }
-    policy.on_open();
+    policy.on_open(browser::now_ms());
     emit(sink, alive, StreamEvent::Open);
 
     let Some(body) = response.body() else {

@@ -1,24 +1,38 @@
 //! When to reconnect, and when to stop: a pure policy, tested natively with a fake clock
-//! and a seeded random source.
+//! and a seeded random source. Time is passed in (milliseconds, any clock that only moves
+//! forward; a clock that goes back is treated as no time passing).
 //!
 //! Rules (the WHATWG rules for EventSource, plus what they leave to the client):
 //! - The server's `retry:` value is the base delay (3 s until it sends one, as browsers do).
-//! - The first reconnect after a working connection waits exactly the base delay: the
-//!   server asked for it, and every client of a healthy server comes back spread out by
-//!   when it connected.
-//! - Backoff grows from at least one second: `retry: 0` buys one immediate reconnect, not a
-//!   tight loop.
+//! - **The floor.** No attempt starts sooner than [`FLOOR_MS`] after the previous attempt
+//!   started, whatever the server's `retry`: a server that answers and closes at once gets
+//!   at most one attempt a second, not a tight loop that drains the user's battery.
+//! - **Backoff resets only after a stable connection.** A connection that stayed open for
+//!   [`STABLE_MS`] resets the failure count; an open that ends sooner counts as one more
+//!   failure (a server that answers 200 and hangs up is failing, not working).
+//! - The first reconnect after a stable connection waits exactly the base delay: the server
+//!   asked for it, and every client of a healthy server comes back spread out by when it
+//!   connected. With `retry: 0` that is an immediate reconnect: the attempt started at
+//!   least [`STABLE_MS`] ago, so the floor already holds (chosen over waiting the floor
+//!   again, since a long-lived connection is the case `retry` exists for).
+//! - Backoff grows from at least one second: `retry: 0` buys one reconnect, not a loop.
 //! - Consecutive failures back off exponentially with full jitter: the k-th consecutive
-//!   failure waits a uniformly random time in `[base, min(cap, base·2^(k-1))]`, so a
-//!   restarted server is not hit by every client at the same instant (no storm), and a dead
-//!   one is polled less and less often. The cap (30 s by default) is raised to the server's
-//!   own `retry` if that is larger: a server may ask for more patience, never get less.
-//! - A successful open resets the failure count.
+//!   failure waits a uniformly random time in `[base, min(cap, base·2^(k-1))]` (then at
+//!   least the floor), so a restarted server is not hit by every client at the same instant
+//!   (no storm), and a dead one is polled less and less often. The cap (30 s by default) is
+//!   raised to the server's own `retry` if that is larger: a server may ask for more
+//!   patience, never get less.
 //! - HTTP 204 stops for good (the spec's way for a server to say "no more"); any other
 //!   non-2xx status, or a Content-Type other than `text/event-stream`, is final too (browsers
 //!   fail an EventSource the same way), with a message naming what was received.
 //! - Network errors and a stream that ends retry.
 //! - While the browser is offline nothing is attempted; the glue waits for `online`.
+//!
+//! The browser's EventSource reconnects by itself after the server's `retry`, which it
+//! does not reveal. [`FlapGuard`] watches it: the second quick end in a row (an open, or a
+//! failed attempt, that ends within [`QUICK_END_MS`]) means the browser is looping, and
+//! the glue then closes it and reconnects on this policy's schedule until a connection is
+//! stable again.
 
 /// Default base delay before a server sends `retry:` (what browsers use).
 pub const DEFAULT_BASE_MS: u64 = 3_000;
@@ -26,6 +40,14 @@ pub const DEFAULT_BASE_MS: u64 = 3_000;
 pub const DEFAULT_CAP_MS: u64 = 30_000;
 /// The smallest unit backoff grows from, whatever the server's `retry`.
 pub const MIN_BACKOFF_UNIT_MS: u64 = 1_000;
+/// No attempt starts sooner than this after the previous attempt started.
+pub const FLOOR_MS: u64 = 1_000;
+/// A connection open this long counts as working: the failure count starts again.
+pub const STABLE_MS: u64 = 5_000;
+/// An EventSource connection (or failed attempt) that ends within this time ended quickly.
+pub const QUICK_END_MS: u64 = 1_000;
+/// Quick ends in a row after which rill takes reconnection over from the browser.
+pub const QUICK_ENDS_TO_TAKE_OVER: u32 = 2;
 
 /// How a connection attempt or an open connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,16 +74,30 @@ pub enum Decision {
 }
 
 /// Reconnection state for one stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     base_ms: u64,
     cap_ms: u64,
     consecutive_failures: u32,
+    /// When the current (or last) attempt started.
+    attempt_started_at: Option<f64>,
+    /// When the current connection opened, until its outcome is decided.
+    opened_at: Option<f64>,
 }
 
 impl Default for ReconnectPolicy {
     fn default() -> Self {
         ReconnectPolicy::new(DEFAULT_BASE_MS, DEFAULT_CAP_MS)
+    }
+}
+
+/// Milliseconds from `since` to `now`; 0 if the clock went back or is not a number.
+fn elapsed(since: f64, now: f64) -> u64 {
+    let d = now - since;
+    if d.is_finite() && d > 0.0 {
+        d as u64
+    } else {
+        0
     }
 }
 
@@ -72,6 +108,8 @@ impl ReconnectPolicy {
             base_ms,
             cap_ms,
             consecutive_failures: 0,
+            attempt_started_at: None,
+            opened_at: None,
         }
     }
 
@@ -85,25 +123,45 @@ impl ReconnectPolicy {
         self.base_ms
     }
 
-    /// Failures since the last successful open.
+    /// Failures since the last stable connection (counted when each outcome is decided).
     pub fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
     }
 
-    /// A connection opened: backoff starts again from the base.
-    pub fn on_open(&mut self) {
-        self.consecutive_failures = 0;
+    /// An attempt starts at `now_ms`: the floor counts from here.
+    pub fn on_attempt(&mut self, now_ms: f64) {
+        self.attempt_started_at = Some(now_ms);
+        self.opened_at = None;
     }
 
-    /// Decides what follows `outcome`. `random` returns a uniform value in `[0, 1)`.
-    pub fn decide(&mut self, outcome: &Outcome, random: impl FnOnce() -> f64) -> Decision {
+    /// The attempt's connection opened at `now_ms`. This alone does not reset the backoff:
+    /// only staying open for [`STABLE_MS`] does, when the outcome is decided.
+    pub fn on_open(&mut self, now_ms: f64) {
+        self.opened_at = Some(now_ms);
+    }
+
+    /// Decides what follows `outcome`, which happened at `now_ms`. `random` returns a
+    /// uniform value in `[0, 1)`.
+    pub fn decide(
+        &mut self,
+        outcome: &Outcome,
+        now_ms: f64,
+        random: impl FnOnce() -> f64,
+    ) -> Decision {
+        let opened_at = self.opened_at.take();
         match outcome {
             Outcome::NoContent | Outcome::HttpStatus(_) | Outcome::WrongContentType => {
                 Decision::Stop
             }
             Outcome::NetworkError | Outcome::EndOfStream => {
+                if opened_at.is_some_and(|at| elapsed(at, now_ms) >= STABLE_MS) {
+                    self.consecutive_failures = 0;
+                }
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                Decision::RetryAfter(self.delay_for(self.consecutive_failures, random()))
+                let delay = self.delay_for(self.consecutive_failures, random());
+                // An attempt with no known start is treated as one that started now.
+                let since_start = self.attempt_started_at.map_or(0, |at| elapsed(at, now_ms));
+                Decision::RetryAfter(delay.max(FLOOR_MS.saturating_sub(since_start)))
             }
         }
     }
@@ -115,8 +173,8 @@ impl ReconnectPolicy {
         if failures <= 1 {
             return base;
         }
-        // Back off from at least one second, so a server that sends `retry: 0` gets one
-        // immediate retry and then the same spread-out growth as everyone else.
+        // Back off from at least one second, so a server that sends `retry: 0` gets the
+        // same spread-out growth as everyone else.
         let unit = base.max(MIN_BACKOFF_UNIT_MS);
         let doublings = (failures - 1).min(32);
         let ceiling = unit.saturating_mul(1u64 << doublings).min(cap.max(unit));
@@ -129,9 +187,74 @@ impl ReconnectPolicy {
     }
 }
 
+/// What the EventSource glue does after the browser reports an error it will retry itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserRetry {
+    /// Leave the EventSource alone: the browser reconnects after the server's `retry`.
+    LetBrowser,
+    /// Close the EventSource and open a new one after this many milliseconds.
+    TakeOver(u64),
+}
+
+/// Watches the browser's own EventSource reconnects and says when to take them over.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FlapGuard {
+    policy: ReconnectPolicy,
+    /// The latest of: a new EventSource, an open, an error (the browser's next attempt
+    /// starts no sooner).
+    mark: Option<f64>,
+    quick_ends: u32,
+    /// rill reconnects itself until a connection is stable again.
+    own_schedule: bool,
+}
+
+impl FlapGuard {
+    /// A new EventSource is created at `now_ms`.
+    pub fn on_connect(&mut self, now_ms: f64) {
+        self.policy.on_attempt(now_ms);
+        self.mark = Some(now_ms);
+    }
+
+    /// The EventSource opened at `now_ms`.
+    pub fn on_open(&mut self, now_ms: f64) {
+        self.policy.on_open(now_ms);
+        self.mark = Some(now_ms);
+    }
+
+    /// Failures since the last stable connection.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.policy.consecutive_failures()
+    }
+
+    /// The EventSource reported an error at `now_ms` and is reconnecting by itself.
+    pub fn on_browser_error(&mut self, now_ms: f64, random: impl FnOnce() -> f64) -> BrowserRetry {
+        let quick = self
+            .mark
+            .is_some_and(|at| elapsed(at, now_ms) < QUICK_END_MS);
+        let decision = self.policy.decide(&Outcome::NetworkError, now_ms, random);
+        if self.policy.consecutive_failures() <= 1 {
+            // The connection was stable (or this is the first failure): the browser's
+            // schedule is trusted again.
+            self.own_schedule = false;
+        }
+        self.quick_ends = if quick { self.quick_ends + 1 } else { 0 };
+        if self.quick_ends >= QUICK_ENDS_TO_TAKE_OVER {
+            self.own_schedule = true;
+        }
+        // The browser's next attempt starts no sooner than now.
+        self.policy.on_attempt(now_ms);
+        self.mark = Some(now_ms);
+        match decision {
+            Decision::RetryAfter(ms) if self.own_schedule => BrowserRetry::TakeOver(ms),
+            _ => BrowserRetry::LetBrowser,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// A small deterministic generator (xorshift) standing in for `Math.random`.
     struct Rng(u64);
@@ -144,18 +267,33 @@ mod tests {
         }
     }
 
+    fn delay(d: Decision) -> u64 {
+        match d {
+            Decision::RetryAfter(ms) => ms,
+            Decision::Stop => panic!("expected a retry"),
+        }
+    }
+
+    /// One attempt that fails at once (a connection refused) at `now`.
+    fn fail_at(p: &mut ReconnectPolicy, now: f64, r: f64) -> u64 {
+        p.on_attempt(now);
+        delay(p.decide(&Outcome::NetworkError, now, || r))
+    }
+
     #[test]
-    fn first_retry_after_an_open_is_exactly_the_server_retry() {
+    fn first_retry_after_a_long_open_is_exactly_the_server_retry() {
         let mut p = ReconnectPolicy::default();
         p.set_server_retry(10_000);
-        p.on_open();
+        p.on_attempt(0.0);
+        p.on_open(10.0);
         assert_eq!(
-            p.decide(&Outcome::EndOfStream, || 0.9),
+            p.decide(&Outcome::EndOfStream, 60_000.0, || 0.9),
             Decision::RetryAfter(10_000)
         );
-        p.on_open();
+        p.on_attempt(70_000.0);
+        p.on_open(70_010.0);
         assert_eq!(
-            p.decide(&Outcome::NetworkError, || 0.1),
+            p.decide(&Outcome::NetworkError, 80_000.0, || 0.1),
             Decision::RetryAfter(10_000)
         );
     }
@@ -163,10 +301,7 @@ mod tests {
     #[test]
     fn default_base_is_three_seconds() {
         let mut p = ReconnectPolicy::default();
-        assert_eq!(
-            p.decide(&Outcome::NetworkError, || 0.5),
-            Decision::RetryAfter(3_000)
-        );
+        assert_eq!(fail_at(&mut p, 0.0, 0.5), 3_000);
     }
 
     #[test]
@@ -178,7 +313,12 @@ mod tests {
             Outcome::HttpStatus(404),
             Outcome::WrongContentType,
         ] {
-            assert_eq!(p.decide(&outcome, || 0.5), Decision::Stop, "{outcome:?}");
+            p.on_attempt(0.0);
+            assert_eq!(
+                p.decide(&outcome, 1.0, || 0.5),
+                Decision::Stop,
+                "{outcome:?}"
+            );
         }
         assert_eq!(p.consecutive_failures(), 0);
     }
@@ -187,10 +327,12 @@ mod tests {
     fn hundred_failures_give_bounded_jittered_backoff() {
         let mut p = ReconnectPolicy::new(1_000, 30_000);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut now = 0.0;
         let delays: Vec<u64> = (0..100)
-            .map(|_| match p.decide(&Outcome::NetworkError, || rng.next()) {
-                Decision::RetryAfter(ms) => ms,
-                Decision::Stop => panic!("network errors retry"),
+            .map(|_| {
+                let d = fail_at(&mut p, now, rng.next());
+                now += d as f64;
+                d
             })
             .collect();
         assert_eq!(delays[0], 1_000);
@@ -224,10 +366,10 @@ mod tests {
         for _ in 0..1_000 {
             let mut p = ReconnectPolicy::new(1_000, 30_000);
             let mut d = 0;
+            let mut now = 0.0;
             for _ in 0..3 {
-                if let Decision::RetryAfter(ms) = p.decide(&Outcome::NetworkError, || rng.next()) {
-                    d = ms;
-                }
+                d = fail_at(&mut p, now, rng.next());
+                now += d as f64;
             }
             // Third failure: uniform in [1000, 4000].
             let bucket = ((d - 1_000) * 10 / 3_001) as usize;
@@ -242,16 +384,99 @@ mod tests {
     }
 
     #[test]
-    fn open_resets_backoff() {
+    fn a_connection_open_five_seconds_resets_the_backoff() {
         let mut p = ReconnectPolicy::new(1_000, 30_000);
+        let mut now = 0.0;
         for _ in 0..10 {
-            p.decide(&Outcome::NetworkError, || 0.99);
+            now += fail_at(&mut p, now, 0.99) as f64;
         }
         assert_eq!(p.consecutive_failures(), 10);
-        p.on_open();
+        p.on_attempt(now);
+        p.on_open(now + 10.0);
         assert_eq!(
-            p.decide(&Outcome::NetworkError, || 0.99),
+            p.decide(&Outcome::EndOfStream, now + 10.0 + STABLE_MS as f64, || {
+                0.99
+            }),
             Decision::RetryAfter(1_000)
+        );
+        assert_eq!(p.consecutive_failures(), 1);
+    }
+
+    #[test]
+    fn an_open_that_ends_quickly_does_not_reset_the_backoff() {
+        let mut p = ReconnectPolicy::new(1_000, 30_000);
+        let mut now = 0.0;
+        for _ in 0..5 {
+            now += fail_at(&mut p, now, 0.99) as f64;
+        }
+        // Open for just under the stable time: still the sixth failure in a row.
+        p.on_attempt(now);
+        p.on_open(now);
+        let d = delay(p.decide(&Outcome::EndOfStream, now + STABLE_MS as f64 - 1.0, || 0.99));
+        assert_eq!(p.consecutive_failures(), 6);
+        assert!(d > 20_000, "sixth failure backs off, got {d}");
+    }
+
+    #[test]
+    fn a_server_that_opens_and_closes_at_once_gets_few_attempts_and_growing_delays() {
+        // 200 + `retry: 0` + end, a few milliseconds after each attempt starts, for 10 s.
+        for seed in 1..200u64 {
+            let mut rng = Rng(seed);
+            let mut p = ReconnectPolicy::default();
+            let mut now = 0.0;
+            let mut starts = Vec::new();
+            let mut delays = Vec::new();
+            while now < 10_000.0 {
+                starts.push(now);
+                p.on_attempt(now);
+                p.on_open(now + 3.0);
+                p.set_server_retry(0);
+                let d = delay(p.decide(&Outcome::EndOfStream, now + 5.0, || rng.next()));
+                delays.push(d);
+                now += 5.0 + d as f64;
+            }
+            assert!(starts.len() <= 10, "seed {seed}: {} attempts", starts.len());
+            for pair in starts.windows(2) {
+                assert!(
+                    pair[1] - pair[0] >= FLOOR_MS as f64,
+                    "seed {seed}: {starts:?}"
+                );
+            }
+            // The ceiling doubles: the last delays are longer than the first on average.
+            let first = delays[0];
+            let last_two = delays[delays.len() - 2..].iter().sum::<u64>() / 2;
+            assert!(last_two >= first, "seed {seed}: {delays:?}");
+        }
+        // With a fixed random value the growth is plain to see.
+        let mut p = ReconnectPolicy::default();
+        let mut now = 0.0;
+        let mut delays = Vec::new();
+        for _ in 0..6 {
+            p.on_attempt(now);
+            p.on_open(now + 3.0);
+            p.set_server_retry(0);
+            let d = delay(p.decide(&Outcome::EndOfStream, now + 5.0, || 0.5));
+            delays.push(d);
+            now += 5.0 + d as f64;
+        }
+        assert_eq!(delays, [995, 1_000, 2_000, 4_000, 8_000, 15_000]);
+    }
+
+    #[test]
+    fn retry_zero_after_a_long_lived_connection_reconnects_at_once() {
+        let mut p = ReconnectPolicy::default();
+        p.on_attempt(0.0);
+        p.on_open(10.0);
+        p.set_server_retry(0);
+        assert_eq!(
+            p.decide(&Outcome::EndOfStream, 60_000.0, || 0.7),
+            Decision::RetryAfter(0)
+        );
+        // That reconnect fails at once: the floor applies from its start.
+        p.on_attempt(60_000.0);
+        assert_eq!(
+            p.decide(&Outcome::NetworkError, 60_004.0, || 0.0),
+            Decision::RetryAfter(996)
         );
     }
 
@@ -259,40 +484,200 @@ mod tests {
     fn a_server_retry_above_the_cap_is_honoured() {
         let mut p = ReconnectPolicy::new(3_000, 30_000);
         p.set_server_retry(60_000);
+        let mut now = 0.0;
         for _ in 0..5 {
-            match p.decide(&Outcome::NetworkError, || 0.99) {
-                Decision::RetryAfter(ms) => assert_eq!(ms, 60_000),
-                Decision::Stop => panic!(),
-            }
+            let d = fail_at(&mut p, now, 0.99);
+            assert_eq!(d, 60_000);
+            now += d as f64;
         }
     }
 
     #[test]
-    fn hostile_randoms_and_huge_values_do_not_overflow() {
+    fn hostile_randoms_huge_values_and_clocks_do_not_overflow() {
         let mut p = ReconnectPolicy::new(u64::MAX / 2, u64::MAX);
         for r in [f64::NAN, f64::INFINITY, -1.0, 2.0, 0.999_999] {
-            assert!(matches!(
-                p.decide(&Outcome::NetworkError, || r),
-                Decision::RetryAfter(_)
-            ));
+            assert!(fail_at(&mut p, 0.0, r) >= FLOOR_MS);
         }
+        // A clock that goes backwards, or is not a number, still waits the floor.
+        let mut p = ReconnectPolicy::new(0, 30_000);
+        p.on_attempt(10_000.0);
+        assert_eq!(
+            p.decide(&Outcome::NetworkError, 5_000.0, || 0.0),
+            Decision::RetryAfter(FLOOR_MS)
+        );
+        p.on_attempt(f64::NAN);
+        p.on_open(f64::NAN);
+        assert!(delay(p.decide(&Outcome::EndOfStream, f64::NAN, || 0.0)) >= FLOOR_MS);
     }
 
     #[test]
-    fn retry_zero_is_one_immediate_retry_then_backoff() {
+    fn retry_zero_never_reconnects_within_the_floor() {
         let mut p = ReconnectPolicy::new(0, 30_000);
-        assert_eq!(
-            p.decide(&Outcome::NetworkError, || 0.7),
-            Decision::RetryAfter(0)
-        );
+        assert_eq!(fail_at(&mut p, 0.0, 0.7), FLOOR_MS);
+        let mut now = FLOOR_MS as f64;
         let later: Vec<u64> = (0..20)
-            .map(|_| match p.decide(&Outcome::NetworkError, || 0.7) {
-                Decision::RetryAfter(ms) => ms,
-                Decision::Stop => panic!(),
+            .map(|_| {
+                let d = fail_at(&mut p, now, 0.7);
+                now += d as f64;
+                d
             })
             .collect();
         assert_eq!(later[0], 1_400, "second failure: 0.7 of [0, 2000]");
-        assert!(later.iter().all(|&d| d <= 30_000));
+        assert!(later.iter().all(|&d| (FLOOR_MS..=30_000).contains(&d)));
         assert_eq!(*later.last().unwrap_or(&0), 21_000);
+    }
+
+    /// The browser's EventSource against a server that answers 200, `retry: 0` and ends:
+    /// the browser reconnects at once by itself, the guard takes over.
+    #[test]
+    fn event_source_flapping_is_taken_over_on_the_second_quick_end() {
+        let mut g = FlapGuard::default();
+        g.on_connect(0.0);
+        g.on_open(4.0);
+        assert_eq!(g.on_browser_error(6.0, || 0.5), BrowserRetry::LetBrowser);
+        g.on_open(9.0);
+        let BrowserRetry::TakeOver(d) = g.on_browser_error(11.0, || 0.5) else {
+            panic!("the second quick end takes over");
+        };
+        assert!(d >= FLOOR_MS, "{d}");
+        // rill's own EventSource flaps too: taken over again, later.
+        let t = 11.0 + d as f64;
+        g.on_connect(t);
+        g.on_open(t + 4.0);
+        let BrowserRetry::TakeOver(d2) = g.on_browser_error(t + 6.0, || 0.5) else {
+            panic!("still flapping");
+        };
+        assert!(d2 > d, "{d2} after {d}");
+        // A connection that stays open hands reconnection back to the browser.
+        let t = t + 6.0 + d2 as f64;
+        g.on_connect(t);
+        g.on_open(t + 4.0);
+        assert_eq!(
+            g.on_browser_error(t + 4.0 + STABLE_MS as f64, || 0.5),
+            BrowserRetry::LetBrowser
+        );
+    }
+
+    #[test]
+    fn a_healthy_event_source_is_left_to_the_browser() {
+        let mut g = FlapGuard::default();
+        g.on_connect(0.0);
+        g.on_open(10.0);
+        assert_eq!(
+            g.on_browser_error(600_000.0, || 0.5),
+            BrowserRetry::LetBrowser
+        );
+        // The server restarts: the browser's retries, 10 s apart, fail for a while.
+        for k in 1..20 {
+            let t = 600_000.0 + 10_000.0 * k as f64;
+            assert_eq!(g.on_browser_error(t, || 0.5), BrowserRetry::LetBrowser);
+        }
+        // One slow failure between quick ones does not add up to flapping.
+        g.on_open(800_000.0);
+        assert_eq!(
+            g.on_browser_error(800_005.0, || 0.5),
+            BrowserRetry::LetBrowser
+        );
+        assert_eq!(
+            g.on_browser_error(803_000.0, || 0.5),
+            BrowserRetry::LetBrowser
+        );
+        assert_eq!(
+            g.on_browser_error(806_000.0, || 0.5),
+            BrowserRetry::LetBrowser
+        );
+    }
+
+    #[test]
+    fn an_unreachable_server_after_retry_zero_is_taken_over() {
+        // Refused connections a few milliseconds apart: no open at all.
+        let mut g = FlapGuard::default();
+        g.on_connect(0.0);
+        assert_eq!(g.on_browser_error(3.0, || 0.5), BrowserRetry::LetBrowser);
+        assert!(matches!(
+            g.on_browser_error(6.0, || 0.5),
+            BrowserRetry::TakeOver(_)
+        ));
+    }
+
+    #[test]
+    fn a_flapping_event_source_connects_at_most_ten_times_in_ten_seconds() {
+        for seed in 1..200u64 {
+            let mut rng = Rng(seed);
+            let mut g = FlapGuard::default();
+            let mut connections = 0;
+            let mut now = 0.0;
+            g.on_connect(now);
+            while now < 10_000.0 {
+                connections += 1;
+                g.on_open(now + 3.0);
+                now += 5.0;
+                match g.on_browser_error(now, || rng.next()) {
+                    // The browser reconnects after `retry: 0`, a millisecond later.
+                    BrowserRetry::LetBrowser => now += 1.0,
+                    BrowserRetry::TakeOver(ms) => {
+                        now += ms as f64;
+                        g.on_connect(now);
+                    }
+                }
+            }
+            assert!(connections <= 10, "seed {seed}: {connections} connections");
+            assert!(connections >= 2, "seed {seed}: {connections} connections");
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// The attempt fails after this many ms.
+        Fail(u16),
+        /// The attempt opens, then the stream ends or breaks after this many ms.
+        Open(u32, bool),
+        /// The server sends `retry:` while open.
+        Retry(u32),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0u16..3_000).prop_map(Step::Fail),
+            (0u32..20_000, any::<bool>()).prop_map(|(ms, end)| Step::Open(ms, end)),
+            (0u32..40_000).prop_map(Step::Retry),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the server does, no attempt starts within the floor of the previous one.
+        #[test]
+        fn attempts_are_never_closer_than_the_floor(
+            steps in proptest::collection::vec(step(), 1..60),
+            seed in 1u64..u64::MAX,
+        ) {
+            let mut rng = Rng(seed);
+            let mut p = ReconnectPolicy::default();
+            let mut now = 0.0;
+            let mut last_start: Option<f64> = None;
+            for s in steps {
+                if let Step::Retry(ms) = s {
+                    p.set_server_retry(u64::from(ms));
+                    continue;
+                }
+                if let Some(prev) = last_start {
+                    prop_assert!(now - prev >= FLOOR_MS as f64, "{prev} then {now}");
+                }
+                last_start = Some(now);
+                p.on_attempt(now);
+                let (ended, outcome) = match s {
+                    Step::Fail(ms) => (now + f64::from(ms), Outcome::NetworkError),
+                    Step::Open(ms, end) => {
+                        p.on_open(now);
+                        let o = if end { Outcome::EndOfStream } else { Outcome::NetworkError };
+                        (now + f64::from(ms), o)
+                    }
+                    Step::Retry(_) => unreachable!(),
+                };
+                let d = delay(p.decide(&outcome, ended, || rng.next()));
+                prop_assert!(d <= 40_000, "{d}");
+                now = ended + d as f64;
+            }
+        }
     }
 }
