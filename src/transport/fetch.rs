@@ -17,13 +17,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
 use super::policy::{Decision, Outcome, ReconnectPolicy};
-use super::response::{check, error_message, BodyFormat};
+use super::response::{check, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
 use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
 use crate::browser;
 use crate::json::Json;
-
-/// How much of an error body is read for the message shown to the user.
-const ERROR_BODY_MAX_CHARS: usize = 300;
 
 /// A request to stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,8 +268,7 @@ async fn attempt(
     let excerpt = if (200..300).contains(&status) {
         String::new()
     } else {
-        let body = browser::response_text(&response).await;
-        error_message(&body, ERROR_BODY_MAX_CHARS)
+        read_error_message(&response).await
     };
     if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {
         return aborted_or(rejection.outcome, rejection.kind);
@@ -355,6 +351,48 @@ async fn attempt(
         }
     }
     aborted_or(Outcome::EndOfStream, ErrorKind::Network)
+}
+
+/// The server's message from an error response, reading at most
+/// [`ERROR_BODY_MAX_BYTES`](super::response::ERROR_BODY_MAX_BYTES) of its body (then the
+/// rest is cancelled, not downloaded): "…" marks a cut. Empty if the body cannot be read.
+pub async fn read_error_message(response: &web_sys::Response) -> String {
+    let mut prefix = BodyPrefix::default();
+    let Some(body) = response.body() else {
+        return String::new();
+    };
+    let Ok(reader) = body.get_reader().dyn_into::<ReadableStreamDefaultReader>() else {
+        return String::new();
+    };
+    let mut buf = Vec::new();
+    loop {
+        let Ok(result) = JsFuture::from(reader.read()).await else {
+            break;
+        };
+        let done = Reflect::get(&result, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let Some(chunk) = Reflect::get(&result, &JsValue::from_str("value"))
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+        else {
+            continue;
+        };
+        let total = chunk.length() as usize;
+        // Copy only what is kept: a huge chunk is never copied whole into wasm memory.
+        let take = total.min(prefix.wanted());
+        buf.resize(take, 0);
+        chunk.subarray(0, take as u32).copy_to(&mut buf);
+        if !prefix.push(&buf, total) {
+            let _ = reader.cancel();
+            break;
+        }
+    }
+    prefix.message(ERROR_MESSAGE_MAX_CHARS)
 }
 
 /// One NDJSON line as a value that outlives the line's buffer.

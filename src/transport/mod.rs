@@ -1,19 +1,22 @@
 //! Streams from a server, as one sequence of [`StreamEvent`]s whatever the transport.
 //!
-//! The types, [`policy`] and [`response`] are pure and tested natively. [`event_source`]
-//! and [`fetch`] are the browser glue; [`StreamHandle`] is the one handle the app holds.
+//! The types, [`policy`] and [`response`] are pure and tested natively. [`event_source`],
+//! [`guarded_event_source`] (the browser's EventSource with rill's reconnect floor) and
+//! [`fetch`] are the browser glue; [`StreamHandle`] is the one handle the app holds.
 //! A transport owns its browser resources and releases them on drop; it never touches the
 //! DOM or application state, it only calls the sink it was given.
 
 pub mod event_source;
 pub mod fetch;
+pub mod guarded_event_source;
 pub mod policy;
 pub mod response;
 
 pub use rill_sse::Event;
 
-use event_source::{EventSourceHandle, EventSourceOptions};
+use event_source::EventSourceOptions;
 use fetch::{FetchRequest, FetchStream};
+use guarded_event_source::GuardedEventSource;
 
 /// What a stream handle reports, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +104,8 @@ impl StreamEvent {
 /// Which browser API carries a GET feed (`?transport=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Transport {
-    /// The browser's `EventSource`: reconnection managed by the browser.
+    /// The browser's `EventSource`: reconnection managed by the browser, unless it loops
+    /// (then rill closes it and reconnects on its own schedule).
     #[default]
     EventSource,
     /// `fetch` with rill's decoder: shows `retry`, sends `Last-Event-ID`, reconnects with
@@ -130,7 +134,7 @@ impl Transport {
 
 /// One open stream over either transport; closed on drop.
 pub enum StreamHandle {
-    EventSource(EventSourceHandle),
+    EventSource(GuardedEventSource),
     Fetch(FetchStream),
 }
 
@@ -166,7 +170,7 @@ impl StreamHandle {
                     with_credentials: false,
                     event_types: event_types.iter().map(|t| t.to_string()).collect(),
                 };
-                EventSourceHandle::open(url, &options, sink).map(StreamHandle::EventSource)
+                GuardedEventSource::open(url, &options, sink).map(StreamHandle::EventSource)
             }
             Transport::Fetch => Ok(StreamHandle::Fetch(FetchStream::open(
                 FetchRequest::get(url),

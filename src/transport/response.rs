@@ -82,6 +82,83 @@ pub fn is_event_stream(content_type: &str) -> bool {
     })
 }
 
+/// How much of an error body is read: enough for any server's message, never a whole page
+/// (or an endless stream) held in memory.
+pub const ERROR_BODY_MAX_BYTES: usize = 4 * 1024;
+/// How many characters of the server's message are shown.
+pub const ERROR_MESSAGE_MAX_CHARS: usize = 300;
+
+/// The first bytes of a body, up to a limit: what a reader keeps of an error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyPrefix {
+    bytes: Vec<u8>,
+    limit: usize,
+    truncated: bool,
+}
+
+impl Default for BodyPrefix {
+    fn default() -> Self {
+        BodyPrefix::new(ERROR_BODY_MAX_BYTES)
+    }
+}
+
+impl BodyPrefix {
+    /// Keeps at most `limit` bytes.
+    pub fn new(limit: usize) -> BodyPrefix {
+        BodyPrefix {
+            bytes: Vec::new(),
+            limit,
+            truncated: false,
+        }
+    }
+
+    /// How many more bytes are wanted (the reader copies no more than this of a chunk):
+    /// one beyond the limit, to know whether the body goes on.
+    pub fn wanted(&self) -> usize {
+        if self.truncated {
+            return 0;
+        }
+        self.limit
+            .saturating_add(1)
+            .saturating_sub(self.bytes.len())
+    }
+
+    /// Adds a chunk of `total_len` bytes of which `chunk` is the start (at most
+    /// [`wanted`](Self::wanted) bytes). Returns false once the body is known to be longer
+    /// than the limit: the reader stops reading there.
+    pub fn push(&mut self, chunk: &[u8], total_len: usize) -> bool {
+        let take = chunk.len().min(self.wanted());
+        self.bytes.extend_from_slice(&chunk[..take]);
+        if self.bytes.len() > self.limit || total_len > take {
+            self.truncated = true;
+            self.bytes.truncate(self.limit);
+        }
+        !self.truncated
+    }
+
+    /// True if the body had more than was kept.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The server's message (see [`error_message`]), ending in "…" if the body was cut.
+    pub fn message(&self, max_chars: usize) -> String {
+        let text = match std::str::from_utf8(&self.bytes) {
+            Ok(text) => text.to_string(),
+            // A character cut by the limit is dropped, not shown as U+FFFD.
+            Err(err) if err.error_len().is_none() => {
+                String::from_utf8_lossy(&self.bytes[..err.valid_up_to()]).into_owned()
+            }
+            Err(_) => String::from_utf8_lossy(&self.bytes).into_owned(),
+        };
+        let mut message = error_message(&text, max_chars);
+        if self.truncated && !message.ends_with('…') {
+            message.push('…');
+        }
+        message
+    }
+}
+
 /// The server's error message from an error body: the `error`/`detail`/`message` field of
 /// a JSON body (OpenAI, Ollama and FastAPI shapes), otherwise the text itself, trimmed and
 /// cut to at most `max` characters.
@@ -172,5 +249,49 @@ mod tests {
         assert_eq!(error_message("  plain text\n", 100), "plain text");
         assert_eq!(error_message("abcdef", 3), "abc…");
         assert_eq!(error_message("", 10), "");
+    }
+
+    #[test]
+    fn an_error_body_is_read_only_up_to_the_limit() {
+        // A 10 MB page in 64 KiB chunks: the reader stops after the first.
+        let mut prefix = BodyPrefix::default();
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut reads = 0;
+        for _ in 0..160 {
+            reads += 1;
+            let wanted = prefix.wanted();
+            if !prefix.push(&chunk[..wanted.min(chunk.len())], chunk.len()) {
+                break;
+            }
+        }
+        assert_eq!(reads, 1);
+        assert!(prefix.is_truncated());
+        assert_eq!(prefix.wanted(), 0);
+        let message = prefix.message(ERROR_MESSAGE_MAX_CHARS);
+        assert_eq!(message.chars().count(), ERROR_MESSAGE_MAX_CHARS + 1);
+        assert!(message.ends_with('…'));
+    }
+
+    #[test]
+    fn a_short_body_in_pieces_is_whole_and_parsed() {
+        let body = r#"{"error":{"message":"model not found"}}"#.as_bytes();
+        let mut prefix = BodyPrefix::default();
+        for piece in body.chunks(7) {
+            assert!(prefix.push(piece, piece.len()));
+        }
+        assert!(!prefix.is_truncated());
+        assert_eq!(prefix.message(300), "model not found");
+    }
+
+    #[test]
+    fn a_cut_body_ends_with_an_ellipsis_and_no_broken_character() {
+        // "é" is two bytes: a limit of 5 cuts the third one in half.
+        let mut prefix = BodyPrefix::new(5);
+        assert!(!prefix.push("ééé".as_bytes(), 6));
+        assert_eq!(prefix.message(300), "éé…");
+        // Exactly at the limit, with nothing more: not cut.
+        let mut prefix = BodyPrefix::new(4);
+        assert!(prefix.push("éé".as_bytes(), 4));
+        assert_eq!(prefix.message(300), "éé");
     }
 }

@@ -1,0 +1,215 @@
+//! A feed over the browser's `EventSource` that never reconnects faster than rill's floor.
+//!
+//! The browser reconnects an `EventSource` by itself after the server's `retry`, which may
+//! be 0: against a server that answers and closes at once that is thousands of connections
+//! a second. [`GuardedEventSource`] reports every event of its current [`EventSourceHandle`]
+//! and asks [`FlapGuard`] about each error the browser would retry. When the guard sees
+//! flapping, the handle is closed and a new `EventSource` is opened on rill's own jittered
+//! schedule (reported as [`Reconnect::After`], so views show a countdown), until a
+//! connection is stable again. A new `EventSource` does not send `Last-Event-ID`: the
+//! browser only sends it on its own reconnects.
+//!
+//! Owned: dropping the handle closes the current `EventSource`, removes its listeners and
+//! cancels a pending reconnect. It may be closed from inside its own sink.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use futures_util::future::{AbortHandle, Abortable};
+
+use super::event_source::{EventSourceHandle, EventSourceOptions};
+use super::policy::{BrowserRetry, FlapGuard};
+use super::{Reconnect, StreamError, StreamEvent};
+use crate::browser;
+
+type Sink = Rc<RefCell<dyn FnMut(StreamEvent)>>;
+
+/// An `EventSource` feed with a reconnect floor; closed on drop.
+pub struct GuardedEventSource {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    url: String,
+    options: EventSourceOptions,
+    sink: Sink,
+    guard: RefCell<FlapGuard>,
+    current: RefCell<Option<EventSourceHandle>>,
+    /// A closed handle whose listener may still be on the stack; dropped on the next
+    /// connect or with the feed, never inside its own callback.
+    retired: RefCell<Option<EventSourceHandle>>,
+    timer: RefCell<Option<AbortHandle>>,
+    alive: Cell<bool>,
+}
+
+impl GuardedEventSource {
+    /// Opens `url` and reports to `sink` until closed or dropped.
+    ///
+    /// Returns the error event instead of a handle if the browser rejects the URL outright.
+    pub fn open(
+        url: &str,
+        options: &EventSourceOptions,
+        sink: impl FnMut(StreamEvent) + 'static,
+    ) -> Result<GuardedEventSource, StreamEvent> {
+        let sink: Sink = Rc::new(RefCell::new(sink));
+        let inner = Rc::new(Inner {
+            url: url.to_string(),
+            options: options.clone(),
+            sink,
+            guard: RefCell::new(FlapGuard::default()),
+            current: RefCell::new(None),
+            retired: RefCell::new(None),
+            timer: RefCell::new(None),
+            alive: Cell::new(true),
+        });
+        let handle = Inner::open_source(&inner)?;
+        *inner.current.borrow_mut() = Some(handle);
+        Ok(GuardedEventSource { inner })
+    }
+
+    /// The URL of the current `EventSource`, as the browser resolved it.
+    pub fn url(&self) -> Option<String> {
+        self.inner
+            .current
+            .try_borrow()
+            .ok()?
+            .as_ref()
+            .map(EventSourceHandle::url)
+    }
+
+    /// Closes the feed now: the current `EventSource` and any pending reconnect. Safe to
+    /// call from inside the sink (the handle is dropped later, outside the callback).
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+impl Drop for GuardedEventSource {
+    fn drop(&mut self) {
+        self.inner.close();
+    }
+}
+
+impl Inner {
+    /// A new `EventSource` whose events come back to `inner` (held weakly, so the feed's
+    /// owner alone decides how long it lives).
+    fn open_source(inner: &Rc<Inner>) -> Result<EventSourceHandle, StreamEvent> {
+        inner.guard.borrow_mut().on_connect(browser::now_ms());
+        let weak: Weak<Inner> = Rc::downgrade(inner);
+        EventSourceHandle::open(&inner.url, &inner.options, move |event| {
+            if let Some(inner) = weak.upgrade() {
+                Inner::on_event(&inner, event);
+            }
+        })
+    }
+
+    fn on_event(inner: &Rc<Inner>, event: StreamEvent) {
+        if !inner.alive.get() {
+            return;
+        }
+        let event = match event {
+            StreamEvent::Open => {
+                inner.guard.borrow_mut().on_open(browser::now_ms());
+                StreamEvent::Open
+            }
+            StreamEvent::Error(StreamError {
+                kind,
+                reconnect: Reconnect::ByBrowser,
+            }) => {
+                let verdict = inner
+                    .guard
+                    .borrow_mut()
+                    .on_browser_error(browser::now_ms(), js_sys::Math::random);
+                match verdict {
+                    BrowserRetry::LetBrowser => StreamEvent::error(kind, Reconnect::ByBrowser),
+                    BrowserRetry::TakeOver(ms) => {
+                        // Stop the browser's own loop now; the handle itself is dropped on
+                        // the next connect, outside this callback.
+                        if let Ok(mut current) = inner.current.try_borrow_mut() {
+                            if let Some(handle) = current.take() {
+                                handle.close();
+                                if let Ok(mut retired) = inner.retired.try_borrow_mut() {
+                                    *retired = Some(handle);
+                                }
+                            }
+                        }
+                        Inner::schedule(inner, ms);
+                        StreamEvent::error(kind, Reconnect::After(ms))
+                    }
+                }
+            }
+            other => other,
+        };
+        inner.emit(event);
+    }
+
+    /// Opens a new `EventSource` after `ms` milliseconds (cancelled on close).
+    fn schedule(inner: &Rc<Inner>, ms: u64) {
+        let weak = Rc::downgrade(inner);
+        let (abort, registration) = AbortHandle::new_pair();
+        let wait = async move {
+            gloo_timers::future::TimeoutFuture::new(u32::try_from(ms).unwrap_or(u32::MAX)).await;
+            if let Some(inner) = weak.upgrade() {
+                Inner::reconnect(&inner);
+            }
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(wait, registration).await;
+        });
+        if let Ok(mut timer) = inner.timer.try_borrow_mut() {
+            if let Some(previous) = timer.replace(abort) {
+                previous.abort();
+            }
+        }
+    }
+
+    fn reconnect(inner: &Rc<Inner>) {
+        if !inner.alive.get() {
+            return;
+        }
+        if let Ok(mut timer) = inner.timer.try_borrow_mut() {
+            timer.take();
+        }
+        if let Ok(mut retired) = inner.retired.try_borrow_mut() {
+            retired.take();
+        }
+        match Inner::open_source(inner) {
+            Ok(handle) => {
+                if let Ok(mut current) = inner.current.try_borrow_mut() {
+                    *current = Some(handle);
+                }
+            }
+            Err(event) => inner.emit(event),
+        }
+    }
+
+    fn close(&self) {
+        self.alive.set(false);
+        if let Ok(mut timer) = self.timer.try_borrow_mut() {
+            if let Some(abort) = timer.take() {
+                abort.abort();
+            }
+        }
+        if let Ok(current) = self.current.try_borrow() {
+            if let Some(handle) = current.as_ref() {
+                handle.close();
+            }
+        }
+    }
+
+    /// Calls the sink while the feed lives (a re-entrant call is dropped, not a panic).
+    fn emit(&self, event: StreamEvent) {
+        if !self.alive.get() {
+            return;
+        }
+        if let Ok(mut f) = self.sink.try_borrow_mut() {
+            f(event);
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
