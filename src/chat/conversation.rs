@@ -126,6 +126,10 @@ impl Message {
     }
 }
 
+/// Message ids stay below this: 2^53 - 1, JavaScript's largest exact integer
+/// (`Number.MAX_SAFE_INTEGER`), so every id and the one after it survive the page's JSON.
+pub const MAX_MESSAGE_ID: u64 = (1 << 53) - 1;
+
 /// A conversation.
 ///
 /// Saved and exported as `{id, title, messages, created_ms, updated_ms, next_message_id}`;
@@ -174,6 +178,50 @@ impl Conversation {
             updated_ms: read::opt_f64(v, "updated_ms", path)?.unwrap_or(0.0),
             next_message_id: read::opt_u64(v, "next_message_id", path)?.unwrap_or(0),
         })
+    }
+
+    /// Checks the ids an import must be able to trust (`path` names the conversation in the
+    /// message): the conversation id has 1 to `max_id_chars` characters; message ids are
+    /// unique, at least 1 and below [`MAX_MESSAGE_ID`] (JavaScript numbers are exact only up
+    /// to 2^53, and the next id must still be one of them), and below `next_message_id` when
+    /// that is given (0, its value when missing, means the oldest saved form without it).
+    pub fn check_ids(&self, path: &str, max_id_chars: usize) -> Result<(), String> {
+        let chars = self.id.chars().count();
+        if chars == 0 || chars > max_id_chars {
+            return Err(format!(
+                "{path}.id: expected 1 to {max_id_chars} characters, found {chars}"
+            ));
+        }
+        if self.next_message_id > MAX_MESSAGE_ID {
+            return Err(format!(
+                "{path}.next_message_id: {} is beyond the largest id, {MAX_MESSAGE_ID}",
+                self.next_message_id
+            ));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.messages.len());
+        for (i, m) in self.messages.iter().enumerate() {
+            let at = format!("{path}.messages[{i}].id");
+            if m.id == 0 || m.id >= MAX_MESSAGE_ID {
+                return Err(format!(
+                    "{at}: {} is out of range (1 to {})",
+                    m.id,
+                    MAX_MESSAGE_ID - 1
+                ));
+            }
+            if self.next_message_id != 0 && m.id >= self.next_message_id {
+                return Err(format!(
+                    "{at}: {} is not below next_message_id ({})",
+                    m.id, self.next_message_id
+                ));
+            }
+            if !seen.insert(m.id) {
+                return Err(format!(
+                    "{at}: {} is used by an earlier message of the conversation",
+                    m.id
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// An empty conversation.
@@ -474,6 +522,46 @@ mod tests {
         assert!(md.contains("## User\n\nExplain SSE\nplease\n"), "{md}");
         assert!(md.contains("## Assistant\n\nServer-Sent Events\n"), "{md}");
         assert!(md.contains("cut\n\n_(interrupted)_"), "{md}");
+    }
+
+    #[test]
+    fn ids_an_import_cannot_trust_are_named() {
+        assert_eq!(conv().check_ids("c", 128), Ok(()));
+        let check = |edit: &dyn Fn(&mut Conversation)| {
+            let mut c = conv();
+            edit(&mut c);
+            c.check_ids("conversations[3]", 128)
+        };
+        let err = |edit: &dyn Fn(&mut Conversation)| check(edit).expect_err("refused");
+        assert_eq!(
+            err(&|c| c.id.clear()),
+            "conversations[3].id: expected 1 to 128 characters, found 0"
+        );
+        assert!(err(&|c| c.id = "x".repeat(129)).contains("found 129"));
+        assert_eq!(check(&|c| c.id = "例".repeat(128)), Ok(()));
+        assert_eq!(
+            err(&|c| c.messages[1].id = 1),
+            "conversations[3].messages[1].id: 1 is used by an earlier message of the conversation"
+        );
+        assert_eq!(
+            err(&|c| c.messages[1].id = 7),
+            "conversations[3].messages[1].id: 7 is not below next_message_id (3)"
+        );
+        assert!(err(&|c| c.messages[0].id = 0).contains("out of range"));
+        assert!(err(&|c| {
+            c.next_message_id = 0;
+            c.messages[0].id = MAX_MESSAGE_ID;
+        })
+        .contains("out of range"));
+        assert!(err(&|c| c.next_message_id = MAX_MESSAGE_ID + 1).contains("next_message_id"));
+        // The oldest saved form has no next_message_id (0): any ids in range are fine.
+        assert_eq!(
+            check(&|c| {
+                c.next_message_id = 0;
+                c.messages[1].id = 40;
+            }),
+            Ok(())
+        );
     }
 
     #[test]

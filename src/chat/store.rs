@@ -1,25 +1,49 @@
 //! The list of conversations, its edits (new, rename, delete, search), JSON export and
-//! import, and saving it in `localStorage`.
+//! import, and saving it in `localStorage`, shared by every tab of the app.
 //!
-//! [`Library`] is pure and tested natively; [`load`] and [`save`] are the only browser
-//! calls. Saved data is versioned; a stored value that cannot be read is kept aside under
-//! a backup key rather than overwritten, so nothing a user had is lost to a bad update.
+//! [`Library`] and [`Saver`] are pure and tested natively: storage is reached through the
+//! [`Storage`] trait, which [`BrowserStorage`] implements over the browser's. Rules:
+//! - **Nothing saved is lost.** A stored library that cannot be read is copied aside (to
+//!   [`BACKUP_KEY`], or a numbered key when that already holds something else) before
+//!   anything may replace it. When the copy cannot be written (storage full or blocked),
+//!   nothing is saved over it: every save says [`SaveOutcome::Blocked`] with the raw text,
+//!   which the view offers as a download, until a copy succeeds.
+//! - **Tabs merge, never overwrite.** Each save reads what is stored and merges it per
+//!   conversation with this tab's library (see [`Saver::save`]). A deleted conversation
+//!   leaves a tombstone (its id, [`MAX_TOMBSTONES`] kept), so another tab's copy never
+//!   brings it back.
+
+use std::collections::{HashMap, HashSet};
 
 use super::conversation::Conversation;
 use crate::json::{read, Json};
 
 /// The storage key of the library.
 pub const STORAGE_KEY: &str = "rill.chat.v1";
-/// Where an unreadable stored library is moved.
+/// Where an unreadable stored library is copied; if it already holds another text, the
+/// copy goes to `BACKUP_KEY.2`, `.3`, … up to [`MAX_BACKUPS`].
 pub const BACKUP_KEY: &str = "rill.chat.v1.unreadable";
+/// How many backup keys may be used before a further unreadable library is refused.
+pub const MAX_BACKUPS: usize = 9;
+/// How many deleted conversation ids are remembered (the oldest are forgotten first). A tab
+/// left open longer than this many deletions could bring a deleted conversation back; ids are
+/// random, so no other conversation ever takes one.
+pub const MAX_TOMBSTONES: usize = 1000;
+/// The longest conversation id an import accepts (rill's own ids have 15 characters or so).
+pub const MAX_ID_CHARS: usize = 128;
+/// The file name under which an unreadable stored library is offered for download.
+pub const UNREADABLE_FILE: &str = "rill-unreadable-library.json";
 
 /// All conversations, newest first.
 ///
-/// Saved and exported as `{version, conversations}` (a missing version reads as 1).
+/// Exported as `{version, conversations}` (a missing version reads as 1); stored with
+/// `deleted` too, the ids of deleted conversations (absent in what earlier versions stored).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Library {
     pub version: u32,
     pub conversations: Vec<Conversation>,
+    /// Ids of deleted conversations, oldest first (see [`MAX_TOMBSTONES`]).
+    pub deleted: Vec<String>,
 }
 
 /// Why an import failed, in words.
@@ -29,6 +53,10 @@ pub enum ImportError {
     Format(String),
     #[error("the file has no conversations")]
     Empty,
+    /// Ids that would make conversations or messages ambiguous (see
+    /// [`Conversation::check_ids`]), or a conversation id given twice.
+    #[error("the file's ids cannot be used: {0}")]
+    Ids(String),
 }
 
 impl Library {
@@ -37,25 +65,46 @@ impl Library {
         Library {
             version: 1,
             conversations: Vec::new(),
+            deleted: Vec::new(),
         }
     }
 
     /// Reads a stored library; streaming replies become interrupted.
     pub fn from_json(json: &str) -> Result<Library, String> {
-        let value = Json::parse(json).map_err(|e| e.to_string())?;
-        let value = read::object(&value, "library")?;
-        let version = read::opt_u64(value, "version", "library")?.unwrap_or(1);
-        let mut lib = Library {
-            version: u32::try_from(version).unwrap_or(u32::MAX),
-            conversations: conversations(read::array(value, "conversations", "library")?)?,
-        };
+        let mut lib = Library::from_stored(json)?;
         for c in &mut lib.conversations {
             c.settle_after_reload();
         }
         Ok(lib)
     }
 
-    /// The library as JSON (also the export format).
+    /// Reads a stored library as it is: a reply another tab is streaming stays streaming.
+    fn from_stored(json: &str) -> Result<Library, String> {
+        let value = Json::parse(json).map_err(|e| e.to_string())?;
+        let value = read::object(&value, "library")?;
+        let version = read::opt_u64(value, "version", "library")?.unwrap_or(1);
+        let deleted = match value.get("deleted") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .ok_or_else(|| read::expected("library.deleted", "an array"))?
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    id.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| read::expected(&format!("library.deleted[{i}]"), "a string"))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Library {
+            version: u32::try_from(version).unwrap_or(u32::MAX),
+            conversations: conversations(read::array(value, "conversations", "library")?)?,
+            deleted,
+        })
+    }
+
+    /// The library as JSON, the export format (no tombstones: they mean nothing elsewhere).
     pub fn to_json(&self) -> String {
         Json::obj([
             ("version", u64::from(self.version).into()),
@@ -100,11 +149,17 @@ impl Library {
         }
     }
 
-    /// Deletes a conversation.
+    /// Deletes a conversation and remembers its id, so no other tab's copy brings it back.
     pub fn delete(&mut self, id: &str) -> bool {
         let before = self.conversations.len();
         self.conversations.retain(|c| c.id != id);
-        self.conversations.len() != before
+        let deleted = self.conversations.len() != before;
+        if deleted && !self.deleted.iter().any(|d| d == id) {
+            self.deleted.push(id.to_string());
+            let excess = self.deleted.len().saturating_sub(MAX_TOMBSTONES);
+            self.deleted.drain(..excess);
+        }
+        deleted
     }
 
     /// Ids of conversations whose title or text contains `query` (case-insensitive).
@@ -122,7 +177,9 @@ impl Library {
     }
 
     /// Imports an export (a library, a list of conversations, or one conversation).
-    /// Conversations whose id already exists get a new id; returns how many were added.
+    /// Conversations whose id already exists (or was deleted here) get a new id; returns how
+    /// many were added. A file whose ids are ambiguous (a conversation id twice, an empty
+    /// or over-long one, message ids repeated or out of range) is refused whole.
     pub fn import(
         &mut self,
         json: &str,
@@ -140,10 +197,21 @@ impl Library {
         if incoming.is_empty() {
             return Err(ImportError::Empty);
         }
+        let mut seen = HashSet::new();
+        for (i, c) in incoming.iter().enumerate() {
+            let path = format!("conversations[{i}]");
+            c.check_ids(&path, MAX_ID_CHARS).map_err(ImportError::Ids)?;
+            if !seen.insert(c.id.as_str()) {
+                return Err(ImportError::Ids(format!(
+                    "{path}.id: {:?} is used by an earlier conversation in the file",
+                    c.id
+                )));
+            }
+        }
         let added = incoming.len();
         for c in incoming.iter_mut().rev() {
             c.settle_after_reload();
-            if self.get(&c.id).is_some() || c.id.is_empty() {
+            if self.get(&c.id).is_some() || self.deleted.contains(&c.id) {
                 c.id = new_id();
             }
         }
@@ -171,24 +239,283 @@ pub fn new_id(now_ms: f64, random: f64) -> String {
     )
 }
 
-/// Loads the stored library. An unreadable one is moved to [`BACKUP_KEY`] and an empty
-/// library is returned with the reason.
-pub fn load() -> (Library, Option<String>) {
-    match crate::browser::storage_get(STORAGE_KEY) {
-        None => (Library::new(), None),
-        Some(json) => match Library::from_json(&json) {
-            Ok(lib) => (lib, None),
-            Err(err) => {
-                crate::browser::storage_set(BACKUP_KEY, &json);
-                (Library::new(), Some(err))
-            }
-        },
+/// Where the library is kept: `localStorage` in the browser, a map in tests.
+pub trait Storage {
+    /// The value under `key` (none when absent or storage is blocked).
+    fn get(&self, key: &str) -> Option<String>;
+    /// Writes `value` under `key`; false when storage refused (full or blocked).
+    fn set(&mut self, key: &str, value: &str) -> bool;
+}
+
+/// The browser's `localStorage` (outside a browser: always empty, every write refused).
+pub struct BrowserStorage;
+
+impl Storage for BrowserStorage {
+    fn get(&self, key: &str) -> Option<String> {
+        crate::browser::storage_get(key)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> bool {
+        crate::browser::storage_try_set(key, value)
     }
 }
 
-/// Saves the library; returns false when storage refused (full or blocked).
-pub fn save(library: &Library) -> bool {
-    crate::browser::storage_try_set(STORAGE_KEY, &library.to_json())
+/// What a stored library that could not be read led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Copied to `key`; saving goes on.
+    KeptAside { reason: String, key: String },
+    /// Could not be copied anywhere: nothing is saved over it. `raw` is its text, for the
+    /// user to download.
+    Blocked { reason: String, raw: String },
+}
+
+/// What loading found.
+#[derive(Debug)]
+pub struct Loaded {
+    pub library: Library,
+    /// Remembers what was read, for the merges of later saves.
+    pub saver: Saver,
+    pub problem: Option<Unreadable>,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Written. `changed` when the merge took something from another tab (the list or a
+    /// conversation in it changed).
+    Saved { changed: bool },
+    /// Storage refused the write (full or blocked); the library stays in memory.
+    Refused,
+    /// The stored library is unreadable and could not be copied aside: nothing was written.
+    Blocked { reason: String, raw: String },
+}
+
+/// Copies an unreadable stored text aside: to [`BACKUP_KEY`], or the first of `BACKUP_KEY.2`
+/// … `.MAX_BACKUPS` that is free or already holds the same text. Never overwrites a
+/// different backup. Returns the key that holds the copy, or `None` if none could.
+pub fn keep_aside(storage: &mut dyn Storage, raw: &str) -> Option<String> {
+    for n in 1..=MAX_BACKUPS {
+        let key = if n == 1 {
+            BACKUP_KEY.to_string()
+        } else {
+            format!("{BACKUP_KEY}.{n}")
+        };
+        match storage.get(&key) {
+            Some(existing) if existing == raw => return Some(key),
+            Some(_) => continue,
+            None => {
+                // A write that storage accepted is checked by reading it back: only a copy
+                // that is there makes it safe to replace the original.
+                let written = storage.set(&key, raw) && storage.get(&key).as_deref() == Some(raw);
+                return written.then_some(key);
+            }
+        }
+    }
+    None
+}
+
+/// Loads the stored library. An unreadable one is copied aside ([`keep_aside`]) and an
+/// empty library is returned with the reason; if it cannot be copied, saves are refused
+/// until it can (see [`Saver::save`]).
+pub fn load(storage: &mut dyn Storage) -> Loaded {
+    let mut saver = Saver::default();
+    let Some(raw) = storage.get(STORAGE_KEY) else {
+        return Loaded {
+            library: Library::new(),
+            saver,
+            problem: None,
+        };
+    };
+    match Library::from_stored(&raw) {
+        Ok(mut library) => {
+            saver.remember(&library, &raw);
+            for c in &mut library.conversations {
+                c.settle_after_reload();
+            }
+            Loaded {
+                library,
+                saver,
+                problem: None,
+            }
+        }
+        Err(reason) => {
+            let problem = match keep_aside(storage, &raw) {
+                Some(key) => Unreadable::KeptAside { reason, key },
+                None => Unreadable::Blocked { reason, raw },
+            };
+            Loaded {
+                library: Library::new(),
+                saver,
+                problem: Some(problem),
+            }
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash: cheap, dependency-free, good enough to tell whether a text changed.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// What this tab last read from or wrote to storage, for three-way merges: per conversation
+/// the fingerprint of its stored form, and the fingerprint of the whole stored text.
+#[derive(Debug, Default)]
+pub struct Saver {
+    base: HashMap<String, u64>,
+    /// The fingerprint of the stored text as this tab last read or wrote it.
+    stored: Option<u64>,
+}
+
+impl Saver {
+    fn remember(&mut self, library: &Library, raw: &str) {
+        self.base = library
+            .conversations
+            .iter()
+            .map(|c| (c.id.clone(), fingerprint(&c.to_json().to_string())))
+            .collect();
+        self.stored = Some(fingerprint(raw));
+    }
+
+    /// Saves `library`, merged with what other tabs stored since this tab last read or wrote.
+    /// `owned` is the conversation whose reply this tab is streaming: this tab's copy of it
+    /// always wins, since only this tab has its latest text.
+    ///
+    /// The merge, per conversation id (tombstones first: an id deleted in either library is
+    /// dropped from both):
+    /// - only here: kept (new in this tab); only stored: added (new in another tab);
+    /// - in both: the side that changed since the last read or write wins; if both changed,
+    ///   the newer `updated_ms` (this tab's on a tie); `owned` is always this tab's.
+    ///
+    /// Conversations new from storage are listed above the others in their stored order;
+    /// conversations new in this tab go first. `library` becomes the merged library.
+    pub fn save(
+        &mut self,
+        library: &mut Library,
+        storage: &mut dyn Storage,
+        owned: Option<&str>,
+    ) -> SaveOutcome {
+        let raw = storage.get(STORAGE_KEY);
+        let mut changed = false;
+        match &raw {
+            None => {}
+            Some(raw) if Some(fingerprint(raw)) == self.stored => {}
+            Some(raw) => match Library::from_stored(raw) {
+                Ok(stored) => changed = self.merge(library, stored, owned),
+                Err(reason) => {
+                    if keep_aside(storage, raw).is_none() {
+                        return SaveOutcome::Blocked {
+                            reason,
+                            raw: raw.clone(),
+                        };
+                    }
+                }
+            },
+        }
+        let (json, base) = stored_json(library);
+        if !storage.set(STORAGE_KEY, &json) {
+            return SaveOutcome::Refused;
+        }
+        self.base = base;
+        self.stored = Some(fingerprint(&json));
+        SaveOutcome::Saved { changed }
+    }
+
+    /// Merges `stored` into `library` (see [`Saver::save`]); true if `library` changed.
+    fn merge(&self, library: &mut Library, stored: Library, owned: Option<&str>) -> bool {
+        let mut deleted = stored.deleted;
+        for id in &library.deleted {
+            if !deleted.contains(id) {
+                deleted.push(id.clone());
+            }
+        }
+        let excess = deleted.len().saturating_sub(MAX_TOMBSTONES);
+        deleted.drain(..excess);
+        let gone: HashSet<&str> = deleted.iter().map(String::as_str).collect();
+
+        let before: Vec<String> = library.conversations.iter().map(|c| c.id.clone()).collect();
+        let mut changed = false;
+        let mut stored_order = Vec::new();
+        let mut theirs: HashMap<String, Conversation> = HashMap::new();
+        for c in stored.conversations {
+            if !gone.contains(c.id.as_str()) {
+                stored_order.push(c.id.clone());
+                theirs.insert(c.id.clone(), c);
+            }
+        }
+        // This tab's conversations: new here (never stored), in both (one side chosen), or
+        // stored once and since lost without a tombstone (a library written by an earlier
+        // rill): those are kept, nothing is dropped.
+        let mut fresh = Vec::new();
+        let mut chosen: HashMap<String, Conversation> = HashMap::new();
+        let mut orphans = Vec::new();
+        for c in std::mem::take(&mut library.conversations) {
+            if gone.contains(c.id.as_str()) {
+                continue;
+            }
+            let Some(other) = theirs.remove(&c.id) else {
+                if self.base.contains_key(&c.id) {
+                    orphans.push(c);
+                } else {
+                    fresh.push(c);
+                }
+                continue;
+            };
+            let take_theirs = owned != Some(c.id.as_str()) && {
+                let base = self.base.get(&c.id).copied();
+                let mine_print = fingerprint(&c.to_json().to_string());
+                let theirs_print = fingerprint(&other.to_json().to_string());
+                mine_print != theirs_print
+                    && match (base != Some(mine_print), base != Some(theirs_print)) {
+                        (false, true) => true,
+                        (true, true) => other.updated_ms > c.updated_ms,
+                        _ => false,
+                    }
+            };
+            changed |= take_theirs;
+            let pick = if take_theirs { other } else { c };
+            chosen.insert(pick.id.clone(), pick);
+        }
+        // New here first, then the stored order (with what only storage had in its place),
+        // then the orphans.
+        let mut ordered = fresh;
+        for id in &stored_order {
+            if let Some(c) = chosen.remove(id).or_else(|| theirs.remove(id)) {
+                ordered.push(c);
+            }
+        }
+        ordered.extend(orphans);
+        changed |=
+            ordered.len() != before.len() || ordered.iter().zip(&before).any(|(c, id)| c.id != *id);
+        library.conversations = ordered;
+        library.deleted = deleted;
+        changed
+    }
+}
+
+/// The stored form of `library` (its export form plus `deleted`), and the fingerprints of
+/// its conversations.
+fn stored_json(library: &Library) -> (String, HashMap<String, u64>) {
+    let mut base = HashMap::with_capacity(library.conversations.len());
+    let mut json = String::from("{\"version\":");
+    json.push_str(&Json::from(u64::from(library.version)).to_string());
+    json.push_str(",\"conversations\":[");
+    for (i, c) in library.conversations.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        let one = c.to_json().to_string();
+        base.insert(c.id.clone(), fingerprint(&one));
+        json.push_str(&one);
+    }
+    json.push_str("],\"deleted\":");
+    json.push_str(
+        &Json::Arr(library.deleted.iter().map(|d| d.as_str().into()).collect()).to_string(),
+    );
+    json.push('}');
+    (json, base)
 }
 
 #[cfg(test)]
@@ -289,6 +616,445 @@ mod tests {
             Err("library: expected an object".into())
         );
         assert!(Library::from_json(r#"{"conversations":{}}"#).is_err());
+    }
+
+    /// A `localStorage` stand-in with a quota in bytes (keys and values, as browsers count).
+    struct Mem {
+        map: HashMap<String, String>,
+        quota: usize,
+    }
+
+    impl Mem {
+        fn new(quota: usize) -> Mem {
+            Mem {
+                map: HashMap::new(),
+                quota,
+            }
+        }
+        fn with(mut self, key: &str, value: &str) -> Mem {
+            self.map.insert(key.into(), value.into());
+            self
+        }
+        fn used_without(&self, key: &str) -> usize {
+            self.map
+                .iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .map(|(k, v)| k.len() + v.len())
+                .sum()
+        }
+    }
+
+    impl Storage for Mem {
+        fn get(&self, key: &str) -> Option<String> {
+            self.map.get(key).cloned()
+        }
+        fn set(&mut self, key: &str, value: &str) -> bool {
+            if self.used_without(key) + key.len() + value.len() > self.quota {
+                return false;
+            }
+            self.map.insert(key.into(), value.into());
+            true
+        }
+    }
+
+    const BIG: usize = 1 << 20;
+    const UNREADABLE: &str = "{\"conversations\": [oops";
+
+    fn saved(outcome: SaveOutcome) -> bool {
+        matches!(outcome, SaveOutcome::Saved { .. })
+    }
+
+    #[test]
+    fn an_unreadable_library_is_kept_aside_before_anything_replaces_it() {
+        let mut storage = Mem::new(BIG).with(STORAGE_KEY, UNREADABLE);
+        let Loaded {
+            mut library,
+            mut saver,
+            problem,
+        } = load(&mut storage);
+        assert!(
+            matches!(&problem, Some(Unreadable::KeptAside { key, .. }) if key == BACKUP_KEY),
+            "{problem:?}"
+        );
+        assert_eq!(storage.get(BACKUP_KEY).as_deref(), Some(UNREADABLE));
+        library.create("a".into(), 1.0).push_user("hi", 1.0);
+        assert!(saved(saver.save(&mut library, &mut storage, None)));
+        assert_eq!(storage.get(BACKUP_KEY).as_deref(), Some(UNREADABLE));
+        let back = Library::from_json(&storage.get(STORAGE_KEY).expect("saved")).expect("reads");
+        assert_eq!(back.conversations.len(), 1);
+    }
+
+    #[test]
+    fn a_backup_that_cannot_be_written_stops_every_save_until_it_can() {
+        // Full: the unreadable text fits, a copy of it does not.
+        let quota = STORAGE_KEY.len() + UNREADABLE.len() + 10;
+        let mut storage = Mem::new(quota).with(STORAGE_KEY, UNREADABLE);
+        let Loaded {
+            mut library,
+            mut saver,
+            problem,
+        } = load(&mut storage);
+        assert!(
+            matches!(&problem, Some(Unreadable::Blocked { raw, reason }) if raw == UNREADABLE && !reason.is_empty()),
+            "{problem:?}"
+        );
+        library.create("a".into(), 1.0).push_user("hi", 1.0);
+        for _ in 0..3 {
+            assert!(matches!(
+                saver.save(&mut library, &mut storage, None),
+                SaveOutcome::Blocked { raw, .. } if raw == UNREADABLE
+            ));
+            assert_eq!(storage.get(STORAGE_KEY).as_deref(), Some(UNREADABLE));
+        }
+        // Space freed: the next save copies it aside first, then saves.
+        storage.quota = BIG;
+        assert!(saved(saver.save(&mut library, &mut storage, None)));
+        assert_eq!(storage.get(BACKUP_KEY).as_deref(), Some(UNREADABLE));
+    }
+
+    #[test]
+    fn a_storage_that_says_yes_but_keeps_nothing_is_no_backup() {
+        struct Liar(Mem);
+        impl Storage for Liar {
+            fn get(&self, key: &str) -> Option<String> {
+                self.0.get(key)
+            }
+            fn set(&mut self, key: &str, value: &str) -> bool {
+                key != BACKUP_KEY && self.0.set(key, value) || key == BACKUP_KEY
+            }
+        }
+        let mut storage = Liar(Mem::new(BIG).with(STORAGE_KEY, UNREADABLE));
+        assert!(matches!(
+            load(&mut storage).problem,
+            Some(Unreadable::Blocked { .. })
+        ));
+    }
+
+    #[test]
+    fn an_existing_different_backup_is_never_overwritten() {
+        let mut storage = Mem::new(BIG)
+            .with(STORAGE_KEY, UNREADABLE)
+            .with(BACKUP_KEY, "an older unreadable library");
+        let problem = load(&mut storage).problem;
+        let second = format!("{BACKUP_KEY}.2");
+        assert!(
+            matches!(&problem, Some(Unreadable::KeptAside { key, .. }) if *key == second),
+            "{problem:?}"
+        );
+        assert_eq!(
+            storage.get(BACKUP_KEY).as_deref(),
+            Some("an older unreadable library")
+        );
+        assert_eq!(storage.get(&second).as_deref(), Some(UNREADABLE));
+        // Loading the same text again finds its copy rather than making another.
+        assert!(matches!(
+            load(&mut storage).problem,
+            Some(Unreadable::KeptAside { key, .. }) if key == second
+        ));
+        // Every backup key taken by other texts: refused, not overwritten.
+        let mut full = Mem::new(BIG).with(STORAGE_KEY, UNREADABLE);
+        for n in 1..=MAX_BACKUPS {
+            let key = if n == 1 {
+                BACKUP_KEY.to_string()
+            } else {
+                format!("{BACKUP_KEY}.{n}")
+            };
+            full = full.with(&key, &format!("other {n}"));
+        }
+        assert!(matches!(
+            load(&mut full).problem,
+            Some(Unreadable::Blocked { .. })
+        ));
+        assert_eq!(full.get(BACKUP_KEY).as_deref(), Some("other 1"));
+    }
+
+    #[test]
+    fn a_library_made_unreadable_after_loading_is_kept_aside_at_the_next_save() {
+        let mut storage = Mem::new(BIG);
+        let Loaded {
+            mut library,
+            mut saver,
+            ..
+        } = load(&mut storage);
+        library.create("a".into(), 1.0);
+        assert!(saved(saver.save(&mut library, &mut storage, None)));
+        storage.map.insert(STORAGE_KEY.into(), UNREADABLE.into());
+        assert!(saved(saver.save(&mut library, &mut storage, None)));
+        assert_eq!(storage.get(BACKUP_KEY).as_deref(), Some(UNREADABLE));
+    }
+
+    /// A tab: its library and what it last synced.
+    struct Tab {
+        library: Library,
+        saver: Saver,
+    }
+
+    impl Tab {
+        fn open(storage: &mut Mem) -> Tab {
+            let Loaded { library, saver, .. } = load(storage);
+            Tab { library, saver }
+        }
+        fn save(&mut self, storage: &mut Mem, owned: Option<&str>) -> SaveOutcome {
+            self.saver.save(&mut self.library, storage, owned)
+        }
+        fn ids(&self) -> Vec<&str> {
+            self.library
+                .conversations
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect()
+        }
+        fn text(&self, id: &str) -> String {
+            self.library
+                .get(id)
+                .map(|c| c.messages.iter().map(|m| m.content.as_str()).collect())
+                .unwrap_or_default()
+        }
+    }
+
+    fn stored(storage: &Mem) -> Library {
+        Library::from_stored(&storage.get(STORAGE_KEY).expect("stored")).expect("readable")
+    }
+
+    #[test]
+    fn two_tabs_creating_conversations_in_turn_keep_them_all() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        let mut b = Tab::open(&mut storage);
+        a.library.create("a1".into(), 1.0).push_user("from a", 1.0);
+        assert_eq!(
+            a.save(&mut storage, None),
+            SaveOutcome::Saved { changed: false }
+        );
+        b.library.create("b1".into(), 2.0).push_user("from b", 2.0);
+        assert_eq!(
+            b.save(&mut storage, None),
+            SaveOutcome::Saved { changed: true }
+        );
+        assert_eq!(b.ids(), ["b1", "a1"]);
+        a.library.create("a2".into(), 3.0);
+        assert!(saved(a.save(&mut storage, None)));
+        assert_eq!(a.ids(), ["a2", "b1", "a1"]);
+        b.save(&mut storage, None);
+        assert_eq!(b.ids(), ["a2", "b1", "a1"]);
+        assert_eq!(stored(&storage).conversations.len(), 3);
+        // A reload of either tab reads them all.
+        assert_eq!(Tab::open(&mut storage).ids(), ["a2", "b1", "a1"]);
+    }
+
+    #[test]
+    fn two_tabs_streaming_at_once_keep_both_replies_whole() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        let mut b = Tab::open(&mut storage);
+        let ra = {
+            let c = a.library.create("ca".into(), 1.0);
+            c.push_user("question a", 1.0);
+            c.start_reply(1.0)
+        };
+        a.save(&mut storage, Some("ca"));
+        let rb = {
+            let c = b.library.create("cb".into(), 2.0);
+            c.push_user("question b", 2.0);
+            c.start_reply(2.0)
+        };
+        b.save(&mut storage, Some("cb"));
+        // Both stream, saving now and then; each tab's saves carry the other's old copy.
+        for i in 0..5 {
+            a.library
+                .get_mut("ca")
+                .expect("ca")
+                .append(ra, &format!("a{i} "));
+            a.save(&mut storage, Some("ca"));
+            b.library
+                .get_mut("cb")
+                .expect("cb")
+                .append(rb, &format!("b{i} "));
+            b.save(&mut storage, Some("cb"));
+        }
+        let done = crate::chat::conversation::MessageState::Done;
+        a.library
+            .get_mut("ca")
+            .expect("ca")
+            .finish(ra, done, None, 10.0);
+        a.save(&mut storage, None);
+        b.library.get_mut("cb").expect("cb").append(rb, "end");
+        b.save(&mut storage, Some("cb"));
+        b.library
+            .get_mut("cb")
+            .expect("cb")
+            .finish(rb, done, None, 11.0);
+        b.save(&mut storage, None);
+        a.save(&mut storage, None);
+        let whole_a = "question aa0 a1 a2 a3 a4 ";
+        let whole_b = "question bb0 b1 b2 b3 b4 end";
+        for tab in [&a, &b, &Tab::open(&mut storage)] {
+            assert_eq!(tab.text("ca"), whole_a);
+            assert_eq!(tab.text("cb"), whole_b);
+        }
+        let reloaded = Tab::open(&mut storage);
+        for (id, reply) in [("ca", ra), ("cb", rb)] {
+            let state = reloaded
+                .library
+                .get(id)
+                .and_then(|c| c.get(reply))
+                .map(|m| m.state);
+            assert_eq!(state, Some(done), "{id}");
+        }
+    }
+
+    #[test]
+    fn an_edit_in_one_tab_is_not_undone_by_the_other() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        a.library.create("c".into(), 1.0).push_user("first", 1.0);
+        a.save(&mut storage, None);
+        let mut b = Tab::open(&mut storage);
+        assert!(b.library.rename("c", "Renamed in B"));
+        b.save(&mut storage, None);
+        // A did not touch "c": its next save takes B's title rather than writing its own.
+        a.library.create("d".into(), 2.0);
+        assert_eq!(
+            a.save(&mut storage, None),
+            SaveOutcome::Saved { changed: true }
+        );
+        assert_eq!(
+            a.library.get("c").map(|c| c.title.as_str()),
+            Some("Renamed in B")
+        );
+        assert_eq!(
+            stored(&storage).get("c").map(|c| c.title.as_str()),
+            Some("Renamed in B")
+        );
+        // Both changed it: the newer change wins.
+        a.library
+            .get_mut("c")
+            .expect("c")
+            .push_user("late from a", 5.0);
+        b.library
+            .get_mut("c")
+            .expect("c")
+            .push_user("early from b", 4.0);
+        b.save(&mut storage, None);
+        a.save(&mut storage, None);
+        assert!(a.text("c").ends_with("late from a"));
+        b.save(&mut storage, None);
+        assert!(b.text("c").ends_with("late from a"));
+    }
+
+    #[test]
+    fn a_conversation_deleted_in_one_tab_never_comes_back_from_another() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        a.library
+            .create("gone".into(), 1.0)
+            .push_user("delete me", 1.0);
+        a.library.create("kept".into(), 2.0);
+        a.save(&mut storage, None);
+        let mut b = Tab::open(&mut storage);
+        assert!(a.library.delete("gone"));
+        a.save(&mut storage, None);
+        // B still has it, and even changes it: the deletion wins.
+        b.library
+            .get_mut("gone")
+            .expect("b's copy")
+            .push_user("edit", 3.0);
+        assert_eq!(
+            b.save(&mut storage, None),
+            SaveOutcome::Saved { changed: true }
+        );
+        assert_eq!(b.ids(), ["kept"]);
+        assert_eq!(stored(&storage).deleted, ["gone"]);
+        a.save(&mut storage, None);
+        assert_eq!(a.ids(), ["kept"]);
+        assert_eq!(Tab::open(&mut storage).ids(), ["kept"]);
+        // An import of it comes back under a new id: its old one stays deleted.
+        let export = r#"{"id":"gone","title":"t","messages":[]}"#;
+        assert_eq!(a.library.import(export, || "fresh".into()), Ok(1));
+        assert_eq!(a.ids(), ["fresh", "kept"]);
+    }
+
+    #[test]
+    fn tombstones_are_bounded() {
+        let mut lib = Library::new();
+        for i in 0..MAX_TOMBSTONES + 5 {
+            lib.create(format!("c{i}"), 0.0);
+            assert!(lib.delete(&format!("c{i}")));
+        }
+        assert_eq!(lib.deleted.len(), MAX_TOMBSTONES);
+        assert_eq!(lib.deleted[0], "c5", "the oldest are forgotten first");
+    }
+
+    #[test]
+    fn the_stored_form_adds_tombstones_and_reads_the_old_form() {
+        let mut lib = lib();
+        lib.delete("a");
+        let (json, _) = stored_json(&lib);
+        assert!(json.ends_with(r#"],"deleted":["a"]}"#), "{json}");
+        assert_eq!(Library::from_stored(&json), Ok(lib.clone()));
+        assert!(
+            !lib.to_json().contains("deleted"),
+            "exports carry no tombstones"
+        );
+        assert_eq!(
+            Library::from_json(&lib.to_json()).map(|l| l.deleted.len()),
+            Ok(0)
+        );
+        assert!(Library::from_json(r#"{"conversations":[],"deleted":[1]}"#).is_err());
+    }
+
+    #[test]
+    fn an_import_with_ambiguous_ids_is_refused_and_says_why() {
+        let conv = |id: &str, ids: &str| {
+            let messages: Vec<String> = ids
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|id| format!(r#"{{"id":{id},"role":"user","content":"x","state":"done"}}"#))
+                .collect();
+            format!(
+                r#"{{"id":{id:?},"title":"t","messages":[{}]}}"#,
+                messages.join(",")
+            )
+        };
+        let file = |convs: &[String]| format!(r#"{{"conversations":[{}]}}"#, convs.join(","));
+        let refused = |json: String| {
+            let mut lib = lib();
+            let before = lib.clone();
+            let err = lib.import(&json, || "new".into()).expect_err("refused");
+            assert_eq!(lib, before, "nothing imported");
+            err.to_string()
+        };
+        let msg = refused(file(&[conv("x", "1"), conv("y", "1"), conv("x", "2")]));
+        assert!(
+            msg.contains("conversations[2].id") && msg.contains("\"x\""),
+            "{msg}"
+        );
+        let msg = refused(file(&[conv("x", "1,2,1")]));
+        assert!(msg.contains("conversations[0].messages[2].id: 1"), "{msg}");
+        let msg = refused(file(&[conv("", "1")]));
+        assert!(
+            msg.contains("conversations[0].id: expected 1 to 128"),
+            "{msg}"
+        );
+        let msg = refused(file(&[conv(&"l".repeat(129), "1")]));
+        assert!(msg.contains("found 129"), "{msg}");
+        for bad in ["-1", "1.5", "9007199254740993", "1e300"] {
+            let msg = refused(file(&[conv("x", bad)]));
+            assert!(
+                msg.contains("conversations[0].messages[0].id"),
+                "{bad}: {msg}"
+            );
+        }
+        let msg = refused(format!(
+            r#"{{"id":"x","title":"t","next_message_id":2,"messages":[{{"id":5,"role":"user","content":"","state":"done"}}]}}"#
+        ));
+        assert!(msg.contains("not below next_message_id"), "{msg}");
+        // The same ids are fine in different conversations.
+        let mut lib = Library::new();
+        assert_eq!(
+            lib.import(&file(&[conv("x", "1,2"), conv("y", "1,2")]), || "n".into()),
+            Ok(2)
+        );
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub struct ChatCtx {
     active: StoredValue<Option<Active>, LocalStorage>,
     /// A notice for the user (storage trouble, import result).
     pub notice: RwSignal<Option<String>>,
+    /// What this tab last read from or wrote to storage: saves merge with other tabs' saves.
+    saver: StoredValue<store::Saver, LocalStorage>,
+    /// Why saving is stopped, while it is: the stored library is unreadable and could not be
+    /// copied aside (see `chat::store`). Its raw text is kept in `unreadable_raw` to download.
+    pub storage_blocked: RwSignal<Option<String>>,
+    unreadable_raw: StoredValue<Option<String>, LocalStorage>,
     /// The last finished reply, for the screen-reader announcer.
     pub announce: RwSignal<String>,
     /// Model names offered by the endpoint.
@@ -103,7 +109,17 @@ impl ChatCtx {
         let saved = browser::storage_get(SETTINGS_KEY).and_then(|j| ChatSettings::from_json(&j));
         let settings = ChatSettings::resolve(config, saved);
         let keys = load_keys(settings.own_endpoint());
-        let (library, problem) = store::load();
+        let store::Loaded {
+            library,
+            saver,
+            problem,
+        } = store::load(&mut store::BrowserStorage);
+        let (kept_aside, blocked) = match problem {
+            Some(store::Unreadable::KeptAside { reason, .. }) => (Some(reason), None),
+            Some(store::Unreadable::Blocked { reason, raw }) => (None, Some((reason, raw))),
+            None => (None, None),
+        };
+        let (blocked_reason, blocked_raw) = blocked.unzip();
         let first = library.conversations.first().map(|c| c.id.clone());
         let markdown_changed = RwSignal::new(0);
         let ctx = ChatCtx {
@@ -116,12 +132,15 @@ impl ChatCtx {
             rows: RwSignal::new(Vec::new()),
             streaming: RwSignal::new(None),
             active: StoredValue::new_local(None),
-            notice: RwSignal::new(problem.map(|p| {
+            notice: RwSignal::new(kept_aside.map(|p| {
                 format!(
                     "{} ({p})",
                     strings(lang.get_untracked()).chat_storage_unreadable
                 )
             })),
+            saver: StoredValue::new_local(saver),
+            storage_blocked: RwSignal::new(blocked_reason),
+            unreadable_raw: StoredValue::new_local(blocked_raw),
             announce: RwSignal::new(String::new()),
             models: RwSignal::new(Vec::new()),
             markdown_changed,
@@ -242,15 +261,90 @@ impl ChatCtx {
         self.save();
     }
 
-    /// Saves the conversations now (also called when the page is hidden or closed).
+    /// Saves the conversations now (also called when the page is hidden or closed), merged
+    /// with what other tabs saved (see `store::Saver::save`). A conversation whose reply this
+    /// tab is streaming keeps this tab's text.
     pub fn save(&self) {
+        let owned = self
+            .active
+            .try_with_value(|a| a.as_ref().map(|a| a.conv_id.clone()))
+            .flatten();
         // The view may be gone by the time a deferred save runs: then there is nothing to do.
-        let Some(ok) = self.library.try_with_value(store::save) else {
+        let outcome = self
+            .library
+            .try_update_value(|lib| {
+                self.saver.try_update_value(|saver| {
+                    saver.save(lib, &mut store::BrowserStorage, owned.as_deref())
+                })
+            })
+            .flatten();
+        let Some(outcome) = outcome else {
             return;
         };
-        if !ok {
-            let t = strings(self.lang.try_get_untracked().unwrap_or_default());
-            let _ = self.notice.try_set(Some(t.chat_storage_full.to_string()));
+        let t = strings(self.lang.try_get_untracked().unwrap_or_default());
+        match outcome {
+            store::SaveOutcome::Saved { changed } => {
+                if self.storage_blocked.try_get_untracked().flatten().is_some() {
+                    // There was room at last: the unreadable text was copied aside first.
+                    let _ = self.storage_blocked.try_set(None);
+                    let _ = self
+                        .notice
+                        .try_set(Some(t.chat_storage_unreadable.to_string()));
+                }
+                if changed {
+                    self.show_merged();
+                }
+            }
+            store::SaveOutcome::Refused => {
+                let _ = self.notice.try_set(Some(t.chat_storage_full.to_string()));
+            }
+            store::SaveOutcome::Blocked { reason, raw } => {
+                self.unreadable_raw.try_set_value(Some(raw));
+                let _ = self.storage_blocked.try_set(Some(reason));
+            }
+        }
+    }
+
+    /// Shows what a save merged in from other tabs: the list, and the open conversation if
+    /// it changed or was deleted there (not while a reply streams: that one is this tab's).
+    fn show_merged(&self) {
+        let _ = self.list_version.try_update(|v| *v += 1);
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        let Some(current) = self.current.get_untracked() else {
+            return;
+        };
+        let rows = self.rows.get_untracked();
+        let state = self.library.with_value(|lib| match lib.get(&current) {
+            None => Err(lib.conversations.first().map(|c| c.id.clone())),
+            Some(c) => Ok(c.messages.len() != rows.len()
+                || c.messages.iter().zip(&rows).any(|(m, r)| {
+                    m.id != r.id
+                        || m.state != r.state.get_untracked()
+                        || r.content.with_untracked(|text| *text != m.content)
+                })),
+        });
+        match state {
+            Ok(true) => self.select(&current),
+            Ok(false) => {}
+            Err(Some(first)) => self.select(&first),
+            Err(None) => {
+                self.rows.set(Vec::new());
+                self.current.set(None);
+            }
+        }
+    }
+
+    /// Offers the unreadable stored library, which saving is keeping untouched, as a file.
+    pub fn download_unreadable(&self) {
+        let raw = self
+            .unreadable_raw
+            .try_with_value(|raw| raw.clone())
+            .flatten()
+            .or_else(|| browser::storage_get(store::STORAGE_KEY));
+        if let Some(raw) = raw {
+            browser::download(store::UNREADABLE_FILE, "application/json", &raw);
         }
     }
 

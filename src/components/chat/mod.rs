@@ -8,6 +8,7 @@ pub mod markdown_body;
 pub mod message;
 pub mod settings_panel;
 pub mod sidebar;
+pub mod storage_notice;
 
 use leptos::html;
 use leptos::prelude::*;
@@ -170,6 +171,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                 <Show when=move || show_settings.get()>
                     <SettingsPanel ctx=ctx />
                 </Show>
+                <storage_notice::StorageNotice ctx=ctx />
                 {move || {
                     ctx.notice
                         .get()
