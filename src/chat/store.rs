@@ -720,7 +720,8 @@ mod tests {
                 self.0.get(key)
             }
             fn set(&mut self, key: &str, value: &str) -> bool {
-                key != BACKUP_KEY && self.0.set(key, value) || key == BACKUP_KEY
+                // The backup write "succeeds" without keeping anything.
+                key == BACKUP_KEY || self.0.set(key, value)
             }
         }
         let mut storage = Liar(Mem::new(BIG).with(STORAGE_KEY, UNREADABLE));
@@ -904,6 +905,49 @@ mod tests {
     }
 
     #[test]
+    fn a_tab_opened_while_another_streams_does_not_cut_its_reply() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        let reply = {
+            let c = a.library.create("ca".into(), 1.0);
+            c.push_user("q", 1.0);
+            c.start_reply(1.0)
+        };
+        a.library.get_mut("ca").expect("ca").append(reply, "par");
+        a.save(&mut storage, Some("ca"));
+        // B loads now: to B the reply is interrupted (it cannot know another tab owns it),
+        // and B saves that.
+        let mut b = Tab::open(&mut storage);
+        let state = |tab: &Tab| {
+            tab.library
+                .get("ca")
+                .and_then(|c| c.get(reply))
+                .map(|m| m.state)
+        };
+        assert_eq!(
+            state(&b),
+            Some(crate::chat::conversation::MessageState::Interrupted)
+        );
+        b.library.create("cb".into(), 2.0);
+        b.save(&mut storage, None);
+        // A goes on and finishes; its text wins, and B takes it.
+        a.library.get_mut("ca").expect("ca").append(reply, "tial");
+        a.save(&mut storage, Some("ca"));
+        let done = crate::chat::conversation::MessageState::Done;
+        a.library
+            .get_mut("ca")
+            .expect("ca")
+            .finish(reply, done, None, 5.0);
+        a.save(&mut storage, None);
+        b.save(&mut storage, None);
+        for tab in [&a, &b, &Tab::open(&mut storage)] {
+            assert_eq!(tab.text("ca"), "qpartial");
+            assert_eq!(state(tab), Some(done));
+            assert_eq!(tab.library.conversations.len(), 2);
+        }
+    }
+
+    #[test]
     fn an_edit_in_one_tab_is_not_undone_by_the_other() {
         let mut storage = Mem::new(BIG);
         let mut a = Tab::open(&mut storage);
@@ -1045,9 +1089,10 @@ mod tests {
                 "{bad}: {msg}"
             );
         }
-        let msg = refused(format!(
-            r#"{{"id":"x","title":"t","next_message_id":2,"messages":[{{"id":5,"role":"user","content":"","state":"done"}}]}}"#
-        ));
+        let msg = refused(
+            r#"{"id":"x","title":"t","next_message_id":2,"messages":[{"id":5,"role":"user","content":"","state":"done"}]}"#
+                .to_string(),
+        );
         assert!(msg.contains("not below next_message_id"), "{msg}");
         // The same ids are fine in different conversations.
         let mut lib = Library::new();
