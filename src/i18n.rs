@@ -293,6 +293,10 @@ pub struct FeedStrings {
     pub clock_events: &'static str,
     pub clock_log: &'static str,
     pub clock_log_empty: &'static str,
+    /// Between the shown and the full size of a cut log entry: "2.0 KB of 10.5 MB".
+    pub clock_size_of: &'static str,
+    /// The tooltip of that size.
+    pub clock_size_title: &'static str,
     pub seconds: &'static str,
     pub placeholder_title: &'static str,
     pub placeholder_body: &'static str,
@@ -321,6 +325,8 @@ const FEED_EN: FeedStrings = FeedStrings {
     clock_events: "Events received",
     clock_log: "Event log",
     clock_log_empty: "No events yet.",
+    clock_size_of: "of",
+    clock_size_title: "Only the start of this event is shown",
     seconds: "s",
     placeholder_title: "Stream inspector",
     placeholder_body: "A raw view of any event stream (every field, arrival times, buffering diagnosis) will live here. Meanwhile the clock view with transport=fetch shows retry, ids and refusals.",
@@ -349,6 +355,8 @@ const FEED_ZH: FeedStrings = FeedStrings {
     clock_events: "已收事件",
     clock_log: "事件日志",
     clock_log_empty: "尚无事件。",
+    clock_size_of: "/",
+    clock_size_title: "只显示此事件的开头部分",
     seconds: "秒",
     placeholder_title: "事件流检查器",
     placeholder_body: "这里将提供任意事件流的原始视图（所有字段、到达时间、代理缓冲诊断）。目前可在时钟视图中使用 transport=fetch 查看 retry、ID 和拒绝原因。",

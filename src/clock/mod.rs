@@ -10,6 +10,57 @@ use crate::transport::{ErrorKind, Reconnect, StreamEvent};
 
 /// How many log entries are kept; older ones are dropped.
 pub const LOG_CAP: usize = 200;
+/// At most this many bytes of an event's data are kept for the log and the fields: a feed
+/// may send megabytes in one event, and the log holds [`LOG_CAP`] of them.
+pub const TEXT_MAX: usize = 2 * 1024;
+/// At most this many bytes of an event's type or id are kept.
+pub const NAME_MAX: usize = 256;
+
+/// Where a kept text was cut: its kept and its full size, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    pub shown: usize,
+    pub full: usize,
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, with "…" when cut.
+pub fn bounded(text: &str, max: usize) -> (String, Option<Cut>) {
+    if text.len() <= max {
+        return (text.to_string(), None);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut kept = String::with_capacity(end + '…'.len_utf8());
+    kept.push_str(&text[..end]);
+    kept.push('…');
+    (
+        kept,
+        Some(Cut {
+            shown: end,
+            full: text.len(),
+        }),
+    )
+}
+
+/// `text` cut to `max` bytes, without saying where.
+fn bounded_text(text: &str, max: usize) -> String {
+    bounded(text, max).0
+}
+
+/// A byte size for people: `512 B`, `2.0 KB`, `10.5 MB` (decimal units, tenths cut down,
+/// integer arithmetic only: the page formats no floats).
+pub fn format_size(bytes: usize) -> String {
+    const UNITS: [(usize, &str); 3] = [(1_000_000_000, "GB"), (1_000_000, "MB"), (1_000, "KB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            let tenths = bytes / (unit / 10);
+            return format!("{}.{} {name}", tenths / 10, tenths % 10);
+        }
+    }
+    format!("{bytes} B")
+}
 
 /// The connection state shown by the indicator (`data-state` of `clock-status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +138,8 @@ pub struct LogEntry {
     /// Event type for events, a short label otherwise.
     pub label: String,
     pub text: String,
+    /// Set when `text` is a cut of a longer text.
+    pub cut: Option<Cut>,
 }
 
 /// Everything the clock view shows.
@@ -144,7 +197,7 @@ impl ClockState {
         self.conn = ConnState::Connecting;
         self.error = None;
         self.clear_wait();
-        self.push(now, LogKind::Connect, "connect", url.to_string());
+        self.push_bounded(now, LogKind::Connect, "connect", url);
     }
 
     /// The user closed the connection.
@@ -167,17 +220,20 @@ impl ClockState {
             }
             StreamEvent::Event(ev) => {
                 self.events += 1;
-                self.last_event_id.clone_from(&ev.id);
+                // Remote text is kept bounded: one event may be megabytes, and the log
+                // holds many (each cut is marked with the full size).
+                self.last_event_id = bounded_text(&ev.id, NAME_MAX);
                 match ev.event.as_str() {
-                    "connecttime" => self.connected_at = Some(ev.data.clone()),
-                    "message" => self.time = Some(ev.data.clone()),
+                    "connecttime" => self.connected_at = Some(bounded_text(&ev.data, TEXT_MAX)),
+                    "message" => self.time = Some(bounded_text(&ev.data, TEXT_MAX)),
                     _ => {}
                 }
-                self.push(now, LogKind::Event, &ev.event, ev.data.clone());
+                let label = bounded_text(&ev.event, NAME_MAX);
+                self.push_bounded(now, LogKind::Event, &label, &ev.data);
             }
             StreamEvent::Json(value) => {
                 self.events += 1;
-                self.push(now, LogKind::Event, "json", value.to_string());
+                self.push_bounded(now, LogKind::Event, "json", &value.to_string());
             }
             StreamEvent::Retry(ms) => {
                 self.retry = Some(RetryInfo {
@@ -280,6 +336,15 @@ impl ClockState {
         self.last_browser_error_at = None;
     }
 
+    /// Logs remote text, cut to [`TEXT_MAX`] bytes.
+    fn push_bounded(&mut self, at_ms: f64, kind: LogKind, label: &str, text: &str) {
+        let (text, cut) = bounded(text, TEXT_MAX);
+        self.push(at_ms, kind, label, text);
+        if let Some(entry) = self.log.back_mut() {
+            entry.cut = cut;
+        }
+    }
+
     fn push(&mut self, at_ms: f64, kind: LogKind, label: &str, text: String) {
         self.last_change_at = self.last_change_at.max(at_ms);
         if self.log.len() == LOG_CAP {
@@ -291,6 +356,7 @@ impl ClockState {
             kind,
             label: label.to_string(),
             text,
+            cut: None,
         });
         self.next_seq += 1;
     }
@@ -449,6 +515,69 @@ mod tests {
         assert_eq!(newest.seq, LOG_CAP as u64 * 3 - 1);
         let oldest = s.log().last().expect("entry");
         assert_eq!(oldest.text, (LOG_CAP * 2).to_string());
+    }
+
+    #[test]
+    fn a_ten_megabyte_event_is_kept_bounded_with_its_size() {
+        let mut s = ClockState::new();
+        let data = "d".repeat(10_500_000);
+        let name = "n".repeat(100_000);
+        let id = "i".repeat(1_000_000);
+        for event in ["message", "connecttime", name.as_str()] {
+            s.apply(&ev(event, &data, &id), 0.0);
+        }
+        let entry = s.log().next().expect("entry");
+        assert_eq!(
+            entry.cut,
+            Some(Cut {
+                shown: TEXT_MAX,
+                full: 10_500_000
+            })
+        );
+        assert!(entry.text.len() <= TEXT_MAX + '…'.len_utf8());
+        assert!(entry.text.ends_with('…'));
+        assert!(entry.label.len() <= NAME_MAX + '…'.len_utf8());
+        for field in [s.time.as_deref(), s.connected_at.as_deref()] {
+            let field = field.expect("set");
+            assert!(field.len() <= TEXT_MAX + '…'.len_utf8(), "{}", field.len());
+        }
+        assert!(s.last_event_id.len() <= NAME_MAX + '…'.len_utf8());
+        // The whole log of such events stays small.
+        for _ in 0..LOG_CAP {
+            s.apply(&ev("message", &data, &id), 0.0);
+        }
+        let held: usize = s.log().map(|e| e.text.len() + e.label.len()).sum();
+        assert!(held <= LOG_CAP * (TEXT_MAX + NAME_MAX + 8), "{held}");
+    }
+
+    #[test]
+    fn short_texts_are_kept_whole_and_cuts_respect_characters() {
+        assert_eq!(bounded("hello", 5), ("hello".to_string(), None));
+        // "é" is two bytes: a 5-byte limit keeps two of them.
+        assert_eq!(
+            bounded("ééé", 5),
+            ("éé…".to_string(), Some(Cut { shown: 4, full: 6 }))
+        );
+        let mut s = ClockState::new();
+        s.apply(&ev("message", "12:00:00", "7"), 0.0);
+        assert_eq!(s.log().next().map(|e| e.cut), Some(None));
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        let cases = [
+            (0, "0 B"),
+            (999, "999 B"),
+            (1_000, "1.0 KB"),
+            (2_048, "2.0 KB"),
+            (999_999, "999.9 KB"),
+            (1_000_000, "1.0 MB"),
+            (10_500_000, "10.5 MB"),
+            (3_210_000_000, "3.2 GB"),
+        ];
+        for (bytes, text) in cases {
+            assert_eq!(format_size(bytes), text, "{bytes}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::browser::{now_ms, Interval};
-use crate::clock::{ClockState, ConnState, RetrySource};
+use crate::clock::{format_size, ClockState, ConnState, Cut, RetrySource};
 use crate::i18n::{describe_error, feed_strings, FeedStrings, Lang};
 use crate::transport::{StreamHandle, Transport};
 
@@ -203,6 +203,18 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
                                 <time class="rill-log-at">{clock_of(entry.at_ms)}</time>
                                 <span class="rill-log-label">{entry.label.clone()}</span>
                                 <span class="rill-log-text">{entry.text.clone()}</span>
+                                {entry.cut.map(|cut| {
+                                    view! {
+                                        <span
+                                            class="rill-log-size"
+                                            data-testid="clock-log-size"
+                                            data-full-bytes=cut.full.to_string()
+                                            title=move || t().clock_size_title
+                                        >
+                                            {move || size_line(cut, t())}
+                                        </span>
+                                    }
+                                })}
                             </li>
                         </For>
                     </ol>
@@ -222,6 +234,16 @@ fn wait_line(s: &ClockState, t: &FeedStrings, now: f64) -> String {
         (None, Some(waited)) => format!("{} {waited} {}", t.clock_reconnecting_for, t.seconds),
         (None, None) => String::new(),
     }
+}
+
+/// "2.0 KB of 10.5 MB": how much of a cut event the log shows.
+fn size_line(cut: Cut, t: &FeedStrings) -> String {
+    format!(
+        "{} {} {}",
+        format_size(cut.shown),
+        t.clock_size_of,
+        format_size(cut.full)
+    )
 }
 
 /// The reconnect delay and where it is known from.
