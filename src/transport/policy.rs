@@ -254,7 +254,6 @@ impl FlapGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     /// A small deterministic generator (xorshift) standing in for `Math.random`.
     struct Rng(u64);
@@ -626,57 +625,64 @@ mod tests {
         }
     }
 
-    #[derive(Debug, Clone)]
-    enum Step {
-        /// The attempt fails after this many ms.
-        Fail(u16),
-        /// The attempt opens, then the stream ends or breaks after this many ms.
-        Open(u32, bool),
-        /// The server sends `retry:` while open.
-        Retry(u32),
-    }
+    /// Property tests (proptest is a native-only dev-dependency).
+    #[cfg(not(target_arch = "wasm32"))]
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
 
-    fn step() -> impl Strategy<Value = Step> {
-        prop_oneof![
-            (0u16..3_000).prop_map(Step::Fail),
-            (0u32..20_000, any::<bool>()).prop_map(|(ms, end)| Step::Open(ms, end)),
-            (0u32..40_000).prop_map(Step::Retry),
-        ]
-    }
+        #[derive(Debug, Clone)]
+        enum Step {
+            /// The attempt fails after this many ms.
+            Fail(u16),
+            /// The attempt opens, then the stream ends or breaks after this many ms.
+            Open(u32, bool),
+            /// The server sends `retry:` while open.
+            Retry(u32),
+        }
 
-    proptest! {
-        /// Whatever the server does, no attempt starts within the floor of the previous one.
-        #[test]
-        fn attempts_are_never_closer_than_the_floor(
-            steps in proptest::collection::vec(step(), 1..60),
-            seed in 1u64..u64::MAX,
-        ) {
-            let mut rng = Rng(seed);
-            let mut p = ReconnectPolicy::default();
-            let mut now = 0.0;
-            let mut last_start: Option<f64> = None;
-            for s in steps {
-                if let Step::Retry(ms) = s {
-                    p.set_server_retry(u64::from(ms));
-                    continue;
-                }
-                if let Some(prev) = last_start {
-                    prop_assert!(now - prev >= FLOOR_MS as f64, "{prev} then {now}");
-                }
-                last_start = Some(now);
-                p.on_attempt(now);
-                let (ended, outcome) = match s {
-                    Step::Fail(ms) => (now + f64::from(ms), Outcome::NetworkError),
-                    Step::Open(ms, end) => {
-                        p.on_open(now);
-                        let o = if end { Outcome::EndOfStream } else { Outcome::NetworkError };
-                        (now + f64::from(ms), o)
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                (0u16..3_000).prop_map(Step::Fail),
+                (0u32..20_000, any::<bool>()).prop_map(|(ms, end)| Step::Open(ms, end)),
+                (0u32..40_000).prop_map(Step::Retry),
+            ]
+        }
+
+        proptest! {
+            /// Whatever the server does, no attempt starts within the floor of the previous one.
+            #[test]
+            fn attempts_are_never_closer_than_the_floor(
+                steps in proptest::collection::vec(step(), 1..60),
+                seed in 1u64..u64::MAX,
+            ) {
+                let mut rng = Rng(seed);
+                let mut p = ReconnectPolicy::default();
+                let mut now = 0.0;
+                let mut last_start: Option<f64> = None;
+                for s in steps {
+                    if let Step::Retry(ms) = s {
+                        p.set_server_retry(u64::from(ms));
+                        continue;
                     }
-                    Step::Retry(_) => unreachable!(),
-                };
-                let d = delay(p.decide(&outcome, ended, || rng.next()));
-                prop_assert!(d <= 40_000, "{d}");
-                now = ended + d as f64;
+                    if let Some(prev) = last_start {
+                        prop_assert!(now - prev >= FLOOR_MS as f64, "{prev} then {now}");
+                    }
+                    last_start = Some(now);
+                    p.on_attempt(now);
+                    let (ended, outcome) = match s {
+                        Step::Fail(ms) => (now + f64::from(ms), Outcome::NetworkError),
+                        Step::Open(ms, end) => {
+                            p.on_open(now);
+                            let o = if end { Outcome::EndOfStream } else { Outcome::NetworkError };
+                            (now + f64::from(ms), o)
+                        }
+                        Step::Retry(_) => unreachable!(),
+                    };
+                    let d = delay(p.decide(&outcome, ended, || rng.next()));
+                    prop_assert!(d <= 40_000, "{d}");
+                    now = ended + d as f64;
+                }
             }
         }
     }
