@@ -20,6 +20,8 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
     let key_error = RwSignal::new(None::<crate::chat::keys::KeyError>);
     Effect::new(move |_| {
         s.with(|v| (v.format, v.endpoint.clone(), v.confirmed));
+        // A new key may open a list that needed one.
+        let _ = ctx.current_key();
         ctx.load_models();
     });
     view! {

@@ -257,10 +257,12 @@ async fn a_key_goes_only_to_the_origin_it_was_entered_for() {
         Some(&*format!("Bearer {KEY}"))
     );
     // The model list the open settings panel fetched carried the key too (same origin).
-    let models_a = poll("A's model list request", WAIT, || async {
+    // (The panel asks again when a key is saved: a list may need one.)
+    let models_a = poll("A's model list request with the key", WAIT, || async {
         a.real_requests()
             .into_iter()
-            .find(|r| r.path == "/v1/models")
+            .rev()
+            .find(|r| r.path == "/v1/models" && r.header("authorization").is_some())
     })
     .await;
     assert_eq!(
