@@ -108,29 +108,11 @@ async fn an_unreadable_library_with_no_room_for_a_copy_is_never_overwritten() {
 
     // The download offers exactly the stored text, under its file name (the anchor's click
     // is caught, so nothing is written to disk).
-    browser
-        .js("window.__blobs = []; window.__downloads = [];
-             const create = URL.createObjectURL;
-             URL.createObjectURL = (b) => { window.__blobs.push(b); return create.call(URL, b); };
-             HTMLAnchorElement.prototype.click = function () { window.__downloads.push(this.download); };
-             return true;")
-        .await;
+    catch_downloads(&browser).await;
     browser.click(&testid("chat-storage-download")).await;
-    let downloads = poll("the download", WAIT, || async {
-        let v = browser
-            .js("return window.__downloads.length ? window.__downloads : null")
-            .await;
-        (!v.is_null()).then_some(v)
-    })
-    .await;
-    assert_eq!(
-        downloads,
-        serde_json::json!(["rill-unreadable-library.json"])
-    );
-    let offered = browser
-        .js("return Promise.all(window.__blobs.map((b) => b.text()))")
-        .await;
-    assert_eq!(offered, serde_json::json!([unreadable]));
+    assert_eq!(caught(&browser).await, serde_json::json!([unreadable]));
+    let names = browser.js("return window.__downloads").await;
+    assert_eq!(names, serde_json::json!(["rill-unreadable-library.json"]));
 
     // Chatting still works in this tab, and nothing it does overwrites the stored text.
     send(&browser, "[[echo]]still here").await;
@@ -174,33 +156,62 @@ async fn switch(browser: &Browser, tab: &fantoccini::wd::WindowHandle) {
         .expect("switch tab");
 }
 
-/// In the current tab: the last reply of each listed conversation, by its first question.
-async fn replies_by_question(browser: &Browser) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let n = list_len(browser).await;
-    for i in 1..=n {
-        browser
-            .click(&format!(
-                "{}:nth-child({i}) .rill-side-title",
-                testid("chat-list-item")
-            ))
-            .await;
-        let question = poll("the selected conversation's question", WAIT, || async {
-            // The list item's title is the first question (both are shorter than a title's
-            // 48 characters): once they agree, the log shows that conversation.
-            let current = browser.text(".rill-current .rill-side-title").await;
-            let first = browser
-                .js("const u = document.querySelector('[data-testid=message][data-role=user]'); return u ? u.innerText.trim() : null")
-                .await;
-            let first = first.as_str()?.to_string();
-            (!current.is_empty() && current.trim() == first).then_some(first)
-        })
+/// Catches downloads in the current page: blobs handed to `URL.createObjectURL` and the
+/// file names of clicked download links (so nothing is written to disk).
+async fn catch_downloads(browser: &Browser) {
+    browser
+        .js("window.__blobs = []; window.__downloads = [];
+             const create = URL.createObjectURL;
+             URL.createObjectURL = (b) => { window.__blobs.push(b); return create.call(URL, b); };
+             HTMLAnchorElement.prototype.click = function () { window.__downloads.push(this.download); };
+             return true;")
         .await;
-        let reply = reply_in(browser, "done", WAIT).await;
-        out.push((question, reply));
-    }
-    out.sort();
-    out
+}
+
+/// The texts of the downloads caught so far, once there is one.
+async fn caught(browser: &Browser) -> serde_json::Value {
+    poll("a download", WAIT, || async {
+        let v = browser
+            .js("return window.__blobs.length ? Promise.all(window.__blobs.map((b) => b.text())) : null")
+            .await;
+        (!v.is_null()).then_some(v)
+    })
+    .await
+}
+
+/// What the current tab holds: its list's titles, and from its JSON export (this tab's own
+/// library, not localStorage) each conversation's question and reply with the reply's state.
+async fn tab_holds(browser: &Browser) -> (Vec<String>, Vec<(String, String, String)>) {
+    let mut titles: Vec<String> = browser
+        .js("return [...document.querySelectorAll('[data-testid=chat-list-item] .rill-side-title')].map((b) => b.innerText.trim())")
+        .await
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
+    titles.sort();
+    catch_downloads(browser).await;
+    browser.click(&testid("chat-export-json")).await;
+    let export = caught(browser).await;
+    let export: serde_json::Value =
+        serde_json::from_str(export[0].as_str().unwrap_or_default()).expect("export JSON");
+    let mut held: Vec<(String, String, String)> = export["conversations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let text = |i: usize, field: &str| {
+                c["messages"][i][field]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            (text(0, "content"), text(1, "content"), text(1, "state"))
+        })
+        .collect();
+    held.sort();
+    (titles, held)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,11 +252,26 @@ async fn two_tabs_streaming_at_once_keep_each_others_conversations() {
         )
         .await;
     // They do overlap: while B streams, the library holds A's reply as still streaming.
-    let saved = stored(&browser).await.unwrap_or_default();
-    assert!(
-        saved.contains("question from tab A") && saved.contains("\"state\":\"streaming\""),
-        "tab A's reply was not streaming when B's started: {}",
-        saved.chars().take(400).collect::<String>()
+    let saved: serde_json::Value =
+        serde_json::from_str(&stored(&browser).await.unwrap_or_default()).expect("stored JSON");
+    let a_state = saved["conversations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            c["messages"][0]["content"]
+                .as_str()
+                .is_some_and(|q| q.contains("tab A"))
+        })
+        .and_then(|c| {
+            c["messages"].as_array()?.last()?["state"]
+                .as_str()
+                .map(str::to_string)
+        });
+    assert_eq!(
+        a_state.as_deref(),
+        Some("streaming"),
+        "tab A's reply should still stream when B's starts"
     );
 
     let long = Duration::from_secs(30);
@@ -260,6 +286,8 @@ async fn two_tabs_streaming_at_once_keep_each_others_conversations() {
     ];
     expected.sort();
 
+    // A first: its reload saves (on pagehide) what it has, then B's reload reads it.
+    let mut seen = Vec::new();
     for tab in [&tab_a, &tab_b] {
         switch(&browser, tab).await;
         browser.reload().await;
@@ -267,8 +295,27 @@ async fn two_tabs_streaming_at_once_keep_each_others_conversations() {
             (list_len(&browser).await == 2).then_some(())
         })
         .await;
-        assert_eq!(replies_by_question(&browser).await, expected);
+        // The conversation shown first has its whole reply on screen.
+        let title = browser.text(".rill-current .rill-side-title").await;
+        let shown = reply_in(&browser, "done", WAIT).await;
+        let want = expected.iter().find(|(q, _)| *q == title.trim());
+        assert_eq!(
+            want.map(|(_, r)| r.as_str()),
+            Some(shown.as_str()),
+            "{title}"
+        );
+        let (titles, held) = tab_holds(&browser).await;
+        let questions: Vec<String> = expected.iter().map(|(q, _)| q.clone()).collect();
+        assert_eq!(titles, questions);
+        assert_eq!(held.len(), 2, "{held:?}");
+        for ((question, reply, state), (want_q, _)) in held.iter().zip(&expected) {
+            assert_eq!(question, want_q);
+            assert_eq!(state, "done", "{question}");
+            assert!(reply.split_whitespace().count() > 50, "{question}: {reply}");
+        }
+        seen.push(held);
     }
+    assert_eq!(seen[0], seen[1], "both tabs hold the same replies");
     browser.js("localStorage.clear(); return true").await;
     browser.close().await;
 }
