@@ -23,6 +23,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
+use futures_util::StreamExt as _;
 use rill_e2e::{encode, poll, testid, Browser, RillServer, TempDir, WAIT};
 use serde_json::{json, Value};
 
@@ -56,14 +57,8 @@ fn corpus() -> Vec<String> {
         "{}<img src=x onerror=alert(900)>",
         "> ".repeat(300)
     ));
-    out.push(format!(
-        "{}<svg onload=alert(901)>",
-        "<div>".repeat(1000)
-    ));
-    out.push(format!(
-        "{}[deep](javascript:alert(902))",
-        "- ".repeat(200)
-    ));
+    out.push(format!("{}<svg onload=alert(901)>", "<div>".repeat(400)));
+    out.push(format!("{}[deep](javascript:alert(902))", "- ".repeat(200)));
     out
 }
 
@@ -254,7 +249,8 @@ impl Findings {
     ) {
         let found = inspect(browser, allowed, origin).await;
         println!("hostile: {path}: {} finding(s)", found.len());
-        self.0.extend(found.into_iter().map(|f| format!("{path}: {f}")));
+        self.0
+            .extend(found.into_iter().map(|f| format!("{path}: {f}")));
     }
 
     /// A payload's text that should be on screen and is not.
@@ -275,8 +271,8 @@ impl Findings {
     }
 }
 
-/// The forbidden-kind elements the unharmed app renders on `url`, after `prepare` (for
-/// example opening the settings panel).
+/// The forbidden-kind elements the unharmed app renders on `url` once `ready_css` is on
+/// screen (a test adds those of further states, such as the open settings panel).
 async fn baseline(browser: &Browser, url: &str, ready_css: &str) -> BTreeSet<String> {
     browser.goto(url).await;
     wait_for(browser, ready_css).await;
@@ -385,12 +381,6 @@ async fn new_conversation(browser: &Browser) {
     .await;
 }
 
-/// Text as markdown reads it: U+0000 becomes U+FFFD (CommonMark's rule for insecure
-/// characters).
-fn as_parsed(s: &str) -> String {
-    s.replace('\0', "\u{fffd}")
-}
-
 /// Clicks "use this endpoint" when a link's endpoint waits for confirmation.
 async fn confirm_endpoint(browser: &Browser) {
     wait_for(browser, &testid("chat-settings-toggle")).await;
@@ -433,6 +423,12 @@ fn batches(payloads: &[String]) -> Vec<Vec<(usize, String)>> {
         out.push(cur);
     }
     out
+}
+
+/// Whether `shown` is `full`, or (for a long text, which a view may cut to a few KB) starts
+/// with its first thousand characters.
+fn same_or_cut(shown: &str, full: &str) -> bool {
+    shown == full || (full.chars().count() > 1000 && shown.starts_with(&head(full, 1000)))
 }
 
 /// Alphanumeric runs of `p`, longest first.
@@ -529,11 +525,16 @@ impl Mock {
                 .unwrap_or_default()
         };
         let json_ct = "application/json";
-        // `err-N` in a chat request picks the error body N.
+        // `err-N` in a chat request's last message picks the error body N (the request
+        // carries the whole conversation, so the last one counts).
         let pick = || -> usize {
-            body.split("err-")
-                .nth(1)
-                .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+            body.rsplit("err-")
+                .next()
+                .map(|rest| {
+                    rest.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                })
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0)
         };
@@ -559,7 +560,11 @@ impl Mock {
                     .iter()
                     .map(|p| json!({ "name": p, "model": p }))
                     .collect();
-                reply(StatusCode::OK, json_ct, json!({ "models": models }).to_string())
+                reply(
+                    StatusCode::OK,
+                    json_ct,
+                    json!({ "models": models }).to_string(),
+                )
             }
             "/v1/chat/completions" | "/api/chat" => {
                 let n = pick();
@@ -606,7 +611,11 @@ impl Mock {
                     .and_then(|k| k.parse().ok())
                     .unwrap_or(0);
                 let chunk = self.error_chunks.get(n).cloned().unwrap_or_default();
-                reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8", chunk)
+                reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain; charset=utf-8",
+                    chunk,
+                )
             }
             "/runs-on-load" => reply(
                 StatusCode::OK,
@@ -626,14 +635,16 @@ impl Mock {
                 .body(Body::empty())
                 .unwrap_or_default()
         };
-        let Some(rest) = path.strip_prefix("/loader/") else {
-            return not_found();
-        };
-        let Some((n, file)) = rest.split_once('/') else {
-            return not_found();
-        };
-        let Ok(n) = n.parse::<usize>() else {
-            return not_found();
+        // The page's own files at the root (absolute links), the rest under `/loader/N/`.
+        let (n, file) = match path
+            .strip_prefix("/loader/")
+            .and_then(|r| r.split_once('/'))
+        {
+            Some((n, file)) => match n.parse::<usize>() {
+                Ok(n) => (n, file),
+                Err(_) => return not_found(),
+            },
+            None => (0, path.trim_start_matches('/')),
         };
         let ok = |ct: &str, body: Vec<u8>| {
             Response::builder()
@@ -694,8 +705,6 @@ async fn start_mock(mock: Mock) -> (String, Arc<Mock>) {
     (format!("http://{addr}"), mock)
 }
 
-use futures_util::StreamExt as _;
-
 fn app(rate: &str) -> RillServer {
     let dist = rill_e2e::dist_dir();
     RillServer::start(
@@ -732,14 +741,17 @@ async fn detector_catches_what_it_must() {
     })
     .await;
     assert!(
-        found.iter().any(|f| f.contains("element the app does not render: <script")),
+        found
+            .iter()
+            .any(|f| f.contains("element the app does not render: <script")),
         "{found:?}"
     );
 
     browser.goto(&chat).await;
     wait_for(&browser, &testid("chat-input")).await;
     browser
-        .js("const log = document.querySelector('[data-testid=chat-log]');
+        .js(
+            "const log = document.querySelector('[data-testid=chat-log]');
              const img = document.createElement('img');
              img.setAttribute('src', 'x:nothing');
              img.setAttribute('onerror', 'alert(\"probe-img\")');
@@ -749,18 +761,22 @@ async fn detector_catches_what_it_must() {
              a.textContent = 'probe';
              log.append(a);
              log.append(document.createElement('iframe'));
-             return true;")
+             // The app's Content-Security-Policy may stop the handler above from running
+             // (as it should); a direct call stands for a payload that did run.
+             alert('probe-direct');
+             return true;",
+        )
         .await;
     let found = poll("the injected probes to be caught", WAIT, || async {
         let found = inspect(&browser, &allowed, &server.url).await;
         found
             .iter()
-            .any(|f| f.contains("probe-img"))
+            .any(|f| f.contains("on* attribute"))
             .then_some(found)
     })
     .await;
     for want in [
-        "payload ran: alert(probe-img)",
+        "payload ran: alert(probe-direct)",
         "on* attribute onerror",
         "script URL in href",
         "element the app does not render: <iframe",
@@ -800,7 +816,9 @@ async fn hostile_chat_text_stays_text() {
         .fold(chat.clone(), |url, p| format!("{url}&theme={}", encode(p)));
     browser.goto(&warn_url).await;
     wait_for(&browser, ".rill-warnings").await;
-    findings.check(&browser, &allowed, &origin, "URL warnings").await;
+    findings
+        .check(&browser, &allowed, &origin, "URL warnings")
+        .await;
     let warnings = texts(&browser, ".rill-warnings").await.concat();
     for p in payloads.iter().take(60) {
         if !warnings.contains(p.trim()) {
@@ -815,12 +833,29 @@ async fn hostile_chat_text_stays_text() {
         .iter()
         .filter(|p| {
             let l = p.to_ascii_lowercase();
-            ["<script>", "<img src=x onerror=alert(8)", "<svg onload", "<iframe src", "<details open",
-             "<math><mtext>", "<base href", "<meta http-equiv=\"refresh", "<form action",
-             "<a href=\"java\n", "<!--><img", "<noscript>", "<img src=x onerror=`", "[click](jav&#x09;",
-             "<javascript:", "![<img", "```html", "    <script>", "+adw-"]
-                .iter()
-                .any(|s| l.starts_with(s))
+            [
+                "<script>",
+                "<img src=x onerror=alert(8)",
+                "<svg onload",
+                "<iframe src",
+                "<details open",
+                "<math><mtext>",
+                "<base href",
+                "<meta http-equiv=\"refresh",
+                "<form action",
+                "<a href=\"java\n",
+                "<!--><img",
+                "<noscript>",
+                "<img src=x onerror=`",
+                "[click](jav&#x09;",
+                "<javascript:",
+                "![<img",
+                "```html",
+                "    <script>",
+                "+adw-",
+            ]
+            .iter()
+            .any(|s| l.starts_with(s))
         })
         .collect();
     assert!(singles.len() >= 15, "single payloads: {}", singles.len());
@@ -833,17 +868,27 @@ async fn hostile_chat_text_stays_text() {
             findings.missing("chat markdown (single)", "reply", p);
         }
     }
-    findings.check(&browser, &allowed, &origin, "chat markdown, single payloads").await;
+    findings
+        .check(
+            &browser,
+            &allowed,
+            &origin,
+            "chat markdown, single payloads",
+        )
+        .await;
+    // A conversation is titled from its first message as the user wrote it (with the demo
+    // model's marker).
     let titles = texts(&browser, ".rill-side-title").await;
     for p in &singles {
-        let want = title_from(p);
-        if !titles.iter().any(|t| *t == want) {
+        let want = title_from(&format!("[[echo]]{p}"));
+        if !titles.contains(&want) {
             findings.missing("conversation titles", "sidebar", &want);
         }
     }
     let heading = texts(&browser, ".rill-chat-title").await.concat();
-    if heading != title_from(singles[singles.len() - 1]) {
-        findings.missing("conversation title", "chat header", &title_from(singles[singles.len() - 1]));
+    let last_title = title_from(&format!("[[echo]]{}", singles[singles.len() - 1]));
+    if heading != last_title {
+        findings.missing("conversation title", "chat header", &last_title);
     }
 
     // Batches: many payloads a message, each the start of its own block.
@@ -883,10 +928,23 @@ async fn hostile_chat_text_stays_text() {
     let code_messages = [fenced.clone(), indented.clone(), inline, links];
     for (k, text) in code_messages.iter().enumerate() {
         send(&browser, &format!("[[echo]]{text}")).await;
-        replies(&browser, sent.len() + k + 1, "done", Duration::from_secs(30)).await;
+        replies(
+            &browser,
+            sent.len() + k + 1,
+            "done",
+            Duration::from_secs(30),
+        )
+        .await;
     }
     all_replies_settled(&browser, WAIT).await;
-    findings.check(&browser, &allowed, &origin, "chat markdown, batches, code, links, images").await;
+    findings
+        .check(
+            &browser,
+            &allowed,
+            &origin,
+            "chat markdown, batches, code, links, images",
+        )
+        .await;
     let shown = texts(&browser, ASSISTANT).await;
     for (k, batch) in sent.iter().enumerate() {
         let text = shown.get(k).cloned().unwrap_or_default();
@@ -905,19 +963,22 @@ async fn hostile_chat_text_stays_text() {
     let code_texts = texts(&browser, &format!("{ASSISTANT} pre code")).await;
     let fenced_code = code_texts
         .iter()
-        .any(|c| c.trim_end() == as_parsed(&payloads.join("\n")));
+        .any(|c| c.trim_end() == payloads.join("\n"));
     if !fenced_code {
         findings.missing("fenced code block", "pre code", &payloads.join("\n"));
     }
     let indented_code = code_texts
         .iter()
-        .any(|c| c.contains(&payloads[0]) && c.contains(&as_parsed(&payloads[payloads.len() / 2])));
+        .any(|c| c.contains(&payloads[0]) && c.contains(&payloads[payloads.len() / 2]));
     if !indented_code {
         findings.missing("indented code block", "pre code", &payloads[0]);
     }
     let inline_code = texts(&browser, &format!("{ASSISTANT} p > code")).await;
-    for p in payloads.iter().filter(|p| !p.contains('\n') && !p.contains("``")) {
-        if !inline_code.iter().any(|c| c.trim() == as_parsed(p).trim()) {
+    for p in payloads
+        .iter()
+        .filter(|p| !p.contains('\n') && !p.contains("``"))
+    {
+        if !inline_code.iter().any(|c| c.trim() == p.trim()) {
             findings.missing("inline code", "code", p);
         }
     }
@@ -926,6 +987,29 @@ async fn hostile_chat_text_stays_text() {
         let t = p.replace(['[', ']'], "");
         if !link_texts.iter().any(|l| shows(l, &t)) {
             findings.missing("link text", "a", &t);
+        }
+    }
+    // Links that were rendered go only where the link policy allows, with the app's `rel`.
+    let hrefs = browser
+        .js(&format!(
+            "return [...document.querySelectorAll('{} a')].map((a) => [a.getAttribute('href') || '', a.rel]);",
+            ASSISTANT.replace('\'', "\\'")
+        ))
+        .await;
+    let hrefs = hrefs.as_array().cloned().unwrap_or_default();
+    if hrefs.is_empty() {
+        findings.missing("links", "a[href]", "https://example.com/a");
+    }
+    for pair in &hrefs {
+        let href = pair.get(0).and_then(Value::as_str).unwrap_or("");
+        let rel = pair.get(1).and_then(Value::as_str).unwrap_or("");
+        let allowed_scheme = ["http://", "https://", "mailto:"]
+            .iter()
+            .any(|s| href.starts_with(s));
+        if !allowed_scheme || !rel.contains("noopener") || href.chars().any(char::is_control) {
+            findings.0.push(format!(
+                "chat links: a link outside the policy: {href:?} rel={rel:?}"
+            ));
         }
     }
 
@@ -946,7 +1030,9 @@ async fn hostile_chat_text_stays_text() {
         (!t.is_empty() && t.len() < singles.len() + 1).then_some(())
     })
     .await;
-    findings.check(&browser, &allowed, &origin, "sidebar search").await;
+    findings
+        .check(&browser, &allowed, &origin, "sidebar search")
+        .await;
     let found = texts(&browser, ".rill-side-title").await;
     if !found.iter().any(|t| t.contains("onerror")) {
         findings.missing("sidebar search", "results", "onerror");
@@ -966,16 +1052,23 @@ async fn hostile_chat_text_stays_text() {
     })];
     for (i, p) in payloads.iter().enumerate().skip(1) {
         conversations.push(json!({
-            "id": format!("{i}:{}", one_line(p)), "title": p,
+            "id": format!("{i}:{}", head(&one_line(p), 100)), "title": p,
             "messages": [{ "id": 1, "role": "user", "content": p, "state": "done" }],
             "created_ms": 1, "updated_ms": 2, "next_message_id": 2,
         }));
     }
     let export = dir.0.join("hostile-export.json");
-    std::fs::write(&export, json!({ "conversations": conversations }).to_string())
-        .expect("write the export");
+    std::fs::write(
+        &export,
+        json!({ "conversations": conversations }).to_string(),
+    )
+    .expect("write the export");
     browser.goto(&chat).await;
     wait_for(&browser, &testid("chat-import")).await;
+    // From an empty conversation: the message list is keyed by message id, which restarts
+    // in every conversation, so switching straight from the batch conversation would show
+    // its rows again (reported; not this test's subject).
+    new_conversation(&browser).await;
     let input = browser
         .client
         .find(Locator::Css(&testid("chat-import")))
@@ -985,17 +1078,26 @@ async fn hostile_chat_text_stays_text() {
         .send_keys(export.to_str().expect("utf-8 path"))
         .await
         .expect("choose the export file");
-    poll("the imported conversations", Duration::from_secs(30), || async {
-        (browser.count(&testid("chat-list-item")).await >= payloads.len() + singles.len())
-            .then_some(())
-    })
-    .await;
+    let notice = browser
+        .wait_text(
+            &testid("chat-notice"),
+            |t| !t.is_empty(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let listed = browser.count(&testid("chat-list-item")).await;
+    assert!(
+        listed >= payloads.len() + singles.len(),
+        "the import was not taken ({listed} conversations listed): {notice}"
+    );
     poll("the imported messages", Duration::from_secs(30), || async {
         (browser.count(ASSISTANT).await >= payloads.len()).then_some(())
     })
     .await;
     all_replies_settled(&browser, Duration::from_secs(30)).await;
-    findings.check(&browser, &allowed, &origin, "imported JSON").await;
+    findings
+        .check(&browser, &allowed, &origin, "imported JSON")
+        .await;
     let titles = texts(&browser, ".rill-side-title").await;
     let users = texts(&browser, ".rill-user-text").await;
     let errors = texts(&browser, &testid("message-error")).await;
@@ -1037,7 +1139,9 @@ async fn hostile_chat_text_stays_text() {
     browser
         .wait_text(&testid("chat-notice"), |t| t.contains("role"), WAIT)
         .await;
-    findings.check(&browser, &allowed, &origin, "refused import").await;
+    findings
+        .check(&browser, &allowed, &origin, "refused import")
+        .await;
 
     println!(
         "hostile: chat paths done in {:.1} s",
@@ -1094,7 +1198,9 @@ async fn hostile_endpoint_text_stays_text() {
             (v.len() >= payloads.len()).then_some(v)
         })
         .await;
-        findings.check(&browser, &allowed, &origin, &path("model names")).await;
+        findings
+            .check(&browser, &allowed, &origin, &path("model names"))
+            .await;
         for p in &payloads {
             if !values.iter().any(|v| v == p) {
                 findings.missing(&path("model names"), "option value", p);
@@ -1105,6 +1211,7 @@ async fn hostile_endpoint_text_stays_text() {
             findings.missing(&path("model name"), "chat header", &payloads[8]);
         }
 
+        new_conversation(&browser).await;
         let json_count = mock.error_chunks.len();
         let total = json_count + html_pages.min(mock.html_chunks.len());
         for n in 0..total {
@@ -1114,13 +1221,18 @@ async fn hostile_endpoint_text_stays_text() {
             })
             .await;
         }
-        findings.check(&browser, &allowed, &origin, &path("error bodies")).await;
+        findings
+            .check(&browser, &allowed, &origin, &path("error bodies"))
+            .await;
         let errors = texts(&browser, &testid("message-error")).await;
         for n in 0..total {
             let (want, what) = match mock.error_chunks.get(n) {
-                Some(chunk) => (chunk.clone(), "JSON error"),
+                Some(chunk) => (head(chunk.trim(), ERROR_SHOWN - 5), "JSON error"),
                 None => (
-                    head(&Mock::html_page(&mock.html_chunks[n - json_count]), ERROR_SHOWN - 5),
+                    head(
+                        &Mock::html_page(&mock.html_chunks[n - json_count]),
+                        ERROR_SHOWN - 5,
+                    ),
                     "text/html error page",
                 ),
             };
@@ -1149,7 +1261,11 @@ async fn hostile_feed_stays_text() {
     let origin = server.url.clone();
     let allowed = baseline(
         &browser,
-        &format!("{}/?view=clock&lang=en&stream={}", server.url, encode(&format!("{}/stream", server.url))),
+        &format!(
+            "{}/?view=clock&lang=en&stream={}",
+            server.url,
+            encode(&format!("{}/stream", server.url))
+        ),
         &testid("clock-url"),
     )
     .await;
@@ -1158,7 +1274,11 @@ async fn hostile_feed_stays_text() {
 
     for transport in ["eventsource", "fetch"] {
         for half in 0..2 {
-            let part = if half == 0 { &payloads[..mid] } else { &payloads[mid..] };
+            let part = if half == 0 {
+                &payloads[..mid]
+            } else {
+                &payloads[mid..]
+            };
             let path = format!("clock {transport} half {half}");
             let stream = format!("{mock_url}/feed?half={half}&x={}", payloads[half * 9]);
             let url = format!(
@@ -1169,9 +1289,18 @@ async fn hostile_feed_stays_text() {
             browser.goto(&url).await;
             // EventSource reports only the types it listens for (`message`, `connecttime`);
             // fetch reports every event, the named ones too.
-            let want = if transport == "fetch" { 1 + 2 * part.len() } else { 1 + part.len() };
+            let want = if transport == "fetch" {
+                1 + 2 * part.len()
+            } else {
+                1 + part.len()
+            };
             poll(&format!("{path}: {want} events"), WAIT, || async {
-                let n: usize = browser.text(&testid("clock-events")).await.trim().parse().ok()?;
+                let n: usize = browser
+                    .text(&testid("clock-events"))
+                    .await
+                    .trim()
+                    .parse()
+                    .ok()?;
                 (n >= want).then_some(())
             })
             .await;
@@ -1179,10 +1308,11 @@ async fn hostile_feed_stays_text() {
             let log = texts(&browser, ".rill-log-text").await;
             let labels = texts(&browser, ".rill-log-label").await;
             for p in part {
-                if !log.iter().any(|t| t == p) {
+                if !log.iter().any(|t| same_or_cut(t, p)) {
                     findings.missing(&path, "event data in the log", p);
                 }
-                if transport == "fetch" && !labels.iter().any(|l| l.trim() == one_line(p).trim()) {
+                let name = one_line(p).trim().to_string();
+                if transport == "fetch" && !labels.iter().any(|l| same_or_cut(l.trim(), &name)) {
                     findings.missing(&path, "event name in the log", &one_line(p));
                 }
             }
@@ -1193,7 +1323,9 @@ async fn hostile_feed_stays_text() {
                     findings.missing(&path, "last event id", &last);
                 }
             }
-            let connected = texts(&browser, &testid("clock-connected-at")).await.concat();
+            let connected = texts(&browser, &testid("clock-connected-at"))
+                .await
+                .concat();
             if connected != part[0] {
                 findings.missing(&path, "connecttime data", &part[0]);
             }
@@ -1212,15 +1344,16 @@ async fn hostile_feed_stays_text() {
         );
         browser.goto(&url).await;
         let chunk = mock.error_chunks[k].clone();
-        let first = chunk.lines().next().unwrap_or("").to_string();
+        let first = head(chunk.trim().lines().next().unwrap_or(""), 100);
         let shown = poll(&format!("{path} shown"), WAIT, || async {
             let t = texts(&browser, ".rill-clock").await.concat();
             t.contains(&first).then_some(t)
         })
         .await;
         findings.check(&browser, &allowed, &origin, &path).await;
-        if !shown.contains(&chunk) {
-            findings.missing(&path, "error message", &chunk);
+        let want = head(chunk.trim(), ERROR_SHOWN - 5);
+        if !shown.contains(&want) {
+            findings.missing(&path, "error message", &want);
         }
     }
     println!(
@@ -1251,15 +1384,18 @@ async fn hostile_loader_error_stays_text() {
     let mut findings = Findings::default();
     for (n, chunk) in mock.loader_chunks.iter().enumerate() {
         let path = format!("loader error {n}");
-        browser.goto(&format!("{mock_url}/loader/{n}/?view=chat&lang=en")).await;
+        browser
+            .goto(&format!("{mock_url}/loader/{n}/?view=chat&lang=en"))
+            .await;
         let shown = poll(&format!("{path} shown"), WAIT, || async {
             let t = texts(&browser, "[role=alert]").await.concat();
             t.contains("rill could not start").then_some(t)
         })
         .await;
         findings.check(&browser, &allowed, &mock_url, &path).await;
-        if !shown.contains(chunk.as_str()) {
-            findings.missing(&path, "loader message", chunk);
+        let want = head(chunk.trim(), LOADER_SHOWN - 20);
+        if !shown.contains(&want) {
+            findings.missing(&path, "loader message", &want);
         }
     }
     println!(
