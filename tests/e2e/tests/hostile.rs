@@ -463,6 +463,20 @@ struct Mock {
     dist: PathBuf,
 }
 
+/// The last message that asks the mock for the streamed corpus.
+const STREAM_PROMPT: &str = "stream-the-corpus";
+/// Characters per streamed piece: small and odd, so pieces end inside tags and entities.
+const STREAM_PIECE: usize = 7;
+
+/// The text of the streamed reply: each payload after a marker paragraph.
+fn streamed_text(payloads: &[String]) -> String {
+    payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{}\n\n{p}\n\n", marker(i)))
+        .collect()
+}
+
 const HTML_HEAD: &str = "<!doctype html><html><head><title>502 Bad Gateway</title></head><body>";
 
 impl Mock {
@@ -504,6 +518,38 @@ impl Mock {
         for p in part {
             out.push_str(&format!("id: {}\n{}\n", one_line(p), data(p)));
             out.push_str(&format!("event: {}\n{}\n", one_line(p).trim(), data(p)));
+        }
+        out
+    }
+
+    /// The whole corpus as one streamed reply (marker paragraphs between the payloads), cut
+    /// into pieces of a few characters so that tags, entities and URLs arrive split, as
+    /// OpenAI SSE chunks or Ollama NDJSON lines.
+    fn streamed_reply(&self, openai: bool) -> String {
+        let text = streamed_text(&self.payloads);
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::new();
+        for (k, piece) in chars.chunks(STREAM_PIECE).enumerate() {
+            let piece: String = piece.iter().collect();
+            let line = if openai {
+                json!({ "id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                        "choices": [{ "index": 0, "delta": { "content": piece }, "finish_reason": null }] })
+            } else {
+                json!({ "model": "m", "message": { "role": "assistant", "content": piece }, "done": false })
+            };
+            if openai {
+                out.push_str(&format!("id: {k}\ndata: {line}\n\n"));
+            } else {
+                out.push_str(&format!("{line}\n"));
+            }
+        }
+        if openai {
+            out.push_str("data: [DONE]\n\n");
+        } else {
+            out.push_str(&format!(
+                "{}\n",
+                json!({ "model": "m", "message": { "role": "assistant", "content": "" }, "done": true })
+            ));
         }
         out
     }
@@ -569,6 +615,19 @@ impl Mock {
             "/v1/chat/completions" | "/api/chat" => {
                 let n = pick();
                 let openai = path == "/v1/chat/completions";
+                if body.rfind(STREAM_PROMPT) > body.rfind("err-") {
+                    return cors(Response::builder().status(StatusCode::OK))
+                        .header(
+                            header::CONTENT_TYPE,
+                            if openai {
+                                "text/event-stream"
+                            } else {
+                                "application/x-ndjson"
+                            },
+                        )
+                        .body(Body::from(self.streamed_reply(openai)))
+                        .unwrap_or_default();
+                }
                 match self.error_chunks.get(n) {
                     Some(chunk) if openai => reply(
                         StatusCode::BAD_REQUEST,
@@ -960,6 +1019,11 @@ async fn hostile_chat_text_stays_text() {
             }
         }
     }
+    for part in ["table", "pre code", "a[href]", "blockquote", "h1"] {
+        if browser.count(&format!("{ASSISTANT} {part}")).await == 0 {
+            findings.missing("chat markdown", "markdown structure", part);
+        }
+    }
     let code_texts = texts(&browser, &format!("{ASSISTANT} pre code")).await;
     let fenced_code = code_texts
         .iter()
@@ -1152,7 +1216,8 @@ async fn hostile_chat_text_stays_text() {
 }
 
 /// Text from a remote endpoint: model names (`/v1/models`, `/api/tags`) in the settings
-/// panel's list and a chosen model's name in the header, and error bodies (OpenAI's and
+/// panel's list and a chosen model's name in the header, a streamed reply cut into small
+/// pieces, and error bodies (OpenAI's and
 /// Ollama's JSON shapes, a `text/html` error page) shown as the reply's error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_endpoint_text_stays_text() {
@@ -1209,6 +1274,29 @@ async fn hostile_endpoint_text_stays_text() {
         let backend = texts(&browser, &testid("chat-backend")).await.concat();
         if !backend.contains(payloads[8].trim()) {
             findings.missing(&path("model name"), "chat header", &payloads[8]);
+        }
+
+        // A remote model's reply: the corpus streamed in small pieces.
+        new_conversation(&browser).await;
+        send(&browser, STREAM_PROMPT).await;
+        replies(&browser, 1, "done", Duration::from_secs(30)).await;
+        findings
+            .check(&browser, &allowed, &origin, &path("streamed reply"))
+            .await;
+        let shown = texts(&browser, ASSISTANT).await.concat();
+        for (i, p) in payloads.iter().enumerate() {
+            let from = shown.find(&marker(i)).map(|at| at + marker(i).len());
+            let to = shown.find(&marker(i + 1)).unwrap_or(shown.len());
+            match from {
+                Some(from) if from <= to && shows(&shown[from..to], p) => {}
+                _ => findings.missing(&path("streamed reply"), &marker(i), p),
+            }
+        }
+        // Rendered as markdown, not shown plain (a module that failed would show plain text).
+        for part in ["table", "pre code", "a[href]", "blockquote"] {
+            if browser.count(&format!("{ASSISTANT} {part}")).await == 0 {
+                findings.missing(&path("streamed reply"), "markdown structure", part);
+            }
         }
 
         new_conversation(&browser).await;
