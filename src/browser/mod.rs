@@ -188,11 +188,9 @@ pub async fn fetch(url: &str, init: FetchInit<'_>) -> Result<web_sys::Response, 
     options.set_signal(init.signal);
     // A request that carries a key must not follow a redirect: the key is for this URL's
     // origin, and a redirect could lead anywhere.
-    if init
-        .headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key"))
-    {
+    if init.headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key")
+    }) {
         options.set_redirect(web_sys::RequestRedirect::Error);
     }
     let headers = web_sys::Headers::new().map_err(invalid)?;

@@ -18,7 +18,7 @@ use crate::chat::settings::{auth_header, ChatSettings, SETTINGS_KEY};
 use crate::chat::store::{self, Library};
 use crate::i18n::{strings, Lang};
 use crate::transport::fetch::FetchRequest;
-use crate::transport::response::{error_message, BodyFormat};
+use crate::transport::response::BodyFormat;
 use crate::transport::{ErrorKind, StreamEvent, StreamHandle, Transport};
 
 /// How often a streaming reply is saved, at most.
@@ -27,6 +27,10 @@ const SAVE_EVERY_MS: f64 = 1_000.0;
 /// One message as the view sees it: fixed identity, reactive content and state.
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
+    /// Unique in the page: the log's key. Message ids are unique only within their
+    /// conversation, so keyed by them a log switched to another conversation would keep the
+    /// old conversation's rows for every id the two share.
+    pub key: u64,
     pub id: u64,
     pub role: Role,
     pub content: RwSignal<String>,
@@ -43,7 +47,16 @@ impl Row {
         state: MessageState,
         error: Option<String>,
     ) -> Row {
+        thread_local! {
+            static NEXT_KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+        }
+        let key = NEXT_KEY.with(|k| {
+            let key = k.get();
+            k.set(key.wrapping_add(1));
+            key
+        });
         Row {
+            key,
             id,
             role,
             content: RwSignal::new(content),
@@ -803,8 +816,8 @@ impl ChatCtx {
                 return;
             };
             let status = response.status();
-            let body = browser::response_text(&response).await;
-            let message = error_message(&body, 300);
+            // At most a few KB of the body: an error page can be anything.
+            let message = crate::transport::fetch::read_error_message(&response).await;
             let text = if message.is_empty() {
                 format!("HTTP {status}")
             } else {

@@ -209,7 +209,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         </Show>
                         <For
                             each=move || ctx.rows.get()
-                            key=|row| row.id
+                            key=|row| row.key
                             children=move |row| {
                                 let id = row.id;
                                 let is_last = Signal::derive(move || ctx.rows.with(|r| r.last().map(|l| l.id) == Some(id)));

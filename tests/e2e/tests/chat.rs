@@ -576,3 +576,37 @@ async fn temperature_from_the_settings_is_sent_as_a_number() {
     }
     browser.close().await;
 }
+
+/// Switching conversations shows the chosen conversation's messages only: message ids are
+/// per conversation (both start at 1), so a log keyed by them alone kept the previous
+/// conversation's rows for every id the two shared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_conversations_shows_only_the_chosen_ones_messages() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "openai")).await;
+    send(&browser, "[[echo]]alpha question").await;
+    assert_eq!(reply_in(&browser, "done", WAIT).await, "alpha question");
+    browser.click(&testid("chat-new")).await;
+    send(&browser, "[[echo]]beta question").await;
+    assert_eq!(reply_in(&browser, "done", WAIT).await, "beta question");
+    for (title, shown, hidden) in [
+        ("alpha", "alpha question", "beta"),
+        ("beta", "beta question", "alpha"),
+        ("alpha", "alpha question", "beta"),
+    ] {
+        browser
+            .js(&format!(
+                "[...document.querySelectorAll('[data-testid=chat-list-item] .rill-side-title')]
+                   .find(b => b.textContent.includes('{title}')).click(); return null"
+            ))
+            .await;
+        let text = poll(&format!("the {title} conversation shown"), WAIT, || async {
+            let t = browser.text(&testid("chat-log")).await;
+            (t.contains(shown) && !t.contains(hidden)).then_some(t)
+        })
+        .await;
+        assert_eq!(browser.count(ASSISTANT).await, 1, "{text}");
+    }
+    browser.close().await;
+}
