@@ -170,8 +170,15 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
                         type="button"
                         class="rill-btn rill-btn-ghost rill-theme-toggle"
                         data-testid="theme-toggle"
-                        aria-label=move || strings(lang.get()).theme_toggle
-                        aria-pressed=move || if dark.get() { "true" } else { "false" }
+                        // The name holds the visible theme name (a label without it fails
+                        // WCAG 2.5.3, axe's label-content-name-mismatch), and it says the
+                        // state, so there is no aria-pressed that would contradict it.
+                        aria-label=move || {
+                            let t = strings(lang.get());
+                            let name = if dark.get() { t.theme_dark } else { t.theme_light };
+                            let colon = if lang.get() == Lang::Zh { "：" } else { ": " };
+                            format!("{}{colon}{name}", t.theme_toggle)
+                        }
                         on:click=toggle_theme
                     >
                         <span aria-hidden="true">{move || if dark.get() { "☾" } else { "☀" }}</span>
