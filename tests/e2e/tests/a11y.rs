@@ -130,6 +130,22 @@ async fn check_views(
     found.extend(violations(browser, axe, &name("chat-reply-settings")).await);
     browser.screenshot(&name("chat-reply-settings")).await;
 
+    // A new chat beside the saved one: the sidebar then lists a conversation that is not the
+    // current one, with its rename and delete buttons in their resting style.
+    // At a phone's width the page has scrolled to the reply, and the sticky header would take
+    // the click.
+    browser
+        .js("document.querySelector('[data-testid=\"chat-new\"]').scrollIntoView({ block: 'center' }); return null;")
+        .await;
+    browser.click(&testid("chat-new")).await;
+    present(
+        browser,
+        "[data-testid=\"chat-list-item\"]:not(.rill-current) [data-testid=\"chat-delete\"]",
+    )
+    .await;
+    found.extend(violations(browser, axe, &name("chat-new-beside-saved")).await);
+    browser.screenshot(&name("chat-new-beside-saved")).await;
+
     // A link that points the chat at another endpoint shows its banner.
     let linked = format!(
         "{}/?view=chat&{q}&endpoint={}",
@@ -174,7 +190,7 @@ async fn every_view_theme_and_language_has_no_axe_violations() {
             check_views(&browser, &app, &axe, theme, lang, "", &mut found).await;
         }
     }
-    // A phone: the header wraps and the chat's sidebar folds away.
+    // A phone: the header and the chat's bar wrap, and the sidebar stacks above the chat.
     browser
         .client
         .set_window_size(390, 844)
