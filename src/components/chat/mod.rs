@@ -191,7 +191,9 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                             }
                         })
                 }}
-                <div class="rill-chat-scroll" node_ref=scroller on:scroll=on_scroll>
+                // Focusable so the conversation scrolls from the keyboard also when it holds no
+                // link or button (axe: scrollable-region-focusable, WCAG 2.1.1).
+                <div class="rill-chat-scroll" tabindex="0" node_ref=scroller on:scroll=on_scroll>
                     <div
                         class="rill-messages"
                         role="log"
