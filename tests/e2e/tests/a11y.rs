@@ -59,8 +59,17 @@ async fn violations(browser: &Browser, axe: &str, page: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("{page}: unexpected axe result {result}"));
     let mut lines = Vec::new();
     for v in list {
-        let field = |name: &str| v.get(name).and_then(|x| x.as_str()).unwrap_or("").to_string();
-        let nodes = v.get("nodes").and_then(|n| n.as_array()).cloned().unwrap_or_default();
+        let field = |name: &str| {
+            v.get(name)
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let nodes = v
+            .get("nodes")
+            .and_then(|n| n.as_array())
+            .cloned()
+            .unwrap_or_default();
         let mut line = format!(
             "{page}: {} ({}) — {}",
             field("id"),
@@ -70,7 +79,10 @@ async fn violations(browser: &Browser, axe: &str, page: &str) -> Vec<String> {
         for n in &nodes {
             let target = n.get("target").and_then(|x| x.as_str()).unwrap_or("");
             let summary = n.get("summary").and_then(|x| x.as_str()).unwrap_or("");
-            line.push_str(&format!("\n    at {target}: {}", summary.replace('\n', " / ")));
+            line.push_str(&format!(
+                "\n    at {target}: {}",
+                summary.replace('\n', " / ")
+            ));
         }
         lines.push(line);
     }
