@@ -8,7 +8,9 @@
 //! a view of the other bundle loads the page again, and the loader in `index.html` starts
 //! the bundle that has the view the URL names.
 
+use leptos::html;
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser;
 use crate::components::{chat::ChatView, clock::ClockView, inspect::InspectPlaceholder};
@@ -68,6 +70,21 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
     });
     let view = RwSignal::new(config.view);
     let warnings = config.warnings.clone();
+    let problems = config.problems.clone();
+    let title = config.title.clone();
+    if let (Some(title), Some(doc)) = (&title, web_sys::window().and_then(|w| w.document())) {
+        doc.set_title(title);
+    }
+    // The accent colour is a custom property on the app root, set through CSSOM: the page
+    // runs under `style-src 'self'`, which refuses style attributes but not `setProperty`.
+    let root = NodeRef::<html::Div>::new();
+    let accent = config.accent.clone();
+    Effect::new(move |_| {
+        if let (Some(el), Some(accent)) = (root.get(), &accent) {
+            set_style_property(&el, "--rill-accent", &accent.css());
+            set_style_property(&el, "--rill-accent-text", accent.text_css());
+        }
+    });
 
     // Keep <html lang> and the colour scheme in step, for screen readers and form controls.
     Effect::new(move |_| {
@@ -84,8 +101,9 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
 
     // Back and forward buttons change the URL: follow them (loading the page again when the
     // view is in the other bundle).
+    let site = config.clone();
     let popstate = window_event_listener(leptos::ev::popstate, move |_| {
-        let next = Config::from_query(&browser::location_search()).view;
+        let next = site.view_for(&browser::location_search());
         if (views.has)(next) {
             view.set(next);
         } else {
@@ -145,12 +163,14 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
     };
 
     view! {
-        <div class="rill" data-theme=move || if dark.get() { "dark" } else { "light" }>
+        <div class="rill" node_ref=root data-theme=move || if dark.get() { "dark" } else { "light" }>
             <a class="rill-skip" href="#rill-main">"Skip to content"</a>
             <header class="rill-header">
                 <div class="rill-brand">
                     <span class="rill-logo" aria-hidden="true">"≋"</span>
-                    <span class="rill-name">"rill"</span>
+                    <span class="rill-name" data-testid="app-title">
+                        {title.unwrap_or_else(|| "rill".to_string())}
+                    </span>
                     <span class="rill-tagline">{move || strings(lang.get()).app_tagline}</span>
                 </div>
                 <nav class="rill-nav" aria-label=move || strings(lang.get()).nav_label>
@@ -191,6 +211,19 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
                     </button>
                 </div>
             </header>
+            // A broken config.json is said out loud (the app runs on with defaults for the
+            // fields it names), never a blank page.
+            {(!problems.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="rill-warnings rill-config-error" role="alert" data-testid="config-error">
+                            <p>{move || strings(lang.get()).config_error}</p>
+                            <ul>
+                                {problems.iter().map(|p| view! { <li>{p.clone()}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    }
+                })}
             {(!warnings.is_empty())
                 .then(|| {
                     view! {
@@ -212,5 +245,19 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
                 }}
             </main>
         </div>
+    }
+}
+
+/// `el.style.setProperty(name, value)` (CSSOM, allowed by a strict `style-src`); nothing
+/// if the browser has no such API.
+fn set_style_property(el: &web_sys::HtmlElement, name: &str, value: &str) {
+    let Ok(style) = js_sys::Reflect::get(el, &JsValue::from_str("style")) else {
+        return;
+    };
+    let Ok(set) = js_sys::Reflect::get(&style, &JsValue::from_str("setProperty")) else {
+        return;
+    };
+    if let Some(set) = set.dyn_ref::<js_sys::Function>() {
+        let _ = set.call2(&style, &JsValue::from_str(name), &JsValue::from_str(value));
     }
 }

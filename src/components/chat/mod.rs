@@ -29,6 +29,9 @@ const BOTTOM_SLACK: i32 = 48;
 #[component]
 pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let ctx = ChatCtx::new(&config, lang);
+    // The site's own name and greeting (config.json or the URL), else the app's words.
+    let site_title = config.title.clone();
+    let greeting = config.greeting.clone();
     let t = move || strings(lang.get());
     let draft = RwSignal::new(String::new());
     let show_settings = RwSignal::new(false);
@@ -115,6 +118,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                             current
                                 .and_then(|id| ctx.list("").into_iter().find(|(i, _)| *i == id).map(|(_, title)| title))
                                 .filter(|t| !t.is_empty())
+                                .or_else(|| site_title.clone())
                                 .unwrap_or_else(|| t().chat_untitled.to_string())
                         }}
                     </h1>
@@ -205,7 +209,12 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                     >
                         <Show when=move || rows_len() == 0>
                             <div class="rill-empty">
-                                <p class="rill-empty-title">{move || t().chat_empty_title}</p>
+                                <p class="rill-empty-title" data-testid="chat-greeting">
+                                    {
+                                        let greeting = greeting.clone();
+                                        move || greeting.clone().unwrap_or_else(|| t().chat_empty_title.to_string())
+                                    }
+                                </p>
                                 <p class="rill-muted">{move || t().chat_empty_body}</p>
                             </div>
                         </Show>
