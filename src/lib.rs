@@ -46,7 +46,7 @@ fn loaded_config_file() -> config::ConfigFile {
     if !found.is_object() {
         return config::ConfigFile::Absent;
     }
-    let _ = js_sys::Reflect::delete_property(&global.into(), &key);
+    let _ = js_sys::Reflect::delete_property(&global, &key);
     let field = |name: &str| {
         js_sys::Reflect::get(&found, &JsValue::from_str(name))
             .ok()
