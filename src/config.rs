@@ -101,6 +101,11 @@ pub struct Config {
     pub accent: Option<Accent>,
     /// The view config.json names, for a URL that names none (back and forward buttons).
     pub file_view: Option<View>,
+    /// config.json's own chat endpoint and format, before the URL's: `endpoint` and `format`
+    /// above are these unless the URL names its own (a link's, which the chat settings treat
+    /// as a link: used, never saved, named in a banner when on another origin).
+    pub file_endpoint: Option<String>,
+    pub file_format: Option<ChatFormat>,
     /// Parameters that were present but not understood, in words for the user.
     pub warnings: Vec<String>,
     /// What was wrong with config.json, each naming the field (`config.json: theme: …`).
@@ -122,6 +127,8 @@ impl Default for Config {
             greeting: None,
             accent: None,
             file_view: None,
+            file_endpoint: None,
+            file_format: None,
             warnings: Vec::new(),
             problems: Vec::new(),
         }
@@ -256,6 +263,8 @@ impl Config {
     pub fn from_sources(file: &ConfigFile, query: &str) -> Config {
         let mut config = Config::default();
         config.apply_file(file);
+        config.file_endpoint = config.endpoint.clone();
+        config.file_format = config.format;
         config.apply_pairs(query_pairs(query));
         config
     }
@@ -603,6 +612,21 @@ mod tests {
         assert_eq!(
             c.accent.as_ref().map(Accent::css).as_deref(),
             Some("#112233")
+        );
+        // The file's chat endpoint is kept apart from a link's.
+        let chat = r#"{"endpoint": "http://site/v1/chat/completions", "format": "openai"}"#;
+        let link = Config::from_sources(
+            &ConfigFile::Text(chat.to_string()),
+            "endpoint=http%3A%2F%2Flink%2Fapi%2Fchat&format=ollama",
+        );
+        assert_eq!(link.endpoint.as_deref(), Some("http://link/api/chat"));
+        assert_eq!(
+            link.file_endpoint.as_deref(),
+            Some("http://site/v1/chat/completions")
+        );
+        assert_eq!(
+            (link.format, link.file_format),
+            (Some(ChatFormat::Ollama), Some(ChatFormat::OpenAi))
         );
         // A bad URL value keeps the file's value and warns.
         let c = Config::from_sources(&ConfigFile::Text(text.to_string()), "theme=purple");
