@@ -21,8 +21,11 @@ for (const v of new URLSearchParams(location.search).getAll("view")) {
   if (known(v)) urlView = v;
 }
 
-// `no-cache`: revalidated on every load, so an edited config.json applies at once.
-const config = fetch(at("config.json"), { cache: "no-cache" })
+// `no-cache`: revalidated on every load, so an edited config.json applies at once. A host
+// that never answers must not keep the app from starting: after 10 s it starts without it
+// (and says so).
+const patience = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(10000) : undefined;
+const config = fetch(at("config.json"), { cache: "no-cache", signal: patience })
   .then(async (r) => ({
     status: r.status,
     type: r.headers.get("content-type") || "",
