@@ -207,9 +207,11 @@ async fn echo(browser: &Browser, text: &str) -> String {
     reply
 }
 
-/// Forgets everything this origin saved (conversations, settings), so the next page starts
-/// with an empty chat.
-async fn forget(browser: &Browser) {
+/// Forgets everything `origin` saved (conversations, settings), so the next page starts
+/// with an empty chat. From a page of the origin that is not the app: the app saves its
+/// conversation when its page goes (`pagehide`), which would undo a clear made under it.
+async fn forget(browser: &Browser, origin: &str) {
+    browser.goto(&format!("{origin}/not-the-app")).await;
     browser.js("localStorage.clear(); return null").await;
 }
 
@@ -285,7 +287,7 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
         "accent": "#cc0055",
     });
     write_config(&site, 1, Some(&config.to_string()));
-    forget(&browser).await;
+    forget(&browser, &origin).await;
     open_chat(&browser, &base).await;
     assert_eq!(browser.count(&testid("config-error")).await, 0);
     assert_eq!(browser.text(&testid("app-title")).await, "Acme help");
@@ -367,7 +369,7 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
     // (d) A broken config.json: named, in an alert, and the app starts with the good fields.
     let broken = r#"{"theme": "purple", "lang": "en", "greeting": "Still here", "accent": "red"}"#;
     write_config(&site, 3, Some(broken));
-    forget(&browser).await;
+    forget(&browser, &origin).await;
     browser.goto(&base).await;
     let shown = browser
         .wait_text(&testid("config-error"), |t| t.contains("accent"), WAIT)
