@@ -322,6 +322,7 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
     .await;
     let reply = echo(&browser, "configured").await;
     assert!(reply.contains("configured"), "{reply}");
+    browser.screenshot("static-config-json").await;
 
     // A URL parameter overrides config.json; what it does not name stays the file's.
     open_chat(&browser, &format!("{base}?lang=en&title=Overridden")).await;
@@ -390,6 +391,7 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
         .await;
     assert_eq!(alert, json!(["alert", true]));
     assert_eq!(browser.text(&testid("chat-greeting")).await, "Still here");
+    browser.screenshot("static-config-broken").await;
     assert_eq!(
         js_str(&browser, "return document.documentElement.lang").await,
         "en"
