@@ -58,23 +58,41 @@ impl ChatSettings {
     /// Saved settings, overridden by whatever the URL names. A URL that names a format
     /// but no endpoint gets that format's reference endpoint.
     pub fn resolve(config: &Config, saved: Option<ChatSettings>) -> ChatSettings {
-        let mut s = saved.unwrap_or_default();
+        // The site's config.json is its operator's choice, not a link's: a first visit starts
+        // from it, and it is saved like the user's own. Only what the URL adds on top of it
+        // is a link (used, never saved, named in a banner when on another origin).
+        let mut s = saved.unwrap_or_else(|| {
+            let mut d = ChatSettings::default();
+            if let Some(format) = config.file_format {
+                d.format = format;
+                d.endpoint = format.default_endpoint().to_string();
+            }
+            if let Some(endpoint) = &config.file_endpoint {
+                d.endpoint = endpoint.clone();
+            }
+            d
+        });
         if s.endpoint.trim().is_empty() {
             s.endpoint = s.format.default_endpoint().to_string();
         }
-        if config.format.is_some() || config.endpoint.is_some() {
+        let url_format = config.format.filter(|f| Some(*f) != config.file_format);
+        let url_endpoint = config
+            .endpoint
+            .as_ref()
+            .filter(|e| Some(*e) != config.file_endpoint.as_ref());
+        if url_format.is_some() || url_endpoint.is_some() {
             s.linked = Some(Linked {
                 format: s.format,
                 endpoint: s.endpoint.clone(),
             });
         }
-        if let Some(format) = config.format {
-            if format != s.format && config.endpoint.is_none() {
+        if let Some(format) = url_format {
+            if format != s.format && url_endpoint.is_none() {
                 s.endpoint = format.default_endpoint().to_string();
             }
             s.format = format;
         }
-        if let Some(endpoint) = &config.endpoint {
+        if let Some(endpoint) = url_endpoint {
             s.endpoint = endpoint.clone();
         }
         if let Some(model) = &config.model {
@@ -196,6 +214,34 @@ mod tests {
         assert_eq!(
             ChatSettings::resolve(&Config::from_query("model=m"), Some(own)).linked,
             None
+        );
+    }
+
+    #[test]
+    fn the_sites_config_file_is_no_link_but_a_url_on_top_of_it_is() {
+        let file = crate::config::ConfigFile::from_response(
+            200,
+            "application/json",
+            r#"{"format":"ollama","endpoint":"http://api.example/api/chat"}"#.to_string(),
+        );
+        let s = ChatSettings::resolve(&Config::from_sources(&file, ""), None);
+        assert_eq!(
+            (s.format, s.endpoint.as_str(), s.linked.is_none()),
+            (ChatFormat::Ollama, "http://api.example/api/chat", true)
+        );
+        let c = Config::from_sources(&file, "endpoint=http%3A%2F%2Fevil.example%2Fapi%2Fchat");
+        let s = ChatSettings::resolve(&c, None);
+        assert_eq!(s.endpoint, "http://evil.example/api/chat");
+        assert_eq!(s.own_endpoint(), "http://api.example/api/chat");
+        // What the user saved wins over the file.
+        let own = ChatSettings {
+            endpoint: "http://mine.example/v1/chat/completions".into(),
+            ..ChatSettings::default()
+        };
+        let s = ChatSettings::resolve(&Config::from_sources(&file, ""), Some(own));
+        assert_eq!(
+            (s.endpoint.as_str(), s.linked.is_none()),
+            ("http://mine.example/v1/chat/completions", true)
         );
     }
 

@@ -288,7 +288,16 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
     });
     write_config(&site, 1, Some(&config.to_string()));
     forget(&browser, &origin).await;
-    open_chat(&browser, &base).await;
+    browser.goto(&base).await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+    // The site's own config.json names its endpoint: that is no link, so no banner asks.
+    assert_eq!(
+        browser.count(&testid("chat-endpoint-banner")).await,
+        0,
+        "config.json's endpoint was treated as a link"
+    );
     assert_eq!(browser.count(&testid("config-error")).await, 0);
     assert_eq!(browser.text(&testid("app-title")).await, "Acme help");
     assert_eq!(js_str(&browser, "return document.title").await, "Acme help");
