@@ -120,8 +120,9 @@ impl KeyRing {
 }
 
 /// Whether the chat must ask before using `endpoint_origin`: the endpoint came from the page's
-/// URL (a link anyone can craft) and its origin is not the one the user's own settings use.
-/// An origin the browser cannot parse always needs asking.
+/// URL (a link anyone can craft) and is not confirmed yet (`from_url`), and its origin is not
+/// the one the user's own settings use. An origin the browser cannot parse always needs
+/// asking.
 pub fn needs_confirmation(
     from_url: bool,
     endpoint_origin: Option<&str>,

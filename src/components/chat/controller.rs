@@ -87,6 +87,10 @@ pub struct ChatCtx {
     pub settings: RwSignal<ChatSettings>,
     /// API keys by origin (see `chat::keys`): a request carries one only to its own origin.
     keys: RwSignal<KeyRing>,
+    /// True while the endpoint comes from a link to another origin than the user's own and
+    /// the user has not confirmed it: no request carries a key then. Derived from
+    /// `settings` once per change (both origins come from the browser's URL parser).
+    pending: Memo<bool>,
     library: StoredValue<Library>,
     /// Bumped whenever the conversation list changes (titles, order, membership).
     pub list_version: RwSignal<u64>,
@@ -135,10 +139,20 @@ impl ChatCtx {
         let (blocked_reason, blocked_raw) = blocked.unzip();
         let first = library.conversations.first().map(|c| c.id.clone());
         let markdown_changed = RwSignal::new(0);
+        let settings = RwSignal::new(settings);
         let ctx = ChatCtx {
             lang,
-            settings: RwSignal::new(settings),
+            settings,
             keys: RwSignal::new(keys),
+            pending: Memo::new(move |_| {
+                settings.with(|s| {
+                    keys::needs_confirmation(
+                        s.linked.is_some() && !s.confirmed,
+                        origin_of(&s.endpoint).as_deref(),
+                        origin_of(s.own_endpoint()).as_deref(),
+                    )
+                })
+            }),
             library: StoredValue::new(library),
             list_version: RwSignal::new(0),
             current: RwSignal::new(None),
@@ -371,15 +385,7 @@ impl ChatCtx {
     /// True while the endpoint comes from a link to another origin than the user's own and
     /// the user has not confirmed it: no request carries a key then.
     pub fn endpoint_pending(&self) -> bool {
-        self.settings.with(|s| {
-            s.linked.is_some()
-                && !s.confirmed
-                && keys::needs_confirmation(
-                    true,
-                    origin_of(&s.endpoint).as_deref(),
-                    origin_of(s.own_endpoint()).as_deref(),
-                )
-        })
+        self.pending.get()
     }
 
     /// The host a chat request goes to now, for people (`api.example:8080`).
@@ -434,7 +440,8 @@ impl ChatCtx {
     /// The key header for a request to `url`: only a key saved for `url`'s own origin, and
     /// none while a link's endpoint waits for confirmation.
     fn auth_for(&self, url: &str) -> Vec<(String, String)> {
-        if self.endpoint_pending_untracked() {
+        // A view already gone sends no key (fail closed).
+        if self.pending.try_get_untracked().unwrap_or(true) {
             return Vec::new();
         }
         let Some(origin) = origin_of(url) else {
@@ -444,10 +451,6 @@ impl ChatCtx {
             .with_untracked(|k| k.get(&origin).map(auth_header))
             .into_iter()
             .collect()
-    }
-
-    fn endpoint_pending_untracked(&self) -> bool {
-        untrack(|| self.endpoint_pending())
     }
 
     /// Sends the user's message and streams the reply.
