@@ -15,6 +15,16 @@ const at = (file) => new URL(file, document.baseURI);
 const feedViews = ["clock", "inspect"];
 const known = (view) => view === "chat" || feedViews.includes(view);
 const bundleOf = (view) => (feedViews.includes(view) ? "rill-feed" : "rill-chat");
+// The chat is Trunk's main app: its files carry a content hash, which Trunk writes on this
+// script's tag (Trunk.toml `pattern_script`). The feed bundle's names are fixed.
+const tag = document.querySelector("script[data-rill-chat-js]");
+const files = {
+  "rill-chat": {
+    js: (tag && tag.dataset.rillChatJs) || "rill-chat.js",
+    wasm: (tag && tag.dataset.rillChatWasm) || "rill-chat_bg.wasm",
+  },
+  "rill-feed": { js: "rill-feed.js", wasm: "rill-feed_bg.wasm" },
+};
 
 let urlView = null;
 for (const v of new URLSearchParams(location.search).getAll("view")) {
@@ -48,8 +58,8 @@ const fileView = (c) => {
 // Starts one bundle's downloads: its wasm and, in parallel, its JS glue. A download that is
 // abandoned must not report an unhandled rejection, hence the empty handlers on the side.
 const load = (bundle, signal) => {
-  const wasm = fetch(at(bundle + "_bg.wasm"), { signal });
-  const glue = import(at(bundle + ".js"));
+  const wasm = fetch(at(files[bundle].wasm), { signal });
+  const glue = import(at(files[bundle].js));
   wasm.catch(() => {});
   glue.catch(() => {});
   return { bundle, wasm, glue };

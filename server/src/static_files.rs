@@ -1,10 +1,11 @@
 //! Caching of the built app's files: what a static host for rill should do, done here.
 //!
-//! Trunk names the page's own assets with a content hash (`chat-8a322210f6ba784c.css`, snippets), so they
-//! can be cached for good. Everything else (`index.html`, the app's bundles `rill-chat.js` /
-//! `rill-chat_bg.wasm` and `rill-feed…`, and the markdown module's `rill-md.js` /
-//! `rill-md_bg.wasm`, whose names are fixed because the page imports them by name) must be
-//! revalidated on each load, or a browser could pair a new page with an old bundle or module
+//! Trunk names the page's own assets with a content hash (`chat-8a322210f6ba784c.css`, the chat
+//! bundle `rill-chat-<hash>.js` / `rill-chat-<hash>_bg.wasm`, snippets), so they can be cached
+//! for good. Everything else (`index.html`, `loader.js`, `embed.js`, the feed bundle
+//! `rill-feed…` and the markdown module's `rill-md.js` / `rill-md_bg.wasm`, whose names are
+//! fixed because the page imports them by name) must be revalidated on each load, or a
+//! browser could pair a new page with an old bundle or module
 //! (a stale module is detected and replies are shown as plain text, but still).
 
 use axum::http::header::{HeaderValue, CACHE_CONTROL, VARY};

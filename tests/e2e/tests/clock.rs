@@ -278,7 +278,7 @@ async fn bundles(browser: &Browser) -> Vec<String> {
     let v = browser
         .js(
             "return performance.getEntriesByType('resource').map(e => e.name)\
-             .map(n => (n.match(/(rill-(chat|feed))_bg\\.wasm/) || [])[1]).filter(Boolean)",
+             .map(n => (n.match(/(rill-(chat|feed))(-[0-9a-f]+)?_bg\\.wasm/) || [])[1]).filter(Boolean)",
         )
         .await;
     serde_json::from_value(v).expect("a list of names")

@@ -718,7 +718,8 @@ impl Mock {
                 .body(Body::from(body))
                 .unwrap_or_default()
         };
-        if file == "rill-chat.js" {
+        // The chat's glue: `rill-chat-<hash>.js` (Trunk hashes the main app's files).
+        if file.starts_with("rill-chat") && file.ends_with(".js") {
             let message = self.loader_chunks.get(n).cloned().unwrap_or_default();
             let module = format!(
                 "throw new Error({});\nexport default function () {{}}\n",

@@ -253,7 +253,7 @@ async fn the_dist_runs_from_a_sub_path_of_a_plain_static_server_with_config_json
     // the bundle, not after it.
     let timing = browser
         .js("return performance.getEntriesByType('resource')
-               .filter(e => /config\\.json|_bg\\.wasm|rill-chat\\.js/.test(e.name))
+               .filter(e => /config\\.json|_bg\\.wasm|rill-chat[-0-9a-f]*\\.js/.test(e.name))
                .map(e => [e.name.split('/').pop(), Math.round(e.startTime), Math.round(e.responseEnd)])")
         .await;
     eprintln!("resource [name, start ms, end ms]: {timing}");
