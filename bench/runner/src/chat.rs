@@ -427,7 +427,7 @@ async fn exec(c: &Client, what: &str, script: &str, args: Vec<Value>) -> Result<
     bounded(what, STEP, c.execute(script, args)).await
 }
 
-async fn cdp(c: &Client, cmd: &'static str, params: Value) -> Result<Value, String> {
+pub(crate) async fn cdp(c: &Client, cmd: &'static str, params: Value) -> Result<Value, String> {
     bounded(cmd, STEP, c.issue_cmd(Cdp { cmd, params })).await
 }
 

@@ -16,6 +16,7 @@
 //! by `bench/chat-render`).
 
 mod chat;
+mod size;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -522,6 +523,8 @@ async fn run(args: Args) -> Result<(), String> {
 async fn main() {
     let result = if std::env::args().nth(1).as_deref() == Some("chat") {
         chat::main(std::env::args().skip(2)).await
+    } else if std::env::args().nth(1).as_deref() == Some("size") {
+        size::main(std::env::args().skip(2)).await
     } else {
         match parse_args() {
             Ok(args) => run(args).await,
