@@ -32,6 +32,39 @@ pub fn mount(views: app::Views) {
     );
 }
 
+/// A chat mounted by [`mount_chat`]. Dropping it, or [`ChatHandle::unmount`], removes the
+/// chat from its element and ends everything it started (streams, timers, listeners).
+#[must_use = "dropping the handle unmounts the chat"]
+pub struct ChatHandle {
+    // `UnmountHandle<…>` of the mounted view: its drop unmounts it and disposes its owner.
+    mounted: Box<dyn std::any::Any>,
+}
+
+impl ChatHandle {
+    /// Removes the chat (the same as dropping the handle).
+    pub fn unmount(self) {
+        drop(self.mounted);
+    }
+}
+
+/// Mounts the chat inline into `parent`, an element of a host page (a Rust/Leptos host
+/// linking this library), for hosts that want the chat in their own page rather than the
+/// widget's iframe. `config` is the operator's choice, as config.json would be
+/// (`config::Config::from_sources(&config::ConfigFile::Text(json), "")`, or built in code):
+/// its endpoint is used with no link banner. The chat adds one `.rill` root inside `parent`;
+/// its CSS (the app's `shell.css` and `chat.css`, which the host serves) is scoped to that
+/// root: classes prefixed `rill-`, design tokens as custom properties on it, no rules for
+/// the host's own elements. The host page's URL, title and `<html>` are left alone.
+pub fn mount_chat(parent: web_sys::HtmlElement, config: config::Config) -> ChatHandle {
+    let handle = leptos::mount::mount_to(
+        parent,
+        move || leptos::view! { <components::inline::InlineChat config=config /> },
+    );
+    ChatHandle {
+        mounted: Box::new(handle),
+    }
+}
+
 /// What the loader (`web/loader.js`) found as `config.json`, which it leaves in
 /// `globalThis.__rillConfig` as `{status, type, text}` (or `{error}` when the fetch failed).
 /// Read once and removed: the loader fetched it in parallel with the bundle, so the app does

@@ -392,3 +392,18 @@ mod tests {
         }
     }
 }
+
+/// Sets a CSS custom property on `el` through CSSOM (`el.style.setProperty`): allowed under
+/// `style-src 'self'`, which refuses `style` attributes and `<style>` elements.
+pub fn set_style_property(el: &web_sys::HtmlElement, name: &str, value: &str) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Ok(style) = js_sys::Reflect::get(el, &JsValue::from_str("style")) else {
+        return;
+    };
+    let Ok(set) = js_sys::Reflect::get(&style, &JsValue::from_str("setProperty")) else {
+        return;
+    };
+    if let Some(set) = set.dyn_ref::<js_sys::Function>() {
+        let _ = set.call2(&style, &JsValue::from_str(name), &JsValue::from_str(value));
+    }
+}

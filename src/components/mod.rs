@@ -3,4 +3,5 @@
 
 pub mod chat;
 pub mod clock;
+pub mod inline;
 pub mod inspect;
