@@ -121,6 +121,9 @@ pub struct Strings {
     pub chat_send: &'static str,
     pub chat_stop: &'static str,
     pub chat_stop_hint: &'static str,
+    /// The button that opens the conversation list on a narrow screen.
+    pub chat_list_toggle: &'static str,
+    pub chat_list_close: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -192,6 +195,8 @@ const EN: Strings = Strings {
     chat_send: "Send",
     chat_stop: "Stop",
     chat_stop_hint: "Stop the reply (Esc); the text so far is kept",
+    chat_list_toggle: "Chats",
+    chat_list_close: "Close the list",
 };
 
 const ZH: Strings = Strings {
@@ -263,6 +268,8 @@ const ZH: Strings = Strings {
     chat_send: "发送",
     chat_stop: "停止",
     chat_stop_hint: "停止回复（Esc），保留已收到的内容",
+    chat_list_toggle: "对话",
+    chat_list_close: "关闭列表",
 };
 
 /// The string table for `lang`.

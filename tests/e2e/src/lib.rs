@@ -469,6 +469,82 @@ impl Browser {
         }
     }
 
+    /// Sizes the window so the page's viewport (`innerWidth` × `innerHeight`) is `width` ×
+    /// `height` CSS pixels, as a phone's would be, and waits until the page reports it. The
+    /// window is sized through WebDriver, then corrected by whatever the browser's own frame
+    /// takes (none in headless Chromium today).
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let inner = || async {
+            let v = self
+                .js("return [window.innerWidth, window.innerHeight];")
+                .await;
+            Some((v.get(0)?.as_u64()?, v.get(1)?.as_u64()?))
+        };
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("set window size");
+        if let Some((w, h)) = inner().await {
+            let (dw, dh) = (
+                u64::from(width).saturating_sub(w),
+                u64::from(height).saturating_sub(h),
+            );
+            if dw > 0 || dh > 0 {
+                let grow = |v: u32, d: u64| v + u32::try_from(d).unwrap_or(0);
+                self.client
+                    .set_window_size(grow(width, dw), grow(height, dh))
+                    .await
+                    .expect("set window size");
+            }
+        }
+        let want = (u64::from(width), u64::from(height));
+        poll(&format!("a {width}x{height} viewport"), WAIT, || async {
+            (inner().await? == want).then_some(())
+        })
+        .await;
+    }
+
+    /// Runs axe-core (the browser build at `RILL_AXE_JS`, else where `./x setup` puts it) on
+    /// the whole document; returns one readable line per violation, prefixed with `page`.
+    /// A missing axe fails the test: an environment without it cannot pass for accessible.
+    pub async fn axe_violations(&self, page: &str) -> Vec<String> {
+        let path = std::env::var_os("RILL_AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                workspace_root().join("target/npm/node_modules/axe-core/axe.min.js")
+            });
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is missing: cannot read {} ({e}). Run `./x setup` or set RILL_AXE_JS",
+                path.display()
+            )
+        });
+        self.client
+            .execute(&axe, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{page}: injecting axe-core failed: {e}"));
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, { resultTypes: ['violations'] })
+              .then((r) => done({ ok: r.violations.map((v) => `${v.id} (${v.impact}) — ${v.help}` +
+                  v.nodes.map((n) => `\n    at ${n.target.join(' ')}: ${String(n.failureSummary).replace(/\n/g, ' / ')}`).join('')) }))
+              .catch((e) => done({ error: String(e) }));";
+        let result = self
+            .client
+            .execute_async(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("{page}: axe.run failed: {e}"));
+        if let Some(error) = result.get("error") {
+            panic!("{page}: axe.run threw: {error}");
+        }
+        result
+            .get("ok")
+            .and_then(|v| v.as_array())
+            .unwrap_or_else(|| panic!("{page}: unexpected axe result {result}"))
+            .iter()
+            .map(|line| format!("{page}: {}", line.as_str().unwrap_or_default()))
+            .collect()
+    }
+
     /// Ends the WebDriver session (the browser exits); chromedriver is stopped on drop.
     pub async fn close(self) {
         let Browser {
