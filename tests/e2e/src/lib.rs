@@ -526,7 +526,7 @@ impl Browser {
         let script = "const done = arguments[arguments.length - 1];
             axe.run(document, { resultTypes: ['violations'] })
               .then((r) => done({ ok: r.violations.map((v) => `${v.id} (${v.impact}) — ${v.help}` +
-                  v.nodes.map((n) => `\n    at ${n.target.join(' ')}: ${String(n.failureSummary).replace(/\n/g, ' / ')}`).join('')) }))
+                  v.nodes.map((n) => `\\n    at ${n.target.join(' ')}: ${String(n.failureSummary).replace(/\\n/g, ' / ')}`).join('')) }))
               .catch((e) => done({ error: String(e) }));";
         let result = self
             .client
