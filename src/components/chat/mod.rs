@@ -35,6 +35,11 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let t = move || strings(lang.get());
     let draft = RwSignal::new(String::new());
     let show_settings = RwSignal::new(false);
+    // The conversation list as a drawer (narrow screens only; wide ones always show it).
+    let list_open = RwSignal::new(false);
+    let list_toggle = NodeRef::<html::Button>::new();
+    let section = NodeRef::<html::Section>::new();
+    let focus_frame = StoredValue::new_local(None::<AnimationFrame>);
     let at_bottom = RwSignal::new(true);
     let scroller = NodeRef::<html::Div>::new();
     let input = NodeRef::<html::Textarea>::new();
@@ -46,6 +51,28 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         pagehide.remove();
         ctx.stop();
         scroll_frame.try_set_value(None);
+        focus_frame.try_set_value(None);
+    });
+    // Opening the drawer moves focus into it, closing it brings focus back to its button:
+    // in the next frame, once the drawer's class has shown or hidden it.
+    Effect::new(move |was: Option<bool>| {
+        let open = list_open.get();
+        if was.is_some_and(|was| was != open) {
+            focus_frame.set_value(AnimationFrame::request(move || {
+                let target = if open {
+                    section
+                        .get_untracked()
+                        .and_then(|s| s.query_selector(".rill-side-new").ok().flatten())
+                        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                } else {
+                    list_toggle.get_untracked().map(Into::into)
+                };
+                if let Some(el) = target {
+                    let _ = el.focus();
+                }
+            }));
+        }
+        open
     });
 
     let send = move || {
@@ -99,7 +126,10 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" && ctx.streaming.get_untracked().is_some() {
+        if ev.key() == "Escape" && list_open.get_untracked() {
+            ev.prevent_default();
+            list_open.set(false);
+        } else if ev.key() == "Escape" && ctx.streaming.get_untracked().is_some() {
             ev.prevent_default();
             ctx.stop();
         }
@@ -107,10 +137,25 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let rows_len = move || ctx.rows.with(|r| r.len());
 
     view! {
-        <section class="rill-chat" on:keydown=on_key>
-            <Sidebar ctx=ctx />
+        <section class="rill-chat" class:rill-list-open=move || list_open.get() node_ref=section on:keydown=on_key>
+            <Sidebar ctx=ctx open=list_open />
+            // Dims the chat behind the open drawer; a tap on it closes the drawer (the drawer's
+            // own button and Esc do the same for keyboards and screen readers).
+            <div class="rill-side-backdrop" data-testid="chat-list-backdrop" aria-hidden="true" on:click=move |_| list_open.set(false)></div>
             <div class="rill-chat-main">
                 <div class="rill-chat-bar">
+                    <button
+                        type="button"
+                        class="rill-btn rill-btn-ghost rill-chat-list-toggle"
+                        data-testid="chat-list-toggle"
+                        node_ref=list_toggle
+                        aria-controls=sidebar::LIST_ID
+                        aria-expanded=move || list_open.get().to_string()
+                        on:click=move |_| list_open.update(|v| *v = !*v)
+                    >
+                        <span aria-hidden="true">"☰"</span>
+                        {move || t().chat_list_toggle}
+                    </button>
                     <h1 class="rill-chat-title">
                         {move || {
                             ctx.list_version.track();

@@ -1,4 +1,8 @@
 //! The conversation list: new, search, select, rename, delete, and import/export.
+//!
+//! On a wide screen it is the chat's sidebar; on a narrow one (≤ 760 px, `chat.css`) it is a
+//! drawer that `ChatView` opens from its "Chats" button (`open`). Choosing or creating a
+//! conversation closes the drawer.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -7,9 +11,12 @@ use super::controller::ChatCtx;
 use crate::browser;
 use crate::i18n::strings;
 
-/// The list of conversations.
+/// The element id of the list, for the button that opens it (`aria-controls`).
+pub const LIST_ID: &str = "rill-chat-list";
+
+/// The list of conversations; `open` is whether it is shown as a drawer (narrow screens).
 #[component]
-pub fn Sidebar(ctx: ChatCtx) -> impl IntoView {
+pub fn Sidebar(ctx: ChatCtx, open: RwSignal<bool>) -> impl IntoView {
     let t = move || strings(ctx.lang.get());
     let query = RwSignal::new(String::new());
     let renaming = RwSignal::new(None::<String>);
@@ -35,12 +42,29 @@ pub fn Sidebar(ctx: ChatCtx) -> impl IntoView {
     };
 
     view! {
-        <aside class="rill-side" aria-label=move || t().chat_conversations>
+        <aside class="rill-side" id=LIST_ID aria-label=move || t().chat_conversations>
+            // Only in the drawer (narrow screens): its name and a way out for touch.
+            <div class="rill-side-head">
+                <span class="rill-side-heading" aria-hidden="true">{move || t().chat_conversations}</span>
+                <button
+                    type="button"
+                    class="rill-icon-btn rill-side-close"
+                    data-testid="chat-list-close"
+                    title=move || t().chat_list_close
+                    aria-label=move || t().chat_list_close
+                    on:click=move |_| open.set(false)
+                >
+                    "×"
+                </button>
+            </div>
             <button
                 type="button"
                 class="rill-btn rill-btn-primary rill-side-new"
                 data-testid="chat-new"
-                on:click=move |_| ctx.new_conversation()
+                on:click=move |_| {
+                    ctx.new_conversation();
+                    open.set(false);
+                }
             >
                 {move || t().chat_new}
             </button>
@@ -82,7 +106,10 @@ pub fn Sidebar(ctx: ChatCtx) -> impl IntoView {
                                                 type="button"
                                                 class="rill-side-title"
                                                 aria-current=move || current().then_some("true")
-                                                on:click=move |_| ctx.select(&select_id)
+                                                on:click=move |_| {
+                                                    ctx.select(&select_id);
+                                                    open.set(false);
+                                                }
                                             >
                                                 {label.unwrap_or_else(|| t().chat_untitled.to_string())}
                                             </button>
