@@ -76,6 +76,13 @@ pub struct Strings {
     pub chat_assistant: &'static str,
     pub chat_system: &'static str,
     pub chat_copy_code: &'static str,
+    /// The reasoning block's title while the model thinks, and its label.
+    pub chat_thinking: &'static str,
+    pub chat_reasoning: &'static str,
+    /// A tool-call card's label (before the function's name).
+    pub chat_tool_call: &'static str,
+    /// The usage line's label, for screen readers.
+    pub chat_usage: &'static str,
     pub chat_state_stopped: &'static str,
     pub chat_state_interrupted: &'static str,
     pub chat_edit: &'static str,
@@ -150,6 +157,10 @@ const EN: Strings = Strings {
     chat_assistant: "Assistant",
     chat_system: "System",
     chat_copy_code: "Copy code",
+    chat_thinking: "Thinking…",
+    chat_reasoning: "Reasoning",
+    chat_tool_call: "Tool call",
+    chat_usage: "Usage",
     chat_state_stopped: "Stopped. The text above is what arrived.",
     chat_state_interrupted: "Interrupted: the stream ended before the reply was complete. The text above is kept.",
     chat_edit: "Edit",
@@ -223,6 +234,10 @@ const ZH: Strings = Strings {
     chat_assistant: "助手",
     chat_system: "系统",
     chat_copy_code: "复制代码",
+    chat_thinking: "思考中…",
+    chat_reasoning: "推理过程",
+    chat_tool_call: "工具调用",
+    chat_usage: "用量",
     chat_state_stopped: "已停止。以上为已收到的内容。",
     chat_state_interrupted: "已中断：回复未完成时连接就结束了。已保留上方内容。",
     chat_edit: "编辑",
@@ -475,5 +490,88 @@ mod tests {
         assert_ne!(en, zh);
         assert!(!en.contains(": \"\""), "empty English string: {en}");
         assert!(!zh.contains(": \"\""), "empty Chinese string: {zh}");
+    }
+}
+
+/// `n` tenths as text with one decimal (`12.3`): integer formatting only, so the page needs
+/// no float formatting code.
+fn tenths(n: f64) -> String {
+    let t = (n * 10.0).round().max(0.0) as u64;
+    format!("{}.{}", t / 10, t % 10)
+}
+
+/// The reasoning block's title once the answer began: "Thought for 3.2 s".
+pub fn thought_for(lang: Lang, ms: f64) -> String {
+    let secs = tenths(ms / 1000.0);
+    match lang {
+        Lang::En => format!("Thought for {secs} s"),
+        Lang::Zh => format!("思考了 {secs} 秒"),
+    }
+}
+
+/// A reply's usage line: time to first token, tokens per second, input and output tokens,
+/// as far as known; `None` when nothing is.
+pub fn usage_summary(
+    lang: Lang,
+    first_token_ms: Option<f64>,
+    tokens_per_s: Option<f64>,
+    input: Option<u64>,
+    output: Option<u64>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    let zh = lang == Lang::Zh;
+    if let Some(ms) = first_token_ms {
+        let secs = tenths(ms / 1000.0);
+        parts.push(if zh {
+            format!("首字 {secs} 秒")
+        } else {
+            format!("{secs} s to first token")
+        });
+    }
+    if let Some(tps) = tokens_per_s.filter(|t| t.is_finite()) {
+        let tps = tenths(tps);
+        parts.push(if zh {
+            format!("每秒 {tps} 词元")
+        } else {
+            format!("{tps} tokens/s")
+        });
+    }
+    if let Some(n) = input {
+        parts.push(if zh {
+            format!("输入 {n}")
+        } else {
+            format!("{n} in")
+        });
+    }
+    if let Some(n) = output {
+        parts.push(if zh {
+            format!("输出 {n}")
+        } else {
+            format!("{n} out")
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+#[cfg(test)]
+mod reply_words_tests {
+    use super::*;
+
+    #[test]
+    fn thought_and_usage_words() {
+        assert_eq!(thought_for(Lang::En, 3249.0), "Thought for 3.2 s");
+        assert_eq!(thought_for(Lang::Zh, 50.0), "思考了 0.1 秒");
+        assert_eq!(
+            usage_summary(Lang::En, Some(412.0), Some(52.06), Some(12), Some(240)).as_deref(),
+            Some("0.4 s to first token · 52.1 tokens/s · 12 in · 240 out")
+        );
+        assert_eq!(
+            usage_summary(Lang::Zh, None, None, None, Some(7)).as_deref(),
+            Some("输出 7")
+        );
+        assert_eq!(
+            usage_summary(Lang::En, None, Some(f64::INFINITY), None, None),
+            None
+        );
     }
 }

@@ -195,6 +195,56 @@ impl<'a> Json<'a> {
     }
 }
 
+impl Json<'_> {
+    /// Appends this value's JSON text indented by two spaces per level (a tool call's
+    /// arguments, the inspector's events), at `depth` levels in.
+    pub fn write_pretty(&self, out: &mut String, depth: usize) {
+        let indent = |out: &mut String, depth: usize| {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str("  ");
+            }
+        };
+        match self {
+            Json::Arr(items) if !items.is_empty() => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    indent(out, depth + 1);
+                    item.write_pretty(out, depth + 1);
+                }
+                indent(out, depth);
+                out.push(']');
+            }
+            Json::Obj(members) if !members.is_empty() => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    indent(out, depth + 1);
+                    write_string(k, out);
+                    out.push_str(": ");
+                    v.write_pretty(out, depth + 1);
+                }
+                indent(out, depth);
+                out.push('}');
+            }
+            other => other.write(out),
+        }
+    }
+}
+
+/// `text` pretty-printed if it is JSON, else `None`.
+pub fn pretty(text: &str) -> Option<String> {
+    let value = Json::parse(text).ok()?;
+    let mut out = String::new();
+    value.write_pretty(&mut out, 0);
+    Some(out)
+}
+
 /// The compact JSON text.
 impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -935,5 +985,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pretty_printing_indents_and_round_trips() {
+        assert_eq!(
+            pretty(r#"{"city":"Paris","days":[1,2],"opts":{},"none":[]}"#).as_deref(),
+            Some("{\n  \"city\": \"Paris\",\n  \"days\": [\n    1,\n    2\n  ],\n  \"opts\": {},\n  \"none\": []\n}")
+        );
+        assert_eq!(pretty("{"), None);
+        let text = pretty(r#"[{"a":"\u00e9\n"}]"#).expect("json");
+        assert_eq!(
+            Json::parse(&text).expect("reads back").to_string(),
+            r#"[{"a":"é\n"}]"#
+        );
     }
 }

@@ -74,8 +74,9 @@ impl MessageState {
 
 /// One message.
 ///
-/// Saved and exported as `{id, role, content, state, error?, at_ms}`; `error` is left out
-/// when there is none, and a missing `at_ms` reads as 0.
+/// Saved and exported as `{id, role, content, state, error?, at_ms}` and, for replies that
+/// have them, `reasoning`, `thought_ms`, `tool_calls` and `usage`; `error` is left out when
+/// there is none, and a missing `at_ms` reads as 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: u64,
@@ -85,6 +86,9 @@ pub struct Message {
     pub error: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub at_ms: f64,
+    /// A reply's reasoning, tool calls, usage and timing (saved as `reasoning`,
+    /// `thought_ms`, `tool_calls`, `usage`, each only when there is one).
+    pub extras: super::extras::ReplyExtras,
 }
 
 impl Message {
@@ -100,6 +104,7 @@ impl Message {
             members.push(("error".into(), error.as_str().into()));
         }
         members.push(("at_ms".into(), self.at_ms.into()));
+        self.extras.write_members(&mut members);
         Json::Obj(members)
     }
 
@@ -122,6 +127,7 @@ impl Message {
             })?,
             error: read::opt_string(v, "error", path)?,
             at_ms: read::opt_f64(v, "at_ms", path)?.unwrap_or(0.0),
+            extras: super::extras::ReplyExtras::read(v, path)?,
         })
     }
 }
@@ -270,6 +276,7 @@ impl Conversation {
             state,
             error: None,
             at_ms: now,
+            extras: Default::default(),
         });
         self.updated_ms = now;
         id
@@ -289,6 +296,11 @@ impl Conversation {
         if let Some(m) = self.get_mut(id) {
             m.content.push_str(text);
         }
+    }
+
+    /// A reply's reasoning, tool calls and usage, to add to as they stream.
+    pub fn extras_mut(&mut self, id: u64) -> Option<&mut super::extras::ReplyExtras> {
+        self.get_mut(id).map(|m| &mut m.extras)
     }
 
     /// Ends a reply in `state`, with an error message for [`MessageState::Error`].

@@ -5,6 +5,7 @@
 //! (localStorage), through `crate::browser`.
 
 pub mod conversation;
+pub mod extras;
 pub mod format;
 pub mod keys;
 pub mod reply;

@@ -8,18 +8,30 @@
 //! - `summary` has no end marker: the server closing the stream is the end, and the
 //!   caller must close the EventSource then so its automatic reconnection never asks again;
 //! - an error status or an error object in the stream → error, with the server's message;
-//! - a malformed piece is skipped and reported, the reply goes on.
+//! - a malformed piece is skipped and reported, the reply goes on;
+//! - the model's reasoning is kept apart from the answer: the formats' own reasoning fields,
+//!   and inline `<think>…</think>` at the very start of the text (tags split across chunks
+//!   included); tool-call fragments and token usage are passed on as they come.
 
 use super::conversation::MessageState;
-use super::format::{parse_ollama, parse_openai, ChatFormat, Piece};
+use super::format::{
+    parse_anthropic, parse_ollama, parse_openai, parse_responses, ChatFormat, Piece, ToolDelta,
+    Usage,
+};
 use crate::i18n::{describe_error, Lang};
 use crate::transport::{CloseReason, ErrorKind, Reconnect, StreamEvent};
 
 /// What the view does with the reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyAction {
-    /// Append text.
+    /// Append text to the answer.
     Append(String),
+    /// Append text to the model's reasoning (shown apart, never sent back).
+    Reason(String),
+    /// A fragment of a tool call (accumulate by index).
+    Tool(ToolDelta),
+    /// Token counts learned (merge into what is known).
+    Usage(Usage),
     /// Note a problem that did not end the reply.
     Warn(String),
     /// End the reply in this state (and close the stream).
@@ -35,6 +47,24 @@ pub struct ReplyReader {
     saw_end: bool,
     received: usize,
     finished: bool,
+    think: Think,
+}
+
+const THINK_OPEN: &str = "<think>";
+const THINK_CLOSE: &str = "</think>";
+
+/// Where the answer's text stands with respect to an inline `<think>` block at its start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Think {
+    /// Nothing but (maybe) whitespace and a part of `<think>` yet: held back until it is
+    /// clear whether a block opens.
+    Undecided(String),
+    /// Inside the block; holds back text that may be the start of `</think>`.
+    Inside(String),
+    /// Just after the block: the answer's leading whitespace is dropped.
+    Leading,
+    /// The answer proper: text goes straight through.
+    Outside,
 }
 
 impl ReplyReader {
@@ -47,6 +77,7 @@ impl ReplyReader {
             saw_end: false,
             received: 0,
             finished: false,
+            think: Think::Undecided(String::new()),
         }
     }
 
@@ -73,6 +104,16 @@ impl ReplyReader {
                 ChatFormat::Summary => {
                     if ev.event == "message" {
                         self.piece(Piece::Text(ev.data.clone()), &mut out);
+                    }
+                }
+                ChatFormat::Anthropic => {
+                    for piece in parse_anthropic(&ev.event, &ev.data) {
+                        self.piece(piece, &mut out);
+                    }
+                }
+                ChatFormat::Responses => {
+                    for piece in parse_responses(&ev.event, &ev.data) {
+                        self.piece(piece, &mut out);
                     }
                 }
                 ChatFormat::Ollama => {}
@@ -144,8 +185,17 @@ impl ReplyReader {
         match piece {
             Piece::Text(text) => {
                 self.received += text.len();
-                out.push(ReplyAction::Append(text));
+                self.text(text, out);
             }
+            Piece::Reasoning(text) => {
+                self.received += text.len();
+                out.push(ReplyAction::Reason(text));
+            }
+            Piece::Tool(delta) => {
+                self.received += 1;
+                out.push(ReplyAction::Tool(delta));
+            }
+            Piece::Usage(usage) => out.push(ReplyAction::Usage(usage)),
             Piece::End => self.saw_end = true,
             Piece::Nothing => {}
             Piece::Malformed(message) => out.push(ReplyAction::Warn(message)),
@@ -153,8 +203,79 @@ impl ReplyReader {
         }
     }
 
+    /// The answer's text, with an inline `<think>` block at its start split off.
+    fn text(&mut self, text: String, out: &mut Vec<ReplyAction>) {
+        match &mut self.think {
+            Think::Outside => out.push(ReplyAction::Append(text)),
+            Think::Leading => {
+                let answer = text.trim_start();
+                if !answer.is_empty() {
+                    out.push(ReplyAction::Append(answer.to_string()));
+                    self.think = Think::Outside;
+                }
+            }
+            Think::Undecided(held) => {
+                held.push_str(&text);
+                let start = held.trim_start();
+                if let Some(rest) = start.strip_prefix(THINK_OPEN) {
+                    let rest = rest.to_string();
+                    self.think = Think::Inside(String::new());
+                    self.thought(rest, out);
+                } else if !THINK_OPEN.starts_with(start) {
+                    let held = std::mem::take(held);
+                    self.think = Think::Outside;
+                    out.push(ReplyAction::Append(held));
+                }
+            }
+            Think::Inside(_) => self.thought(text, out),
+        }
+    }
+
+    /// Text inside an inline `<think>` block: reasoning up to `</think>`, the answer after.
+    fn thought(&mut self, text: String, out: &mut Vec<ReplyAction>) {
+        let Think::Inside(held) = &mut self.think else {
+            return;
+        };
+        held.push_str(&text);
+        if let Some(at) = held.find(THINK_CLOSE) {
+            let thought = held[..at].to_string();
+            let answer = held[at + THINK_CLOSE.len()..].to_string();
+            if !thought.is_empty() {
+                out.push(ReplyAction::Reason(thought));
+            }
+            // The blank lines between the block and the answer are not the answer's.
+            self.think = Think::Leading;
+            self.text(answer, out);
+            return;
+        }
+        // Keep back what could be the start of `</think>`; the rest is reasoning now.
+        let keep = (1..THINK_CLOSE.len())
+            .rev()
+            .find(|&n| {
+                held.len() >= n
+                    && held.is_char_boundary(held.len() - n)
+                    && THINK_CLOSE.starts_with(&held[held.len() - n..])
+            })
+            .unwrap_or(0);
+        let ready = held.len() - keep;
+        if ready > 0 {
+            let thought: String = held.drain(..ready).collect();
+            out.push(ReplyAction::Reason(thought));
+        }
+    }
+
+    /// What was held back while deciding about a `<think>` block, at the reply's end.
+    fn flush_held(&mut self, out: &mut Vec<ReplyAction>) {
+        match std::mem::replace(&mut self.think, Think::Outside) {
+            Think::Undecided(held) if !held.is_empty() => out.push(ReplyAction::Append(held)),
+            Think::Inside(held) if !held.is_empty() => out.push(ReplyAction::Reason(held)),
+            _ => {}
+        }
+    }
+
     fn finish(&mut self, state: MessageState, error: Option<String>, out: &mut Vec<ReplyAction>) {
         if !self.finished {
+            self.flush_held(out);
             self.finished = true;
             out.push(ReplyAction::Finish(state, error));
         }
@@ -390,5 +511,168 @@ mod tests {
             actions.last(),
             Some(&ReplyAction::Finish(MessageState::Stopped, None))
         );
+    }
+
+    /// The reasoning and the answer a reader makes of `chunks` of OpenAI content.
+    fn split(chunks: &[&str]) -> (String, String) {
+        let mut events = vec![StreamEvent::Open];
+        for c in chunks {
+            let data = crate::json::Json::obj([(
+                "choices",
+                crate::json::Json::Arr(vec![crate::json::Json::obj([(
+                    "delta",
+                    crate::json::Json::obj([("content", (*c).into())]),
+                )])]),
+            )])
+            .to_string();
+            events.push(sse(&data));
+        }
+        events.push(sse(STOP));
+        events.push(StreamEvent::Closed(CloseReason::EndOfStream));
+        let (mut reason, mut answer) = (String::new(), String::new());
+        for action in run(ChatFormat::OpenAi, &events) {
+            match action {
+                ReplyAction::Reason(t) => reason.push_str(&t),
+                ReplyAction::Append(t) => answer.push_str(&t),
+                ReplyAction::Finish(state, _) => assert_eq!(state, MessageState::Done),
+                _ => {}
+            }
+        }
+        (reason, answer)
+    }
+
+    #[test]
+    fn inline_think_block_is_reasoning_not_answer() {
+        let want = ("Let me count: 2.".to_string(), "Two.".to_string());
+        assert_eq!(split(&["<think>Let me count: 2.</think>\n\nTwo."]), want);
+        assert_eq!(
+            split(&[
+                "<thi",
+                "nk>Let me ",
+                "count: 2.</th",
+                "ink>",
+                "\n\n",
+                "Two."
+            ]),
+            want
+        );
+        assert_eq!(
+            split(&["\n<think>", "Let me count: 2.", "<", "/think>Two."]),
+            want
+        );
+        // Not at the start: it is the answer's text.
+        assert_eq!(
+            split(&["Say <think> to me"]),
+            (String::new(), "Say <think> to me".into())
+        );
+        // Text that only looks like the start of a tag, then is not.
+        assert_eq!(split(&["<th", "ere"]), (String::new(), "<there".into()));
+        // A block never closed: all of it is reasoning, nothing is lost.
+        assert_eq!(
+            split(&["<think>still going</thi"]),
+            ("still going</thi".into(), String::new())
+        );
+        // Held back text (a lone `<`) still arrives at the end.
+        assert_eq!(split(&["<"]), (String::new(), "<".into()));
+    }
+
+    #[test]
+    fn reasoning_tool_and_usage_actions_pass_through() {
+        let reason = r#"{"choices":[{"delta":{"reasoning_content":"hmm"},"finish_reason":null}]}"#;
+        let tool = r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}"#;
+        let usage = r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}"#;
+        let actions = run(
+            ChatFormat::OpenAi,
+            &[
+                StreamEvent::Open,
+                sse(reason),
+                sse(tool),
+                sse(usage),
+                sse("[DONE]"),
+                StreamEvent::Closed(CloseReason::EndOfStream),
+            ],
+        );
+        assert_eq!(actions.len(), 4, "{actions:?}");
+        assert_eq!(actions[0], ReplyAction::Reason("hmm".into()));
+        assert!(matches!(&actions[1], ReplyAction::Tool(d) if d.name.as_deref() == Some("f")));
+        assert!(matches!(&actions[2], ReplyAction::Usage(u) if u.output == Some(2)));
+        // A reply that ends in tool calls is done, not an error.
+        assert_eq!(actions[3], ReplyAction::Finish(MessageState::Done, None));
+    }
+
+    #[test]
+    fn anthropic_reply_reads_to_done() {
+        let ev = |name: &str, data: &str| {
+            StreamEvent::Event(Event {
+                event: name.into(),
+                data: data.into(),
+                id: String::new(),
+            })
+        };
+        let actions = run(
+            ChatFormat::Anthropic,
+            &[
+                StreamEvent::Open,
+                ev(
+                    "content_block_delta",
+                    r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+                ),
+                ev("message_stop", r#"{"type":"message_stop"}"#),
+                StreamEvent::Closed(CloseReason::EndOfStream),
+            ],
+        );
+        assert_eq!(
+            actions,
+            [
+                ReplyAction::Append("Hi".into()),
+                ReplyAction::Finish(MessageState::Done, None)
+            ]
+        );
+        // Cut before message_stop: interrupted, the text kept.
+        let actions = run(
+            ChatFormat::Anthropic,
+            &[
+                StreamEvent::Open,
+                ev(
+                    "content_block_delta",
+                    r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#,
+                ),
+                StreamEvent::Closed(CloseReason::EndOfStream),
+            ],
+        );
+        assert_eq!(
+            actions[1],
+            ReplyAction::Finish(MessageState::Interrupted, None)
+        );
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// However the text is cut into chunks, the reader splits it the same way.
+        #[test]
+        fn think_split_does_not_depend_on_chunking(
+            thought in "[a-z <>/]{0,20}",
+            answer in "[a-z <>]{0,20}",
+            cuts in proptest::collection::vec(0usize..60, 0..8),
+        ) {
+            let thought = thought.replace("</think>", "");
+            let whole = format!("<think>{thought}</think>{answer}");
+            let mut at: Vec<usize> = cuts.into_iter().filter(|c| *c < whole.len()).collect();
+            at.sort_unstable();
+            at.dedup();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for c in at {
+                chunks.push(&whole[from..c]);
+                from = c;
+            }
+            chunks.push(&whole[from..]);
+            let (r, a) = split(&chunks);
+            let (r1, a1) = split(&[whole.as_str()]);
+            proptest::prop_assert_eq!(&r, &r1);
+            proptest::prop_assert_eq!(&a, &a1);
+            proptest::prop_assert_eq!(r, thought);
+            proptest::prop_assert_eq!(a, answer.trim_start());
+        }
     }
 }

@@ -158,12 +158,6 @@ impl ChatSettings {
     }
 }
 
-/// The request header that carries `key` (a bearer token, as OpenAI-compatible servers and
-/// Ollama behind a proxy take it).
-pub fn auth_header(key: &str) -> (String, String) {
-    ("Authorization".to_string(), format!("Bearer {key}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,10 +245,6 @@ mod tests {
         assert_eq!(
             Json::parse(&json).ok().and_then(|v| v.get("key").cloned()),
             None
-        );
-        assert_eq!(
-            auth_header("sk-secret"),
-            ("Authorization".to_string(), "Bearer sk-secret".to_string())
         );
     }
 

@@ -11,10 +11,11 @@ use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL}
 use crate::browser::url::origin_of;
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
-use crate::chat::format::{request_body, summary_url, ChatFormat, WireMessage};
+use crate::chat::extras::ReplyExtras;
+use crate::chat::format::{request_headers, summary_url, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::keys::{self, KeyError, KeyRing, KEYRING_KEY, LEGACY_KEY};
 use crate::chat::reply::{ReplyAction, ReplyReader};
-use crate::chat::settings::{auth_header, ChatSettings, SETTINGS_KEY};
+use crate::chat::settings::{ChatSettings, SETTINGS_KEY};
 use crate::chat::store::{self, Library};
 use crate::i18n::{strings, Lang};
 use crate::transport::fetch::FetchRequest;
@@ -37,6 +38,8 @@ pub struct Row {
     pub state: RwSignal<MessageState>,
     pub error: RwSignal<Option<String>>,
     pub warning: RwSignal<Option<String>>,
+    /// A reply's reasoning, tool calls, usage and timing (shown apart from its text).
+    pub extras: RwSignal<ReplyExtras>,
 }
 
 impl Row {
@@ -46,6 +49,7 @@ impl Row {
         content: String,
         state: MessageState,
         error: Option<String>,
+        extras: ReplyExtras,
     ) -> Row {
         thread_local! {
             static NEXT_KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
@@ -63,6 +67,7 @@ impl Row {
             state: RwSignal::new(state),
             error: RwSignal::new(error),
             warning: RwSignal::new(None),
+            extras: RwSignal::new(extras),
         }
     }
 }
@@ -76,8 +81,15 @@ struct Active {
     handle: Option<StreamHandle>,
     reader: ReplyReader,
     pending: String,
+    /// Reasoning text not yet on screen (moved there once per frame, as `pending`).
+    pending_reason: String,
     frame: Option<AnimationFrame>,
     last_save: f64,
+    /// When the request was sent, the first text (answer or reasoning) and the first
+    /// reasoning arrived (ms, the page's clock): time to first token, thinking time, speed.
+    started: f64,
+    first_text: Option<f64>,
+    first_reason: Option<f64>,
 }
 
 /// Shared by the chat components (all fields are cheap handles).
@@ -222,7 +234,14 @@ impl ChatCtx {
                 c.messages
                     .iter()
                     .map(|m| {
-                        self.new_row(m.id, m.role, m.content.clone(), m.state, m.error.clone())
+                        self.new_row(
+                            m.id,
+                            m.role,
+                            m.content.clone(),
+                            m.state,
+                            m.error.clone(),
+                            m.extras.clone(),
+                        )
                     })
                     .collect::<Vec<_>>()
             })
@@ -439,18 +458,15 @@ impl ChatCtx {
 
     /// The key header for a request to `url`: only a key saved for `url`'s own origin, and
     /// none while a link's endpoint waits for confirmation.
-    fn auth_for(&self, url: &str) -> Vec<(String, String)> {
+    /// The key saved for `url`'s own origin, if a request there may carry one now.
+    fn key_for(&self, url: &str) -> Option<String> {
         // A view already gone sends no key (fail closed).
         if self.pending.try_get_untracked().unwrap_or(true) {
-            return Vec::new();
+            return None;
         }
-        let Some(origin) = origin_of(url) else {
-            return Vec::new();
-        };
+        let origin = origin_of(url)?;
         self.keys
-            .with_untracked(|k| k.get(&origin).map(auth_header))
-            .into_iter()
-            .collect()
+            .with_untracked(|k| k.get(&origin).map(str::to_string))
     }
 
     /// Sends the user's message and streams the reply.
@@ -483,6 +499,7 @@ impl ChatCtx {
             text.to_string(),
             MessageState::Done,
             None,
+            ReplyExtras::default(),
         );
         self.rows.update(|rows| rows.push(row));
         self.changed_list();
@@ -601,6 +618,7 @@ impl ChatCtx {
                     String::new(),
                     MessageState::Streaming,
                     None,
+                    ReplyExtras::default(),
                 );
                 self.rows.update(|rows| rows.push(row));
                 id
@@ -623,15 +641,23 @@ impl ChatCtx {
                 (url, handle)
             }
             format => {
-                let body = request_body(format, &settings.model, &history, settings.temperature)
-                    .unwrap_or_default();
-                let body_format = if format == ChatFormat::Ollama {
+                let key = self.key_for(&settings.endpoint);
+                let chat = ChatRequest::build(
+                    format,
+                    &settings.endpoint,
+                    &settings.model,
+                    &history,
+                    settings.temperature,
+                    key.as_deref(),
+                );
+                let body_format = if format.is_ndjson() {
                     BodyFormat::Ndjson
                 } else {
                     BodyFormat::EventStream
                 };
-                let mut request = FetchRequest::post_json(&settings.endpoint, body, body_format);
-                request.headers.extend(self.auth_for(&settings.endpoint));
+                let mut request =
+                    FetchRequest::post_json(&chat.url, chat.body.unwrap_or_default(), body_format);
+                request.headers.extend(chat.headers);
                 (
                     settings.endpoint.clone(),
                     Ok(StreamHandle::open_fetch(request, sink)),
@@ -646,8 +672,12 @@ impl ChatCtx {
             handle: None,
             reader: ReplyReader::new(settings.format, lang),
             pending: String::new(),
+            pending_reason: String::new(),
             frame: None,
             last_save: now,
+            started: now,
+            first_text: None,
+            first_reason: None,
         };
         self.active.set_value(Some(active));
         self.save();
@@ -671,8 +701,18 @@ impl ChatCtx {
         content: String,
         state: MessageState,
         error: Option<String>,
+        extras: ReplyExtras,
     ) -> Row {
-        let make = || Row::new(id, role, content.clone(), state, error.clone());
+        let make = || {
+            Row::new(
+                id,
+                role,
+                content.clone(),
+                state,
+                error.clone(),
+                extras.clone(),
+            )
+        };
         self.owner
             .try_with_value(|owner| owner.with(make))
             .unwrap_or_else(make)
@@ -696,6 +736,9 @@ impl ChatCtx {
         for action in actions {
             match action {
                 ReplyAction::Append(text) => self.append(&text),
+                ReplyAction::Reason(text) => self.reason(&text),
+                ReplyAction::Tool(delta) => self.with_extras(|x| x.add_tool(&delta)),
+                ReplyAction::Usage(usage) => self.with_extras(|x| x.add_usage(usage)),
                 ReplyAction::Warn(message) => {
                     let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
                     if let Some(row) = id.and_then(|id| self.row(id)) {
@@ -719,10 +762,93 @@ impl ChatCtx {
         }
     }
 
+    /// Changes the streaming reply's extras, in the saved conversation and on screen.
+    fn with_extras(&self, change: impl Fn(&mut ReplyExtras)) {
+        let Some((conv_id, msg_id)) = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| (a.conv_id.clone(), a.msg_id)))
+        else {
+            return;
+        };
+        self.library.update_value(|lib| {
+            if let Some(x) = lib.get_mut(&conv_id).and_then(|c| c.extras_mut(msg_id)) {
+                change(x);
+            }
+        });
+        if let Some(row) = self.row(msg_id) {
+            row.extras.update(|x| change(x));
+        }
+    }
+
+    /// The time to the first token, once: the first text of either kind.
+    fn first_text(&self, now: f64) {
+        let first = self.active.try_update_value(|a| {
+            a.as_mut().and_then(|a| {
+                if a.first_text.is_some() {
+                    return None;
+                }
+                a.first_text = Some(now);
+                Some(now - a.started)
+            })
+        });
+        if let Some(ms) = first.flatten() {
+            self.with_extras(|x| {
+                if x.first_token_ms.is_none() {
+                    x.first_token_ms = Some(ms);
+                }
+            });
+        }
+    }
+
+    /// Reasoning text: kept in the saved reply at once, shown once per frame.
+    fn reason(&self, text: &str) {
+        let ctx = *self;
+        let now = browser::now_ms();
+        self.first_text(now);
+        let Some((conv_id, msg_id)) = self
+            .active
+            .try_update_value(|a| {
+                a.as_mut().map(|a| {
+                    a.first_reason.get_or_insert(now);
+                    a.pending_reason.push_str(text);
+                    if a.frame.is_none() {
+                        a.frame = AnimationFrame::request(move || ctx.flush());
+                    }
+                    (a.conv_id.clone(), a.msg_id)
+                })
+            })
+            .flatten()
+        else {
+            return;
+        };
+        self.library.update_value(|lib| {
+            if let Some(x) = lib.get_mut(&conv_id).and_then(|c| c.extras_mut(msg_id)) {
+                x.add_reasoning(text);
+            }
+        });
+    }
+
     fn append(&self, text: &str) {
         let ctx = *self;
         let now = browser::now_ms();
         let mut save = false;
+        self.first_text(now);
+        // The answer starts: the model thought from its first reasoning until now.
+        let thought = self
+            .active
+            .with_value(|a| a.as_ref().and_then(|a| a.first_reason))
+            .map(|from| now - from);
+        if let Some(ms) = thought {
+            let unset = self
+                .row(
+                    self.active
+                        .with_value(|a| a.as_ref().map_or(0, |a| a.msg_id)),
+                )
+                .is_some_and(|r| r.extras.with_untracked(|x| x.thought_ms.is_none()));
+            if unset {
+                self.with_extras(|x| x.thought_ms = Some(ms));
+            }
+        }
         self.active.update_value(|a| {
             let Some(a) = a else { return };
             a.pending.push_str(text);
@@ -753,13 +879,20 @@ impl ChatCtx {
             .try_update_value(|a| {
                 a.as_mut().map(|a| {
                     a.frame = None;
-                    (a.msg_id, std::mem::take(&mut a.pending))
+                    (
+                        a.msg_id,
+                        std::mem::take(&mut a.pending),
+                        std::mem::take(&mut a.pending_reason),
+                    )
                 })
             })
             .flatten();
-        if let Some((id, text)) = taken {
-            if !text.is_empty() {
-                if let Some(row) = self.row(id) {
+        if let Some((id, text, reason)) = taken {
+            if let Some(row) = self.row(id) {
+                if !reason.is_empty() {
+                    row.extras.update(|x| x.add_reasoning(&reason));
+                }
+                if !text.is_empty() {
                     row.content.update(|c| c.push_str(&text));
                 }
             }
@@ -777,13 +910,20 @@ impl ChatCtx {
             handle.close();
         }
         let now = browser::now_ms();
+        let gen_ms = active.first_text.map(|first| now - first);
         self.library.update_value(|lib| {
             if let Some(c) = lib.get_mut(&active.conv_id) {
+                if let Some(x) = c.extras_mut(active.msg_id) {
+                    x.gen_ms = gen_ms.or(x.gen_ms);
+                }
                 c.finish(active.msg_id, state, error.clone(), now);
             }
         });
         let mut finished_text = None;
         if let Some(row) = self.row(active.msg_id) {
+            if let Some(ms) = gen_ms {
+                row.extras.update(|x| x.gen_ms = Some(ms));
+            }
             row.state.set(state);
             row.error.set(error);
             finished_text = Some(row.content.get_untracked());
@@ -890,7 +1030,7 @@ impl ChatCtx {
             return;
         };
         let ctx = *self;
-        let auth = self.auth_for(&url);
+        let auth = request_headers(settings.format, self.key_for(&url).as_deref());
         wasm_bindgen_futures::spawn_local(async move {
             let init = browser::FetchInit {
                 headers: auth.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),

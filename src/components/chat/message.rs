@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::controller::{ChatCtx, Row};
 use super::markdown_body::MarkdownBody;
+use super::reply_extras::{ReasoningBlock, ReplyFooter};
 use crate::browser;
 use crate::chat::conversation::{MessageState, Role};
 use crate::i18n::strings;
@@ -51,6 +52,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
     view! {
         <article class="rill-msg" data-role=row.role.as_str() aria-label=who>
             <div class="rill-msg-who" aria-hidden="true">{who}</div>
+            {(row.role == Role::Assistant).then(|| view! { <ReasoningBlock row=row ctx=ctx /> })}
             <Show
                 when=move || editing.get()
                 fallback=move || {
@@ -102,6 +104,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
                     </div>
                 </form>
             </Show>
+            {(row.role == Role::Assistant).then(|| view! { <ReplyFooter row=row ctx=ctx /> })}
             {move || state_note().map(|note| view! { <p class="rill-msg-note">{note}</p> })}
             {move || {
                 row.error

@@ -6,6 +6,7 @@
 pub mod controller;
 pub mod markdown_body;
 pub mod message;
+pub mod reply_extras;
 pub mod settings_panel;
 pub mod sidebar;
 pub mod storage_notice;

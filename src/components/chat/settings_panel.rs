@@ -47,6 +47,8 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     <option value="openai">"OpenAI-compatible (SSE)"</option>
                     <option value="ollama">"Ollama (NDJSON)"</option>
                     <option value="summary">"Summary (EventSource GET)"</option>
+                    <option value="anthropic">"Anthropic Messages (SSE)"</option>
+                    <option value="responses">"OpenAI Responses (SSE)"</option>
                 </select>
             </label>
             <label class="rill-settings-wide">
