@@ -149,7 +149,31 @@ async fn check_views(
     browser
         .js("document.querySelector('[data-testid=\"chat-new\"]').scrollIntoView({ block: 'center' }); return null;")
         .await;
+    // At a phone's width the list is a drawer behind the chat bar's "Chats" button: open it,
+    // and open it again after "New chat" closed it, so axe sees the list.
+    let drawer = browser
+        .js(
+            "const b = document.querySelector('[data-testid=\"chat-list-toggle\"]');
+             return !!b && b.getBoundingClientRect().width > 0;",
+        )
+        .await
+        .as_bool()
+        == Some(true);
+    if drawer {
+        browser.click(&testid("chat-list-toggle")).await;
+    }
     browser.click(&testid("chat-new")).await;
+    if drawer {
+        browser
+            .wait_attr(
+                &testid("chat-list-toggle"),
+                "aria-expanded",
+                |v| v == "false",
+                WAIT,
+            )
+            .await;
+        browser.click(&testid("chat-list-toggle")).await;
+    }
     present(
         browser,
         "[data-testid=\"chat-list-item\"]:not(.rill-current) [data-testid=\"chat-delete\"]",
