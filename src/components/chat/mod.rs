@@ -184,7 +184,18 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         class="rill-btn rill-btn-ghost"
                         data-testid="chat-settings-toggle"
                         aria-expanded=move || show_settings.get().to_string()
-                        on:click=move |_| show_settings.update(|v| *v = !*v)
+                        on:click=move |_| {
+                            // The panel takes height from the message list: a reader at the
+                            // latest message stays there.
+                            let stick = at_bottom.get_untracked();
+                            show_settings.update(|v| *v = !*v);
+                            if stick {
+                                scroll_frame.set_value(AnimationFrame::request(move || {
+                                    at_bottom.set(true);
+                                    scroll_to_bottom();
+                                }));
+                            }
+                        }
                     >
                         {move || t().chat_settings}
                     </button>

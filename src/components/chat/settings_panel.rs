@@ -51,22 +51,6 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                     <option value="responses">"OpenAI Responses (SSE)"</option>
                 </select>
             </label>
-            <label class="rill-settings-wide">
-                <span>{move || t().chat_endpoint}</span>
-                <input
-                    class="rill-input"
-                    data-testid="chat-endpoint"
-                    spellcheck="false"
-                    prop:value=move || s.with(|v| v.endpoint.clone())
-                    on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        set(&|v| {
-                            v.endpoint = value.trim().to_string();
-                            v.adopt();
-                        });
-                    }
-                />
-            </label>
             <label>
                 <span>{move || t().chat_model}</span>
                 <input
@@ -107,6 +91,24 @@ pub fn SettingsPanel(ctx: ChatCtx) -> impl IntoView {
                         let value = event_target_value(&ev);
                         let parsed = crate::browser::parse_number(&value).map(|t| t.clamp(0.0, 2.0));
                         set(&|v| v.temperature = parsed);
+                    }
+                />
+            </label>
+            // After format, model and temperature, which share a row on a wide screen (the
+            // endpoint takes a row of its own there, and the open panel stays short).
+            <label class="rill-settings-wide">
+                <span>{move || t().chat_endpoint}</span>
+                <input
+                    class="rill-input"
+                    data-testid="chat-endpoint"
+                    spellcheck="false"
+                    prop:value=move || s.with(|v| v.endpoint.clone())
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set(&|v| {
+                            v.endpoint = value.trim().to_string();
+                            v.adopt();
+                        });
                     }
                 />
             </label>

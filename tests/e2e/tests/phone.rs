@@ -617,6 +617,20 @@ async fn the_wide_settings_panel_leaves_the_message_list_usable() {
     reply_done(&browser, 1).await;
     browser.click(&testid("chat-settings-toggle")).await;
     present(&browser, &testid("chat-api-key")).await;
+    // A reader at the latest message stays there when the panel takes its height.
+    poll("the message list to stay at its end", WAIT, || async {
+        let gap = browser
+            .js("const s = document.querySelector('.rill-chat-scroll');
+                 return s.scrollHeight - s.scrollTop - s.clientHeight;")
+            .await;
+        (gap.as_f64()? <= 48.0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        browser.count(&testid("chat-jump")).await,
+        0,
+        "opening the settings offered a jump to the latest"
+    );
     let sizes = browser
         .js("const h = (css) => document.querySelector(css).getBoundingClientRect().height;
              return [h('.rill-chat-scroll'), h('[data-testid=chat-settings]'), window.innerHeight];")
