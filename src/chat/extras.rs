@@ -38,6 +38,9 @@ pub struct ReplyExtras {
 pub const MAX_TOOLS: usize = 64;
 pub const MAX_TEXT: usize = 1 << 20;
 
+/// The shortest generation time (ms) the page's own clock turns into a speed.
+pub const MIN_GEN_MS: f64 = 100.0;
+
 impl ReplyExtras {
     pub fn is_empty(&self) -> bool {
         *self == ReplyExtras::default()
@@ -77,12 +80,13 @@ impl ReplyExtras {
     }
 
     /// Output tokens per second: by the server's own generation time when it says (Ollama),
-    /// else over the time from the first text to the end.
+    /// else over the time from the first text to the end — when that is long enough to mean
+    /// something ([`MIN_GEN_MS`]: a reply that arrived in one piece has no speed to show).
     pub fn tokens_per_s(&self) -> Option<f64> {
         let output = self.usage.output? as f64;
         let secs = match self.usage.output_ns {
             Some(ns) if ns > 0 => ns as f64 / 1e9,
-            _ => self.gen_ms.filter(|ms| *ms > 0.0)? / 1000.0,
+            _ => self.gen_ms.filter(|ms| *ms >= MIN_GEN_MS)? / 1000.0,
         };
         Some(output / secs)
     }
@@ -227,6 +231,8 @@ mod tests {
             output_ns: None,
         });
         assert_eq!(x.usage.input, Some(12));
+        x.gen_ms = Some(20.0);
+        assert_eq!(x.tokens_per_s(), None, "too short to measure");
         x.gen_ms = Some(2000.0);
         assert_eq!(x.tokens_per_s(), Some(50.0));
         x.add_usage(Usage {
