@@ -106,6 +106,9 @@ pub struct Config {
     /// as a link: used, never saved, named in a banner when on another origin).
     pub file_endpoint: Option<String>,
     pub file_format: Option<ChatFormat>,
+    /// Widget mode (`?embed=1`, set by `embed.js` in the iframe it adds): the chat alone,
+    /// compact, and talking to the host page (`components::chat::embed_bridge`).
+    pub embed: bool,
     /// Parameters that were present but not understood, in words for the user.
     pub warnings: Vec<String>,
     /// What was wrong with config.json, each naming the field (`config.json: theme: …`).
@@ -129,6 +132,7 @@ impl Default for Config {
             file_view: None,
             file_endpoint: None,
             file_format: None,
+            embed: false,
             warnings: Vec::new(),
             problems: Vec::new(),
         }
@@ -324,7 +328,10 @@ impl Config {
                 continue;
             }
             if key == "embed" {
-                continue;
+                if let Json::Bool(on) = value {
+                    self.embed = *on;
+                    continue;
+                }
             }
             if !FILE_KEYS.contains(&key.as_ref()) {
                 self.problem(format!(
@@ -381,6 +388,13 @@ impl Config {
             "greeting" => text_value(value, MAX_GREETING)
                 .map(|g| self.greeting = g.or(self.greeting.take()))
                 .is_some(),
+            "embed" => match value {
+                "1" | "true" | "0" | "false" => {
+                    self.embed = matches!(value, "1" | "true");
+                    true
+                }
+                _ => false,
+            },
             _ => return None,
         };
         Some(if ok { Ok(()) } else { Err(expected) })
@@ -399,6 +413,7 @@ fn expected_for(key: &str) -> &'static str {
         "accent" => "expected a colour written #rgb or #rrggbb",
         "title" => "expected text of at most 100 characters",
         "greeting" => "expected text of at most 500 characters",
+        "embed" => "expected 1 or 0",
         _ => "expected text",
     }
 }
@@ -594,6 +609,27 @@ mod tests {
             Some("#cc0055")
         );
         assert_eq!(c.transport, Transport::Fetch);
+        assert!(c.embed);
+    }
+
+    #[test]
+    fn embed_is_a_flag_of_the_url_and_config_json() {
+        assert!(!Config::default().embed);
+        assert!(Config::from_query("?embed=1&lang=en").embed);
+        assert!(Config::from_query("embed=true").embed);
+        assert!(!Config::from_query("embed=0").embed);
+        let c = Config::from_query("embed=yes");
+        assert!(!c.embed);
+        assert_eq!(c.warnings, ["ignored embed=\"yes\": expected 1 or 0"]);
+        assert!(file(r#"{"embed": true}"#).embed);
+        assert!(!file(r#"{"embed": "0"}"#).embed);
+        assert_eq!(
+            file(r#"{"embed": 2}"#).problems,
+            ["config.json: embed: expected 1 or 0"]
+        );
+        // The URL wins over the file.
+        let c = Config::from_sources(&ConfigFile::Text(r#"{"embed": "1"}"#.into()), "embed=0");
+        assert!(!c.embed);
     }
 
     #[test]
