@@ -72,6 +72,8 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
     let warnings = config.warnings.clone();
     let problems = config.problems.clone();
     let title = config.title.clone();
+    // Widget mode (embed.js's iframe): `.rill[data-embed]` shows the chat alone (chat.css).
+    let embed = config.embed.then_some("");
     if let (Some(title), Some(doc)) = (&title, web_sys::window().and_then(|w| w.document())) {
         doc.set_title(title);
     }
@@ -163,7 +165,7 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
     };
 
     view! {
-        <div class="rill" node_ref=root data-theme=move || if dark.get() { "dark" } else { "light" }>
+        <div class="rill" node_ref=root data-embed=embed data-theme=move || if dark.get() { "dark" } else { "light" }>
             <a class="rill-skip" href="#rill-main">"Skip to content"</a>
             <header class="rill-header">
                 <div class="rill-brand">

@@ -121,6 +121,9 @@ pub struct ChatCtx {
     unreadable_raw: StoredValue<Option<String>, LocalStorage>,
     /// The last finished reply, for the screen-reader announcer.
     pub announce: RwSignal<String>,
+    /// The last finished reply's end state and text, set once per reply (widget mode tells
+    /// the host page, `embed_bridge`).
+    pub finished: RwSignal<Option<(MessageState, String)>>,
     /// Model names offered by the endpoint.
     pub models: RwSignal<Vec<String>>,
     /// Bumped when the markdown module becomes ready or fails (reply bodies re-render).
@@ -181,6 +184,7 @@ impl ChatCtx {
             storage_blocked: RwSignal::new(blocked_reason),
             unreadable_raw: StoredValue::new_local(blocked_raw),
             announce: RwSignal::new(String::new()),
+            finished: RwSignal::new(None),
             models: RwSignal::new(Vec::new()),
             markdown_changed,
             markdown: StoredValue::new_local(MarkdownModule::new(MODULE_URL, move || {
@@ -937,6 +941,7 @@ impl ChatCtx {
             gloo_timers::future::TimeoutFuture::new(0).await;
             drop(active);
             if let Some(text) = finished_text {
+                let _ = ctx.finished.try_set(Some((state, text.clone())));
                 let _ = ctx.announce.try_set(text);
             }
             ctx.save();

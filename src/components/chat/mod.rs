@@ -4,6 +4,7 @@
 //! it. Remote text reaches the DOM only as text nodes (see `markdown_body`).
 
 pub mod controller;
+pub mod embed_bridge;
 pub mod markdown_body;
 pub mod message;
 pub mod reply_extras;
@@ -83,6 +84,11 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
             at_bottom.set(true);
         }
     };
+    // Widget mode: the host page's messages (send, prefill, focus) and ours to it (ready,
+    // reply, close on Esc), origin-checked both ways; see `embed_bridge`.
+    if config.embed {
+        embed_bridge::attach(ctx, draft, input, send);
+    }
     let scroll_to_bottom = move || {
         if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(el.scroll_height());
