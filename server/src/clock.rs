@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
@@ -23,7 +23,10 @@ pub const RETRY_MS: u64 = 10_000;
 
 /// Streams the clock until the client goes away.
 pub async fn stream(State(state): State<AppState>) -> Response {
-    let guard = state.streams.enter();
+    let guard = match state.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => return busy.into_response(),
+    };
     // Node writes these three pieces with three `res.write` calls; keep them separate chunks.
     let head = stream::iter([
         Bytes::from(format!("retry: {RETRY_MS}\n")),

@@ -24,6 +24,7 @@ pub mod csp;
 pub mod flap;
 pub mod gauge;
 pub mod host_check;
+mod idle;
 mod not_found;
 pub mod path_check;
 pub mod security_headers;
@@ -32,6 +33,7 @@ pub mod testing;
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use axum::routing::{any, get};
@@ -128,17 +130,96 @@ fn app_policy(config: &Config) -> HeaderValue {
     })
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
-///
-/// Shutdown is immediate rather than graceful: open event streams never end by themselves,
-/// so waiting for them would wait forever.
+/// Connection limits of [`serve_with`] (`--header-timeout`, `--idle-timeout`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time allowed for a request's headers to arrive, from its first byte (slowloris);
+    /// slower: the connection is closed without an answer.
+    pub header_timeout: Duration,
+    /// A connection on which nothing was read or written for this long is closed: an idle
+    /// keep-alive connection, a client that stopped reading a stream, a half-sent request.
+    pub idle_timeout: Duration,
+}
+
+/// Default `--header-timeout`.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `--idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// Serves `router` on `listener` with the default [`Limits`] until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with(listener, router, &Limits::default(), shutdown).await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes: one task per connection, HTTP/1.1
+/// with hyper's header-read timeout and an idle watchdog ([`Limits`]); each request's handlers
+/// see the peer address in [`gauge::CLIENT`].
+///
+/// Shutdown is immediate rather than graceful: open event streams never end by themselves,
+/// so waiting for them would wait forever.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let idle = limits.idle_timeout;
+    let accept = async {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors, mostly: wait for some to be released rather
+                    // than spin on the error.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let http = http.clone();
+            let router = router.clone();
+            tokio::spawn(async move {
+                let activity = idle::Activity::new();
+                let io = hyper_util::rt::TokioIo::new(idle::Watched::new(tcp, activity.clone()));
+                let service = hyper::service::service_fn(move |request| {
+                    let router = router.clone();
+                    gauge::CLIENT.scope(peer.ip(), async move {
+                        tower::ServiceExt::oneshot(router, request).await
+                    })
+                });
+                tokio::select! {
+                    result = http.serve_connection(io, service) => {
+                        if let Err(err) = result {
+                            tracing::debug!(%peer, %err, "connection ended");
+                        }
+                    }
+                    () = activity.idle_for(idle) => {
+                        tracing::debug!(%peer, "idle connection closed");
+                    }
+                }
+            });
+        }
+    };
     tokio::select! {
-        result = axum::serve(listener, router) => result,
+        () = accept => Ok(()),
         () = shutdown => Ok(()),
     }
 }

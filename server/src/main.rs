@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use rill_server::chat::{ChatConfig, Upstream, DEFAULT_SUMMARY_MODEL};
-use rill_server::{router, serve, AppState, Config};
+use rill_server::{router, serve_with, AppState, Config, Limits};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -50,7 +50,16 @@ Security:
   origins. Allowed request headers are listed (Authorization, Content-Type, Accept,
   Last-Event-ID, Cache-Control, x-api-key, anthropic-version,
   anthropic-dangerous-direct-browser-access); methods GET, POST, OPTIONS.
-  Paths with a `..` segment (also percent-encoded) are refused with 400.";
+  Paths with a `..` segment (also percent-encoded) are refused with 400.
+
+Limits (all flags above; defaults in brackets):
+  a request's headers must arrive within --header-timeout-secs [10], else the connection is
+  closed; a connection that moves no byte for --idle-timeout-secs [60] is closed; at most
+  --max-streams [10000] open streams, --max-streams-per-client [100] from one address, then
+  503 with Retry-After: --retry-after [5]; request bodies --max-body [1 MiB] (413), sent
+  within --body-timeout-secs [30] (408); a model name over 256 bytes is refused with 400;
+  [[long:N]] is cut to 100000 tokens; /test/events' count to 1000000 and interval_ms to
+  60000.";
 
 /// rill's reference backend.
 #[derive(Debug, Parser)]
@@ -102,7 +111,54 @@ struct Args {
     /// Seconds allowed for the upstream to answer with its headers (slower: 504).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = non_negative)]
     upstream_timeout_secs: f64,
+    /// Seconds allowed for a request's headers to arrive (slowloris); slower: the connection
+    /// is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive)]
+    header_timeout_secs: f64,
+    /// Seconds a connection may move no byte either way before it is closed (idle
+    /// keep-alive, a client that stopped reading); 0: never.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = non_negative)]
+    idle_timeout_secs: f64,
+    /// Open streams (/stream, streamed chat answers, /gpt/summary, /test streams) served at
+    /// once; beyond it 503 with Retry-After. 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = rill_server::gauge::DEFAULT_MAX_STREAMS)]
+    max_streams: usize,
+    /// Open streams from one client address; beyond it 503 with Retry-After. 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = rill_server::gauge::DEFAULT_MAX_STREAMS_PER_CLIENT)]
+    max_streams_per_client: usize,
+    /// The Retry-After (seconds) of a stream refused by --max-streams(-per-client).
+    #[arg(long, value_name = "SECS", default_value_t = rill_server::gauge::DEFAULT_RETRY_AFTER_SECS)]
+    retry_after: u32,
 }
+
+/// A finite number > 0.
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n > 0.0 && n < 1e9 => Ok(n),
+        _ => Err(format!("expected a number above 0, got {text:?}")),
+    }
+}
+
+/// Raises the soft limit on open files to the hard one: each client is a file descriptor.
+#[cfg(unix)]
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                tracing::warn!("could not raise the open-file limit");
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_fd_limit() {}
 
 /// One `--frame-ancestors` value, checked (kept as given: the router splits it again).
 fn frame_ancestors(text: &str) -> Result<String, String> {
@@ -142,6 +198,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    raise_fd_limit();
     if let Some(dir) = &args.dist {
         if !dir.join("index.html").is_file() {
             eprintln!(
@@ -191,13 +248,19 @@ async fn main() -> ExitCode {
             upstream_timeout: Duration::from_secs_f64(args.upstream_timeout_secs),
         },
     };
-    match serve(
-        listener,
-        router(&config, AppState::default()),
-        shutdown_signal(),
-    )
-    .await
-    {
+    let state = AppState {
+        streams: rill_server::StreamGauge::with_limits(
+            args.max_streams,
+            args.max_streams_per_client,
+            args.retry_after,
+        ),
+        ..AppState::default()
+    };
+    let limits = Limits {
+        header_timeout: Duration::from_secs_f64(args.header_timeout_secs),
+        idle_timeout: Duration::from_secs_f64(args.idle_timeout_secs),
+    };
+    match serve_with(listener, router(&config, state), &limits, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -2,7 +2,7 @@
 //! checking a client (or a proxy in front of it) against known-bad servers.
 //!
 //! - `GET /test/events?count=N&interval_ms=M&retry=R&drop_after=K` — events `id: i`,
-//!   `data: event i` for i after the request's `Last-Event-ID` up to N; with `drop_after`,
+//!   `data: event i` for i after the request's `Last-Event-ID` up to N (N at most [`MAX_EVENTS`], M at most [`MAX_INTERVAL_MS`]); with `drop_after`,
 //!   each connection sends K events, then half an event, then breaks. When nothing is left
 //!   to send it answers 204 (the spec's "stop reconnecting").
 //! - `/test/status/{code}?body=…&type=…` (any method) — that status and body, with the
@@ -121,6 +121,11 @@ struct EventsParams {
     drop_after: Option<u64>,
 }
 
+/// The most events `/test/events` sends (`count` is cut to it).
+pub const MAX_EVENTS: u64 = 1_000_000;
+/// The longest `interval_ms` of `/test/events` (cut to it).
+pub const MAX_INTERVAL_MS: u64 = 60_000;
+
 fn default_count() -> u64 {
     5
 }
@@ -145,6 +150,11 @@ async fn events(
     headers: HeaderMap,
     Query(params): Query<EventsParams>,
 ) -> Response {
+    let params = EventsParams {
+        count: params.count.min(MAX_EVENTS),
+        interval_ms: params.interval_ms.min(MAX_INTERVAL_MS),
+        ..params
+    };
     let after: u64 = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -158,7 +168,10 @@ async fn events(
         None => params.count,
     };
     let breaks = params.drop_after.is_some() && last < params.count;
-    let guard = state.streams.enter();
+    let guard = match state.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => return busy.into_response(),
+    };
     let interval = Duration::from_millis(params.interval_ms);
     let head = stream::iter(
         params
@@ -221,7 +234,10 @@ async fn status(Path(code): Path<u16>, Query(params): Query<StatusParams>) -> Re
 }
 
 async fn split(State(state): State<AppState>) -> Response {
-    let guard = state.streams.enter();
+    let guard = match state.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => return busy.into_response(),
+    };
     // A short pause between pieces so each reaches the client as its own read.
     let body = stream::iter(SPLIT_PIECES.iter().enumerate()).then(move |(i, piece)| {
         let _keep = &guard;

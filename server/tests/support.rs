@@ -240,3 +240,19 @@ pub fn fast() -> Config {
     config.chat.rate = 0.0;
     config
 }
+
+/// Starts rill-server in this process like [`start`], with `state` (its stream limits) and
+/// the connection `limits`.
+pub async fn start_with(
+    config: Config,
+    state: AppState,
+    limits: rill_server::Limits,
+) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(&config, state);
+    tokio::spawn(async move {
+        rill_server::serve_with(listener, app, &limits, std::future::pending()).await
+    });
+    addr
+}

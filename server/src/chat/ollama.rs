@@ -154,7 +154,10 @@ pub(super) async fn chat(State(chat): State<ChatState>, request: Request) -> Res
         .collect();
     let lines = Lines {
         kind: Kind::Chat,
-        model: req.model.unwrap_or_else(|| MODEL.to_string()),
+        model: match super::model_name(req.model, Flavor::Ollama) {
+            Ok(model) => model,
+            Err(response) => return response,
+        },
     };
     let load = messages.is_empty();
     answer(chat, lines, messages, load, req.stream.unwrap_or(true)).await
@@ -175,7 +178,10 @@ pub(super) async fn generate(State(chat): State<ChatState>, request: Request) ->
     messages.push(Message::user(prompt));
     let lines = Lines {
         kind: Kind::Generate,
-        model: req.model.unwrap_or_else(|| MODEL.to_string()),
+        model: match super::model_name(req.model, Flavor::Ollama) {
+            Ok(model) => model,
+            Err(response) => return response,
+        },
     };
     answer(chat, lines, messages, load, req.stream.unwrap_or(true)).await
 }
@@ -201,7 +207,12 @@ async fn answer(
         .map(|m| demo::count_tokens(&m.content))
         .sum();
     let every = pace::interval(chat.config.rate, reply.markers.slow);
-    let guard = chat.streams.enter();
+    let guard = match chat.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => {
+            return busy.mark(Flavor::Ollama.error(StatusCode::SERVICE_UNAVAILABLE, busy.message()))
+        }
+    };
     if streamed {
         let eval_count = reply.len();
         let last = lines.clone();

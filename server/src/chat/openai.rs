@@ -111,6 +111,10 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
             )
         }
     };
+    let model = match super::model_name(req.model, flavor) {
+        Ok(model) => model,
+        Err(response) => return response,
+    };
     let reply = demo::respond(&messages);
     if let Some(code) = reply.markers.error {
         return flavor.error(marker_status(code), "boom");
@@ -118,14 +122,19 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
     let head = Head {
         id: completion_id(),
         created: unix_now(),
-        model: req.model.unwrap_or_else(|| MODEL.to_string()),
+        model,
     };
     let prompt_tokens: usize = messages
         .iter()
         .map(|m| demo::count_tokens(&m.content))
         .sum();
     let every = pace::interval(chat.config.rate, reply.markers.slow);
-    let guard = chat.streams.enter();
+    let guard = match chat.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => {
+            return busy.mark(flavor.error(StatusCode::SERVICE_UNAVAILABLE, busy.message()))
+        }
+    };
     if req.stream.unwrap_or(false) {
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
         let completion_tokens = reply.len();

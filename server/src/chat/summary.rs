@@ -110,7 +110,12 @@ pub(super) async fn summary(State(chat): State<ChatState>, request: Request) -> 
                 }))
             }
         };
-    let guard = chat.streams.enter();
+    let guard = match chat.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => {
+            return busy.mark(flavor.error(StatusCode::SERVICE_UNAVAILABLE, busy.message()))
+        }
+    };
     let body = with_pings(events(source), chat.config.ping);
     let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
     let headers = response.headers_mut();

@@ -269,12 +269,18 @@ async fn forward(chat: ChatState, request: Request, flavor: Flavor) -> Response 
         Ok(request) => request,
         Err(err) => return flavor.error(StatusCode::BAD_REQUEST, &err.to_string()),
     };
+    // Admitted before the upstream is asked, so a refused client costs it nothing.
+    let guard = match chat.streams.try_enter() {
+        Ok(guard) => guard,
+        Err(busy) => {
+            return busy.mark(flavor.error(StatusCode::SERVICE_UNAVAILABLE, busy.message()))
+        }
+    };
     let upstream_response = match send(client, &chat.config, request, flavor).await {
         Ok(response) => response,
         Err(response) => return response,
     };
     let (up, up_body) = upstream_response.into_parts();
-    let guard = chat.streams.enter();
     let data = up_body
         .into_data_stream()
         .map(|chunk| chunk.map_err(|e| io::Error::other(chain(&e))));
