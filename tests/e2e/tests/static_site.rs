@@ -492,3 +492,76 @@ async fn the_sub_path_runs_under_a_strict_csp() {
     browser.close().await;
     server.abort();
 }
+
+/// The app's stylesheets style only what is inside a `.rill` root: a host page that links them
+/// (for the inline chat, `rill::mount_chat`) keeps its own margins and background, even with a
+/// `data-theme` of its own, and an inline root is as tall as the host makes it, not the
+/// viewport. The app's own page still gets its full-page rules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_apps_css_leaves_a_host_page_alone() {
+    let site = site_with_dist("host-css");
+    let dir = site.0.join(SUB_PATH);
+    let css: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dist")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".css"))
+        .collect();
+    assert!(css.iter().any(|n| n.starts_with("shell")), "{css:?}");
+    let links: String = css
+        .iter()
+        .map(|n| format!("<link rel=stylesheet href=\"{n}\">"))
+        .collect();
+    std::fs::write(
+        dir.join("host.html"),
+        format!(
+            "<!doctype html><html data-theme=dark><head>{links}</head><body>\
+             <p id=text>Host text</p><div id=box style-free><div class=\"rill rill-inline\" data-theme=light>\
+             <section class=rill-chat><div class=rill-chat-main>chat</div></section></div></div></body></html>"
+        ),
+    )
+    .expect("host page");
+    let (_server, base) = python_server(&site.0).await;
+    let browser = Browser::start().await;
+    browser.goto(&format!("{base}/{SUB_PATH}/host.html")).await;
+    let got = browser
+        .js("const cs = (el) => getComputedStyle(el);
+             const inline = document.querySelector('.rill-inline');
+             document.getElementById('box').setAttribute('data-h', '1');
+             return {
+               bodyMargin: cs(document.body).marginTop,
+               htmlBg: cs(document.documentElement).backgroundColor,
+               bodyBg: cs(document.body).backgroundColor,
+               pFont: cs(document.getElementById('text')).fontFamily,
+               inlineHeight: inline.getBoundingClientRect().height,
+               viewport: innerHeight,
+             };")
+        .await;
+    assert_eq!(
+        got["bodyMargin"], "8px",
+        "the host's body keeps its margin: {got}"
+    );
+    assert_eq!(got["htmlBg"], "rgba(0, 0, 0, 0)", "{got}");
+    assert_eq!(got["bodyBg"], "rgba(0, 0, 0, 0)", "{got}");
+    let viewport = got["viewport"].as_f64().unwrap_or(0.0);
+    let inline = got["inlineHeight"].as_f64().unwrap_or(0.0);
+    assert!(
+        inline < viewport / 2.0,
+        "the inline root is not the viewport's height: {got}"
+    );
+
+    // The app's own page: no body margin, the chat at the viewport's height.
+    browser
+        .goto(&format!("{base}/{SUB_PATH}/?view=chat&lang=en"))
+        .await;
+    open_chat_ready(&browser).await;
+    let margin = js_str(&browser, "return getComputedStyle(document.body).marginTop").await;
+    assert_eq!(margin, "0px");
+    browser.close().await;
+}
+
+async fn open_chat_ready(browser: &Browser) {
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+}
