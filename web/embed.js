@@ -43,7 +43,7 @@
   query.set("host", location.origin);
   app.search = query.toString();
 
-  var dark = theme === "dark" ? "" : theme === "light" ? "@media not all{" : "@media (prefers-color-scheme:dark){";
+  var dark = theme === "dark" ? "@media all{" : theme === "light" ? "@media not all{" : "@media (prefers-color-scheme:dark){";
   var css =
     ":host{all:initial!important;position:fixed!important;z-index:2147483000!important;bottom:0!important;" +
     (left ? "left" : "right") + ":0!important;display:block!important;" +
