@@ -40,7 +40,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     // The conversation list as a drawer (narrow screens only; wide ones always show it).
     let list_open = RwSignal::new(false);
     let list_toggle = NodeRef::<html::Button>::new();
-    let section = NodeRef::<html::Section>::new();
+    let list_first = NodeRef::<html::Button>::new();
     let focus_frame = StoredValue::new_local(None::<AnimationFrame>);
     let at_bottom = RwSignal::new(true);
     let scroller = NodeRef::<html::Div>::new();
@@ -61,15 +61,8 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         let open = list_open.get();
         if was.is_some_and(|was| was != open) {
             focus_frame.set_value(AnimationFrame::request(move || {
-                let target = if open {
-                    section
-                        .get_untracked()
-                        .and_then(|s| s.query_selector(".rill-side-new").ok().flatten())
-                        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-                } else {
-                    list_toggle.get_untracked().map(Into::into)
-                };
-                if let Some(el) = target {
+                let target = if open { list_first } else { list_toggle };
+                if let Some(el) = target.get_untracked() {
                     let _ = el.focus();
                 }
             }));
@@ -144,8 +137,8 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let rows_len = move || ctx.rows.with(|r| r.len());
 
     view! {
-        <section class="rill-chat" class:rill-list-open=move || list_open.get() node_ref=section on:keydown=on_key>
-            <Sidebar ctx=ctx open=list_open />
+        <section class="rill-chat" class:rill-list-open=move || list_open.get() on:keydown=on_key>
+            <Sidebar ctx=ctx open=list_open first=list_first />
             // Dims the chat behind the open drawer; a tap on it closes the drawer (the drawer's
             // own button and Esc do the same for keyboards and screen readers).
             <div class="rill-side-backdrop" data-testid="chat-list-backdrop" aria-hidden="true" on:click=move |_| list_open.set(false)></div>

@@ -4,6 +4,7 @@
 //! drawer that `ChatView` opens from its "Chats" button (`open`). Choosing or creating a
 //! conversation closes the drawer.
 
+use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,7 +17,7 @@ pub const LIST_ID: &str = "rill-chat-list";
 
 /// The list of conversations; `open` is whether it is shown as a drawer (narrow screens).
 #[component]
-pub fn Sidebar(ctx: ChatCtx, open: RwSignal<bool>) -> impl IntoView {
+pub fn Sidebar(ctx: ChatCtx, open: RwSignal<bool>, first: NodeRef<html::Button>) -> impl IntoView {
     let t = move || strings(ctx.lang.get());
     let query = RwSignal::new(String::new());
     let renaming = RwSignal::new(None::<String>);
@@ -61,6 +62,7 @@ pub fn Sidebar(ctx: ChatCtx, open: RwSignal<bool>) -> impl IntoView {
                 type="button"
                 class="rill-btn rill-btn-primary rill-side-new"
                 data-testid="chat-new"
+                node_ref=first
                 on:click=move |_| {
                     ctx.new_conversation();
                     open.set(false);
