@@ -201,9 +201,12 @@ pub async fn serve_with(
                 let io = hyper_util::rt::TokioIo::new(idle::Watched::new(tcp, activity.clone()));
                 let service = hyper::service::service_fn(move |request| {
                     let router = router.clone();
-                    gauge::CLIENT.scope(peer.ip(), async move {
+                    // Boxed: hyper keeps the box of a request's future for the connection's
+                    // life, so an unboxed router future would stay allocated (and dirty) for
+                    // every open stream; this way it is only a pointer.
+                    Box::pin(gauge::CLIENT.scope(peer.ip(), async move {
                         tower::ServiceExt::oneshot(router, request).await
-                    })
+                    }))
                 });
                 tokio::select! {
                     result = http.serve_connection(io, service) => {
