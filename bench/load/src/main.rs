@@ -528,7 +528,7 @@ async fn bench(args: BenchArgs) -> i32 {
         }
     }
     // --upstream's first byte: a second rill-server as the upstream.
-    let upstream = start_rill(&args.server, &["--rate".into(), "0".into()], &env).await;
+    let upstream = start_rill(&args.server, &["--rate", "0"], &env).await;
     let mut fb = None;
     if let Some(up) = &upstream {
         let url = format!("http://{}", up.addr);

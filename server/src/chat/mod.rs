@@ -373,6 +373,23 @@ pub(crate) fn content_text(content: &Value) -> String {
     }
 }
 
+/// The longest model name the demo model echoes (in every streamed chunk or line); a longer
+/// one is refused with 400 rather than cut, so a client never sees a name it did not send.
+pub const MAX_MODEL_NAME: usize = 256;
+
+/// The model name to echo: `asked`, or the demo model's own; a 400 in `flavor`'s shape if it
+/// is longer than [`MAX_MODEL_NAME`] bytes.
+pub(crate) fn model_name(asked: Option<String>, flavor: Flavor) -> Result<String, Box<Response>> {
+    match asked {
+        Some(name) if name.len() > MAX_MODEL_NAME => Err(Box::new(flavor.error(
+            StatusCode::BAD_REQUEST,
+            &format!("'model' is longer than {MAX_MODEL_NAME} bytes"),
+        ))),
+        Some(name) => Ok(name),
+        None => Ok(demo::MODEL.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,22 +431,5 @@ mod tests {
             r.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
             Some(&b"application/json"[..])
         );
-    }
-}
-
-/// The longest model name the demo model echoes (in every streamed chunk or line); a longer
-/// one is refused with 400 rather than cut, so a client never sees a name it did not send.
-pub const MAX_MODEL_NAME: usize = 256;
-
-/// The model name to echo: `asked`, or the demo model's own; a 400 in `flavor`'s shape if it
-/// is longer than [`MAX_MODEL_NAME`] bytes.
-pub(crate) fn model_name(asked: Option<String>, flavor: Flavor) -> Result<String, Response> {
-    match asked {
-        Some(name) if name.len() > MAX_MODEL_NAME => Err(flavor.error(
-            StatusCode::BAD_REQUEST,
-            &format!("'model' is longer than {MAX_MODEL_NAME} bytes"),
-        )),
-        Some(name) => Ok(name),
-        None => Ok(demo::MODEL.to_string()),
     }
 }

@@ -156,7 +156,7 @@ pub(super) async fn chat(State(chat): State<ChatState>, request: Request) -> Res
         kind: Kind::Chat,
         model: match super::model_name(req.model, Flavor::Ollama) {
             Ok(model) => model,
-            Err(response) => return response,
+            Err(response) => return *response,
         },
     };
     let load = messages.is_empty();
@@ -180,7 +180,7 @@ pub(super) async fn generate(State(chat): State<ChatState>, request: Request) ->
         kind: Kind::Generate,
         model: match super::model_name(req.model, Flavor::Ollama) {
             Ok(model) => model,
-            Err(response) => return response,
+            Err(response) => return *response,
         },
     };
     answer(chat, lines, messages, load, req.stream.unwrap_or(true)).await

@@ -113,7 +113,7 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
     };
     let model = match super::model_name(req.model, flavor) {
         Ok(model) => model,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let reply = demo::respond(&messages);
     if let Some(code) = reply.markers.error {
