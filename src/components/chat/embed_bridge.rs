@@ -63,9 +63,8 @@ pub fn host_param(query: &str) -> Option<String> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .filter(|(k, _)| *k == "host")
+        .rfind(|(k, _)| *k == "host")
         .map(|(_, v)| crate::config::percent_decode(v))
-        .last()
 }
 
 /// One event listener on a target, removed on drop.

@@ -332,6 +332,35 @@ async fn open_and_check_focus(browser: &Browser) {
     .await;
 }
 
+/// axe-core on the host page (the widget's shadow root included), not descending into the
+/// frame (it is another origin, checked from inside).
+async fn host_axe(browser: &Browser) -> Vec<String> {
+    let path = std::env::var_os("RILL_AXE_JS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            rill_e2e::workspace_root().join("target/npm/node_modules/axe-core/axe.min.js")
+        });
+    let axe = std::fs::read_to_string(&path).expect("axe-core (RILL_AXE_JS)");
+    browser
+        .client
+        .execute(&axe, Vec::new())
+        .await
+        .expect("inject axe");
+    let result = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { iframes: false, resultTypes: ['violations'] })
+               .then((r) => done(r.violations.map((v) => v.id + ': ' + v.help + ' at ' +
+                  v.nodes.map((n) => JSON.stringify(n.target)).join(', '))))
+               .catch((e) => done(['axe threw: ' + e]));",
+            Vec::new(),
+        )
+        .await
+        .expect("axe.run");
+    serde_json::from_value(result).expect("a list of violations")
+}
+
 async fn panel_rect(browser: &Browser) -> Value {
     browser
         .js(&format!(
@@ -419,6 +448,15 @@ async fn the_widget_opens_streams_a_reply_tells_the_host_and_closes_on_esc() {
         reply_done(&browser, "Hello from the widget").await;
     })
     .await;
+    // The chat in widget mode, inside its frame, and the host page with the open widget
+    // (its shadow root; the frame itself was checked from inside) have no axe violations.
+    let in_widget = in_frame(&browser, async || {
+        browser.axe_violations("widget frame").await
+    })
+    .await;
+    assert!(in_widget.is_empty(), "{}", in_widget.join("\n"));
+    let on_host = host_axe(&browser).await;
+    assert!(on_host.is_empty(), "{}", on_host.join("\n"));
     let reply = wait_event(&browser, "reply", |_| true).await;
     assert_eq!(
         reply,
@@ -619,12 +657,11 @@ async fn hostile_host_css_and_other_origins_do_not_break_or_drive_it() {
 
     // A phone: the panel is the whole screen, the reply still arrives.
     browser.set_viewport(390, 844).await;
-    let full = poll("a full-screen panel", WAIT, || async {
+    poll("a full-screen panel", WAIT, || async {
         let r = panel_rect(&browser).await;
         (r == json!([0, 0, 390, 844])).then_some(())
     })
     .await;
-    let _ = full;
     let close = shadow_el(&browser, "[data-testid=rill-close]").await;
     assert!(close.is_displayed().await.expect("displayed"));
     browser
