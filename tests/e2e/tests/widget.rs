@@ -695,11 +695,18 @@ async fn the_widget_runs_on_a_host_page_with_a_strict_csp() {
     let browser = Browser::start().await;
     csp_hook(&browser).await;
     load_host(&browser, &url).await;
-    open_and_check_focus(&browser).await;
+    // The first thing the host does is send: the frame is made, the message waits for the
+    // app's `ready` and goes then.
+    assert_eq!(
+        browser.js(&format!("return {}", shadow("iframe"))).await,
+        Value::Null
+    );
     browser
         .js("window.rill.send('[[echo]]**strict** host'); return null")
         .await;
     wait_event(&browser, "reply", |e| e["text"] == "**strict** host").await;
+    assert_eq!(expanded(&browser).await, "true");
+    assert_eq!(events(&browser, "ready").await.len(), 1);
     // The launcher has the accent colour: the constructed stylesheet applied under the policy.
     assert_eq!(
         browser
