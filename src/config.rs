@@ -4,9 +4,10 @@
 //! Both use the same keys (`view`, `stream`, `endpoint`, `format`, `model`, `title`,
 //! `greeting`, `theme`, `lang`, `accent`, `transport`, and `embed`, the widget mode); the URL's
 //! values win. Bad values fall back to defaults for that field only, each noted in words so
-//! the UI can say what it did not understand instead of failing: a URL's in [`Config::warnings`] (unknown parameters are
-//! ignored, a page's URL carries other things too), config.json's in [`Config::problems`],
-//! where an unknown key is a problem too (it is most likely a typo of the site's author).
+//! the UI can say what it did not understand instead of failing: a URL's in
+//! [`Config::warnings`] (unknown parameters are ignored, a page's URL carries other things
+//! too), config.json's in [`Config::problems`], where an unknown key is a problem too (it is
+//! most likely a typo of the site's author).
 
 use crate::chat::format::ChatFormat;
 use crate::i18n::Lang;
