@@ -21,6 +21,7 @@ pub mod chat;
 pub mod clock;
 pub mod cors;
 pub mod csp;
+pub mod demo_feeds;
 pub mod flap;
 pub mod gauge;
 pub mod host_check;
@@ -72,7 +73,9 @@ pub struct AppState {
 
 /// The whole HTTP surface of rill-server.
 pub fn router(config: &Config, state: AppState) -> Router {
-    let api = Router::new().route("/stream", get(clock::stream));
+    let api = Router::new()
+        .route("/stream", get(clock::stream))
+        .nest("/demo", demo_feeds::routes());
     let api = if config.test_routes {
         api.nest("/test", testing::routes())
     } else {
