@@ -471,8 +471,18 @@ async fn the_widget_opens_streams_a_reply_tells_the_host_and_closes_on_esc() {
     wait_event(&browser, "reply", |e| e["text"] == "Sent by the host page").await;
     in_frame(&browser, async || {
         reply_done(&browser, "Sent by the host page").await;
-        // Prefill fills the composer and sends nothing.
         assert_eq!(browser.count(USER).await, 2);
+    })
+    .await;
+    // A reply that fails reaches the host with its end state, as the frame shows it.
+    browser
+        .js("window.rill.send('[[error:500]] fail on purpose'); return null")
+        .await;
+    wait_event(&browser, "reply", |e| e["state"] == "error").await;
+    in_frame(&browser, async || {
+        browser
+            .wait_last(ASSISTANT, "data-state", |_, s| s == "error", WAIT)
+            .await;
     })
     .await;
     browser
@@ -487,7 +497,8 @@ async fn the_widget_opens_streams_a_reply_tells_the_host_and_closes_on_esc() {
             .then_some(())
         })
         .await;
-        assert_eq!(browser.count(USER).await, 2);
+        // Prefill fills the composer and sends nothing.
+        assert_eq!(browser.count(USER).await, 3);
         // Esc inside the frame (nothing streaming, nothing open there) closes the panel.
         browser
             .client
