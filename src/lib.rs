@@ -20,6 +20,7 @@ pub mod clock;
 pub mod components;
 pub mod config;
 pub mod i18n;
+pub mod inspect;
 pub mod json;
 pub mod transport;
 
