@@ -73,6 +73,13 @@ pub fn languages() -> Vec<String> {
 }
 
 /// True when the system asks for a dark colour scheme.
+/// True while `query` (a CSS media query) matches the page's viewport.
+pub fn media_matches(query: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media(query).ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
 pub fn prefers_dark() -> bool {
     web_sys::window()
         .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())

@@ -24,6 +24,9 @@ use message::MessageView;
 use settings_panel::SettingsPanel;
 use sidebar::Sidebar;
 
+/// Where the conversation list becomes a drawer (`style/chat.css` has the same width).
+const NARROW: &str = "(max-width: 760px)";
+
 /// How close to the bottom (px) still counts as "reading the latest".
 const BOTTOM_SLACK: i32 = 48;
 
@@ -49,8 +52,16 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     // Streaming text is saved at most once a second; a page being closed or reloaded
     // saves what has arrived, so the reply comes back as interrupted with all of it.
     let pagehide = window_event_listener_untyped("pagehide", move |_| ctx.save());
+    // A window widened past the drawer's breakpoint shows the list as a sidebar again: the
+    // drawer is closed, so the chat behind it is not left inert.
+    let widened = window_event_listener_untyped("resize", move |_| {
+        if list_open.get_untracked() && !browser::media_matches(NARROW) {
+            list_open.set(false);
+        }
+    });
     on_cleanup(move || {
         pagehide.remove();
+        widened.remove();
         ctx.stop();
         scroll_frame.try_set_value(None);
         focus_frame.try_set_value(None);
@@ -142,7 +153,9 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
             // Dims the chat behind the open drawer; a tap on it closes the drawer (the drawer's
             // own button and Esc do the same for keyboards and screen readers).
             <div class="rill-side-backdrop" data-testid="chat-list-backdrop" aria-hidden="true" on:click=move |_| list_open.set(false)></div>
-            <div class="rill-chat-main">
+            // While the drawer is open the chat behind it is inert: Tab stays in the drawer and
+            // screen readers do not wander behind it.
+            <div class="rill-chat-main" inert=move || (list_open.get() && browser::media_matches(NARROW)).then_some("")>
                 <div class="rill-chat-bar">
                     <button
                         type="button"

@@ -330,6 +330,13 @@ async fn the_conversation_list_is_a_drawer_behind_a_button_on_a_phone() {
     .await;
     assert!(shown(&browser, &list).await, "the open list has no box");
     fits(&browser, "list open").await;
+    // The chat behind the open drawer is inert: Tab and screen readers stay in the drawer.
+    let inert = "return document.querySelector('.rill-chat-main').inert";
+    assert_eq!(
+        browser.js(inert).await,
+        true,
+        "the chat behind the drawer is inert"
+    );
     press_escape(&browser).await;
     browser
         .wait_attr(TOGGLE, "aria-expanded", |v| v == "false", WAIT)
@@ -339,6 +346,7 @@ async fn the_conversation_list_is_a_drawer_behind_a_button_on_a_phone() {
     })
     .await;
     assert!(!shown(&browser, &list).await, "Esc left the list on screen");
+    assert_eq!(browser.js(inert).await, false, "the chat is usable again");
 
     // Creating a conversation closes it.
     browser.click(TOGGLE).await;
