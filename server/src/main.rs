@@ -126,7 +126,7 @@ struct Args {
     /// Open streams from one client address; beyond it 503 with Retry-After. 0: no limit.
     #[arg(long, value_name = "N", default_value_t = rill_server::gauge::DEFAULT_MAX_STREAMS_PER_CLIENT)]
     max_streams_per_client: usize,
-    /// The Retry-After (seconds) of a stream refused by --max-streams(-per-client).
+    /// The Retry-After (seconds) of a stream refused by a stream limit.
     #[arg(long, value_name = "SECS", default_value_t = rill_server::gauge::DEFAULT_RETRY_AFTER_SECS)]
     retry_after: u32,
 }

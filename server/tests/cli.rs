@@ -49,3 +49,26 @@ fn values_that_would_break_the_policy_or_the_host_check_are_refused() {
         );
     }
 }
+
+#[test]
+fn help_shows_the_limits_with_their_defaults() {
+    let out = rill_server(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("utf-8");
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (flag, default) in [
+        ("--header-timeout-secs", "[default: 10]"),
+        ("--idle-timeout-secs", "[default: 60]"),
+        ("--max-streams", "[default: 10000]"),
+        ("--max-streams-per-client", "[default: 100]"),
+        ("--retry-after", "[default: 5]"),
+    ] {
+        let at = flat
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} missing from:\n{help}"));
+        let rest = &flat[at..];
+        let end = rest[2..].find(" --").map_or(rest.len(), |i| i + 2);
+        assert!(rest[..end].contains(default), "{flag}: {}", &rest[..end]);
+    }
+    assert!(flat.contains("256 bytes"), "{help}");
+}
