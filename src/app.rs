@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser;
-use crate::components::{chat::ChatView, clock::ClockView, inspect::InspectPlaceholder};
+use crate::components::{chat::ChatView, clock::ClockView, inspect::InspectView};
 use crate::config::{with_param, Config, Theme, View};
 use crate::i18n::{strings, Lang};
 
@@ -41,7 +41,7 @@ impl Views {
         has: |v| v != View::Chat,
         render: |v, config, lang| {
             match v {
-            View::Inspect => view! { <InspectPlaceholder lang=lang /> }.into_any(),
+            View::Inspect => view! { <InspectView stream=config.stream.clone() lang=lang /> }.into_any(),
             _ => view! { <ClockView stream=config.stream.clone() transport=config.transport lang=lang /> }
                 .into_any(),
         }

@@ -9,6 +9,7 @@
 pub mod event_source;
 pub mod fetch;
 pub mod guarded_event_source;
+pub mod inspect_fetch;
 pub mod policy;
 pub mod response;
 

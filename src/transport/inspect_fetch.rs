@@ -1,0 +1,264 @@
+//! The inspector's fetch transport: the raw view of a streamed request. Unlike
+//! [`super::fetch`], it hands on what the network did — the response's status and headers
+//! and every body read as it came — and leaves decoding to `crate::inspect`.
+//!
+//! It reconnects (a GET, as long as the answer was a 2xx) on the same [`ReconnectPolicy`]
+//! as every rill transport (never sooner than 1 s after the previous attempt), sending
+//! `Last-Event-ID` when the caller has one. [`InspectFetch`] owns the task and the
+//! request's `AbortController`; dropping it aborts both and the sink is not called again.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures_util::future::{AbortHandle, Abortable};
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, ReadableStreamDefaultReader};
+
+use super::policy::{Decision, Outcome, ReconnectPolicy};
+use crate::browser;
+use crate::inspect::End;
+
+/// What the network did, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen {
+    /// An attempt starts.
+    Request,
+    /// The response's status and headers.
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+    },
+    /// One read of the body.
+    Chunk(Vec<u8>),
+    /// The attempt ended.
+    Ended(End),
+    /// The next attempt starts in this many ms.
+    Waiting(u64),
+}
+
+/// The request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    /// `Accept` to send.
+    pub accept: &'static str,
+}
+
+type Sink = Rc<RefCell<dyn FnMut(Seen)>>;
+
+/// A running inspection; aborted on drop.
+pub struct InspectFetch {
+    task: AbortHandle,
+    controller: Rc<RefCell<Option<AbortController>>>,
+    alive: Rc<Cell<bool>>,
+}
+
+impl InspectFetch {
+    /// Starts `request`; `last_id` gives the `Last-Event-ID` for a reconnect (empty: none).
+    pub fn open(
+        request: InspectRequest,
+        last_id: impl Fn() -> String + 'static,
+        sink: impl FnMut(Seen) + 'static,
+    ) -> InspectFetch {
+        let sink: Sink = Rc::new(RefCell::new(sink));
+        let controller: Rc<RefCell<Option<AbortController>>> = Rc::default();
+        let alive = Rc::new(Cell::new(true));
+        let (task, registration) = AbortHandle::new_pair();
+        let run = run(request, last_id, sink, controller.clone(), alive.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(run, registration).await;
+        });
+        InspectFetch {
+            task,
+            controller,
+            alive,
+        }
+    }
+
+    /// Aborts now; the sink is not called again.
+    pub fn close(&self) {
+        self.alive.set(false);
+        self.task.abort();
+        if let Ok(mut slot) = self.controller.try_borrow_mut() {
+            if let Some(controller) = slot.take() {
+                controller.abort();
+            }
+        }
+    }
+}
+
+impl Drop for InspectFetch {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn emit(sink: &Sink, alive: &Cell<bool>, seen: Seen) {
+    if !alive.get() {
+        return;
+    }
+    if let Ok(mut f) = sink.try_borrow_mut() {
+        f(seen);
+    }
+}
+
+async fn run(
+    request: InspectRequest,
+    last_id: impl Fn() -> String,
+    sink: Sink,
+    controller: Rc<RefCell<Option<AbortController>>>,
+    alive: Rc<Cell<bool>>,
+) {
+    let mut policy = ReconnectPolicy::default();
+    let repeatable =
+        request.method.trim().eq_ignore_ascii_case("GET") || request.method.trim().is_empty();
+    loop {
+        let Ok(abort) = AbortController::new() else {
+            emit(
+                &sink,
+                &alive,
+                Seen::Ended(End::Failed {
+                    message: "AbortController unavailable".into(),
+                }),
+            );
+            return;
+        };
+        *controller.borrow_mut() = Some(abort.clone());
+        policy.on_attempt(browser::now_ms());
+        emit(&sink, &alive, Seen::Request);
+        let outcome = attempt(&request, &last_id(), &mut policy, &sink, &alive, &abort).await;
+        controller.borrow_mut().take();
+        let Some(outcome) = outcome else { return };
+        if !alive.get() || !repeatable {
+            return;
+        }
+        match policy.decide(&outcome, browser::now_ms(), js_sys::Math::random) {
+            Decision::Stop => return,
+            Decision::RetryAfter(ms) => {
+                emit(&sink, &alive, Seen::Waiting(ms));
+                gloo_timers::future::TimeoutFuture::new(u32::try_from(ms).unwrap_or(u32::MAX))
+                    .await;
+            }
+        }
+    }
+}
+
+/// One attempt; `None` if aborted.
+async fn attempt(
+    request: &InspectRequest,
+    last_id: &str,
+    policy: &mut ReconnectPolicy,
+    sink: &Sink,
+    alive: &Cell<bool>,
+    abort: &AbortController,
+) -> Option<Outcome> {
+    let signal = abort.signal();
+    let method = request.method.trim().to_ascii_uppercase();
+    let mut headers = vec![("Accept", request.accept)];
+    headers.extend(
+        request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    if !last_id.is_empty() {
+        headers.push(("Last-Event-ID", last_id));
+    }
+    let init = browser::FetchInit {
+        method: &method,
+        headers,
+        body: request
+            .body
+            .as_deref()
+            .filter(|b| !b.is_empty() && method != "GET" && method != "HEAD"),
+        signal: Some(&signal),
+        with_credentials: false,
+    };
+    let fail = |message: String| {
+        if signal.aborted() || !alive.get() {
+            return None;
+        }
+        emit(sink, alive, Seen::Ended(End::Failed { message }));
+        Some(Outcome::NetworkError)
+    };
+    let response = match browser::fetch(&request.url, init).await {
+        Ok(r) => r,
+        Err(browser::FetchError::Network(m)) => return fail(m),
+        Err(browser::FetchError::Invalid(m)) => {
+            fail(m)?;
+            return Some(Outcome::HttpStatus(0));
+        }
+    };
+    let status = response.status();
+    let mut list = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
+        for pair in iter.flatten() {
+            let pair = js_sys::Array::from(&pair);
+            if let (Some(n), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                list.push((n, v));
+            }
+        }
+    }
+    let ok_type = list.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("content-type")
+            && crate::inspect::diagnose::type_fits(
+                v,
+                if request.accept == "text/event-stream" {
+                    crate::inspect::Format::Sse
+                } else {
+                    crate::inspect::Format::Ndjson
+                },
+            )
+    });
+    emit(
+        sink,
+        alive,
+        Seen::Response {
+            status,
+            headers: list,
+        },
+    );
+    if (200..300).contains(&status) && ok_type {
+        policy.on_open(browser::now_ms());
+    }
+    let Some(body) = response.body() else {
+        emit(sink, alive, Seen::Ended(End::ServerClosed));
+        return Some(Outcome::EndOfStream);
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().dyn_into().ok()?;
+    loop {
+        let result = match JsFuture::from(reader.read()).await {
+            Ok(r) => r,
+            Err(err) => return fail(browser::error_text(&err)),
+        };
+        let done = Reflect::get(&result, &JsValue::from_str("done"))
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            if signal.aborted() || !alive.get() {
+                return None;
+            }
+            emit(sink, alive, Seen::Ended(End::ServerClosed));
+            return Some(if !(200..300).contains(&status) {
+                Outcome::HttpStatus(status)
+            } else if !ok_type {
+                Outcome::WrongContentType
+            } else if status == 204 {
+                Outcome::NoContent
+            } else {
+                Outcome::EndOfStream
+            });
+        }
+        if let Ok(value) = Reflect::get(&result, &JsValue::from_str("value")) {
+            if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+                emit(sink, alive, Seen::Chunk(bytes.to_vec()));
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The stream inspector (`view=inspect`), end to end: real rill-server (its demo and test
+//! feeds), real headless Chromium, the built app.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
+
+/// Long enough for a few reconnects (1 s floor plus jittered backoff) or bursts.
+const LONG: Duration = Duration::from_secs(40);
+
+fn inspect_url(app: &RillServer, stream: &str, extra: &str) -> String {
+    format!(
+        "{}/?view=inspect&stream={}{extra}",
+        app.url,
+        rill_e2e::encode(stream)
+    )
+}
+
+/// The listed events' (type, id, data) in order.
+async fn events(browser: &Browser) -> Vec<(String, String, String)> {
+    let v = browser
+        .js("return [...document.querySelectorAll('[data-testid=inspect-event]')].map(e =>
+            [e.dataset.type, e.dataset.id, e.querySelector('[data-testid=inspect-data]').textContent]);")
+        .await;
+    v.as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    let r = r.as_array()?;
+                    Some((
+                        r.first()?.as_str()?.to_string(),
+                        r.get(1)?.as_str()?.to_string(),
+                        r.get(2)?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn diagnoses(browser: &Browser) -> BTreeSet<String> {
+    let v = browser
+        .js("return [...document.querySelectorAll('[data-testid=inspect-diagnosis]')].map(e => e.dataset.code);")
+        .await;
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn wait_events(browser: &Browser, n: usize, timeout: Duration) {
+    poll(&format!("{n} inspect-event elements"), timeout, || async {
+        (browser.count(&testid("inspect-event")).await >= n).then_some(())
+    })
+    .await;
+}
+
+async fn wait_diagnosis(browser: &Browser, code: &str, timeout: Duration) {
+    poll(&format!("the {code} diagnosis"), timeout, || async {
+        diagnoses(browser).await.contains(code).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspector_lists_ticker_events_with_types_and_json_data() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/ticker?rate=20", app.url),
+            "",
+        ))
+        .await;
+    wait_events(&browser, 12, WAIT).await;
+    let got = events(&browser).await;
+    let kinds: BTreeSet<&str> = got.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert!(
+        kinds.contains("price") && kinds.contains("trade"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.iter().all(|k| *k == "price" || *k == "trade"),
+        "{kinds:?}"
+    );
+    for (_, id, data) in &got {
+        assert!(id.parse::<u64>().is_ok(), "integer id: {id:?}");
+        // Pretty-printed JSON: one member a line.
+        assert!(data.contains("\n  \"symbol\": \""), "{data:?}");
+        assert!(data.contains("\"price\": "), "{data:?}");
+    }
+    assert_eq!(browser.text(&testid("inspect-status")).await, "200");
+    assert!(
+        diagnoses(&browser).await.is_empty(),
+        "{:?}",
+        diagnoses(&browser).await
+    );
+    browser.screenshot("inspect-events-light").await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/ticker?rate=20", app.url),
+            "&theme=dark&lang=zh",
+        ))
+        .await;
+    wait_events(&browser, 5, WAIT).await;
+    browser.screenshot("inspect-events-dark-zh").await;
+    browser.set_viewport(390, 844).await;
+    wait_events(&browser, 8, WAIT).await;
+    let sideways = browser
+        .js("return document.documentElement.scrollWidth > window.innerWidth;")
+        .await;
+    assert_eq!(
+        sideways,
+        serde_json::json!(false),
+        "no sideways scroll at 390 px"
+    );
+    browser.screenshot("inspect-events-390").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumed_stream_after_drops_has_no_gap_and_no_duplicate() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    // Each connection ends after 6 events; the inspector reconnects with Last-Event-ID.
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/ticker?rate=10&drop=6", app.url),
+            "",
+        ))
+        .await;
+    wait_events(&browser, 20, LONG).await;
+    let conns: u32 = browser
+        .text(&testid("inspect-connections"))
+        .await
+        .parse()
+        .unwrap_or(0);
+    assert!(conns >= 3, "{conns} connections");
+    let ids: Vec<u64> = events(&browser)
+        .await
+        .iter()
+        .filter_map(|(_, id, _)| id.parse().ok())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "ids across reconnects: {ids:?}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_type_status_and_cors_each_get_their_diagnosis() {
+    let app = RillServer::app();
+    let other = RillServer::start("127.0.0.1:0", &[]);
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/test/status/200?type=text/plain&body=hello", app.url),
+            "",
+        ))
+        .await;
+    wait_diagnosis(&browser, "content-type", WAIT).await;
+    browser.screenshot("inspect-diagnosis-light").await;
+    let axe = browser.axe_violations("inspect content-type").await;
+    assert!(axe.is_empty(), "{axe:#?}");
+
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/test/status/503", app.url),
+            "&theme=dark",
+        ))
+        .await;
+    wait_diagnosis(&browser, "status", WAIT).await;
+    browser.screenshot("inspect-diagnosis-dark").await;
+
+    // Another origin whose answer allows no other origin (a 404 without CORS headers).
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/no-such-feed", other.url),
+            "",
+        ))
+        .await;
+    wait_diagnosis(&browser, "cors", WAIT).await;
+    // With EventSource as well.
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/no-such-feed", other.url),
+            "&transport=eventsource",
+        ))
+        .await;
+    wait_diagnosis(&browser, "cors", WAIT).await;
+    browser.set_viewport(390, 844).await;
+    browser.screenshot("inspect-diagnosis-390").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_are_buffering_and_the_clock_is_not() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/buffered", app.url),
+            "",
+        ))
+        .await;
+    wait_diagnosis(&browser, "buffering", LONG).await;
+
+    browser
+        .goto(&inspect_url(&app, &format!("{}/stream", app.url), ""))
+        .await;
+    wait_events(&browser, 6, LONG).await;
+    let found = diagnoses(&browser).await;
+    assert!(!found.contains("buffering"), "{found:?}");
+    assert!(
+        found.contains("no-ids"),
+        "the clock sends no ids: {found:?}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_events_keep_the_page_responsive() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/ticker?rate=5000&count=10000", app.url),
+            "",
+        ))
+        .await;
+    browser
+        .wait_text(&testid("inspect-total"), |t| t == "10000", LONG)
+        .await;
+    browser
+        .wait_attr(
+            &testid("inspect-capped"),
+            "data-passed",
+            |v| v == "10000",
+            WAIT,
+        )
+        .await;
+    assert_eq!(browser.count(&testid("inspect-event")).await, 500);
+    // The page still answers: filtering by type updates the list at once.
+    browser
+        .js(
+            "const s = document.querySelector('[data-testid=inspect-filter-type]');
+             s.value = 'trade'; s.dispatchEvent(new Event('change'));",
+        )
+        .await;
+    poll("only trades listed", WAIT, || async {
+        let got = events(&browser).await;
+        (!got.is_empty() && got.iter().all(|(k, _, _)| k == "trade")).then_some(())
+    })
+    .await;
+    browser
+        .wait_attr(
+            &testid("inspect-capped"),
+            "data-passed",
+            |v| v == "2000",
+            WAIT,
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspector_has_no_axe_violations_in_either_theme_or_language() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    let mut found = Vec::new();
+    for theme in ["light", "dark"] {
+        for lang in ["en", "zh"] {
+            browser
+                .goto(&inspect_url(
+                    &app,
+                    &format!("{}/stream", app.url),
+                    &format!("&theme={theme}&lang={lang}"),
+                ))
+                .await;
+            wait_events(&browser, 5, LONG).await;
+            wait_diagnosis(&browser, "no-ids", WAIT).await;
+            found.extend(
+                browser
+                    .axe_violations(&format!("inspect {theme} {lang}"))
+                    .await,
+            );
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+    browser.close().await;
+}
