@@ -124,6 +124,8 @@ pub struct ChatCtx {
     /// The last finished reply's end state and text, set once per reply (widget mode tells
     /// the host page, `embed_bridge`).
     pub finished: RwSignal<Option<(MessageState, String)>>,
+    /// Widget mode (`embed=1`): see [`ChatCtx::link_banner`].
+    embed: bool,
     /// Model names offered by the endpoint.
     pub models: RwSignal<Vec<String>>,
     /// Bumped when the markdown module becomes ready or fails (reply bodies re-render).
@@ -156,6 +158,7 @@ impl ChatCtx {
         let markdown_changed = RwSignal::new(0);
         let settings = RwSignal::new(settings);
         let ctx = ChatCtx {
+            embed: config.embed,
             lang,
             settings,
             keys: RwSignal::new(keys),
@@ -409,6 +412,22 @@ impl ChatCtx {
     /// the user has not confirmed it: no request carries a key then.
     pub fn endpoint_pending(&self) -> bool {
         self.pending.get()
+    }
+
+    /// Whether the banner about a link's endpoint is shown. Always while the link waits for
+    /// confirmation, except in widget mode when no key is saved for the link's origin: the
+    /// endpoint is the embedding site's, the panel names its host, and there is no key to
+    /// protect (a saved key for that origin brings the banner back, and is not sent until
+    /// the user confirms, as everywhere).
+    pub fn link_banner(&self) -> bool {
+        if !self.endpoint_pending() {
+            return false;
+        }
+        if !self.embed {
+            return true;
+        }
+        let endpoint = self.settings.with(|s| s.endpoint.clone());
+        origin_of(&endpoint).is_some_and(|origin| self.keys.with(|k| k.get(&origin).is_some()))
     }
 
     /// The host a chat request goes to now, for people (`api.example:8080`).

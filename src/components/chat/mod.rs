@@ -212,7 +212,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         {move || t().chat_settings}
                     </button>
                 </div>
-                <Show when=move || ctx.endpoint_pending()>
+                <Show when=move || ctx.link_banner()>
                     <div class="rill-notice rill-link-banner" role="alert" data-testid="chat-endpoint-banner">
                         <p>
                             {move || t().chat_link_title}

@@ -446,6 +446,8 @@ async fn the_widget_opens_streams_a_reply_tells_the_host_and_closes_on_esc() {
             .await;
         browser.click(&testid("chat-send")).await;
         reply_done(&browser, "Hello from the widget").await;
+        // The site's endpoint, and no key saved for it: no link banner in the panel.
+        assert_eq!(browser.count(&testid("chat-endpoint-banner")).await, 0);
     })
     .await;
     // The chat in widget mode, inside its frame, and the host page with the open widget
@@ -860,5 +862,40 @@ async fn the_app_takes_messages_only_from_the_host_origin_it_was_given() {
         .expect("enter");
     reply_done(&browser, "from D to mine").await;
     browser.client.enter_parent_frame().await.expect("back");
+    browser.close().await;
+}
+
+/// In widget mode a link's endpoint needs no banner while nothing is at stake, but a key
+/// saved for its origin brings the banner back (and is not sent until confirmed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_mode_asks_before_using_a_saved_key_for_the_tags_endpoint() {
+    let sites = Sites::start().await;
+    let browser = Browser::start().await;
+    let endpoint = format!("{}/v1/chat/completions", sites.backend.url);
+    let app = format!(
+        "{}/?embed=1&lang=en&endpoint={}",
+        sites.widget.url,
+        rill_e2e::encode(&endpoint)
+    );
+    browser.goto(&app).await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+    assert_eq!(browser.count(&testid("chat-endpoint-banner")).await, 0);
+    browser
+        .js(&format!(
+            "localStorage.setItem('rill.chat.keys.v1', JSON.stringify({{keys: [{{origin: '{}', key: 'sk-widget'}}]}})); return true",
+            sites.backend.url
+        ))
+        .await;
+    browser.goto(&app).await;
+    browser
+        .wait_attr(
+            &testid("chat-endpoint-banner"),
+            "data-testid",
+            |_| true,
+            WAIT,
+        )
+        .await;
     browser.close().await;
 }
