@@ -485,29 +485,29 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
                 </div>
                 {move || paused.get().then(|| view! { <p class="rill-muted" data-testid="inspect-paused">{t().paused_note}</p> })}
                 {move || {
-                    let (rows, passed) = rows.get();
+                    let (len, passed) = rows.with(|(r, p)| (r.len(), *p));
                     let t = t();
-                    let start = model.with_value(|m| m.conns.first().map_or(0.0, |c| c.started_ms));
-                    let note = (passed > SHOWN).then(|| {
+                    (passed > SHOWN).then(|| {
                         view! {
                             <p class="rill-muted" data-testid="inspect-capped" data-passed=passed.to_string()>
-                                {format!("{} {} {} {} — {}", t.showing_last, rows.len(), t.of, passed, t.export_has_all)}
+                                {format!("{} {} {} {} — {}", t.showing_last, len, t.of, passed, t.export_has_all)}
                             </p>
                         }
-                    });
-                    if rows.is_empty() {
-                        return view! { <p class="rill-muted">{t.empty}</p> }.into_any();
-                    }
-                    view! {
-                        {note}
-                        <ol class="rill-inspect-list" data-testid="inspect-list">
-                            <For each=move || rows.clone() key=|e| e.seq let(e)>
-                                {event_row(e, start, t)}
-                            </For>
-                        </ol>
-                    }
-                    .into_any()
+                    })
                 }}
+                <Show
+                    when=move || rows.with(|(r, _)| !r.is_empty())
+                    fallback=move || view! { <p class="rill-muted">{move || t().empty}</p> }
+                >
+                    <ol class="rill-inspect-list" data-testid="inspect-list">
+                        <For each=move || rows.get().0 key=|e| (e.seq, e.at_ms.to_bits()) let(e)>
+                            {
+                                let start = model.with_value(|m| m.conns.first().map_or(0.0, |c| c.started_ms));
+                                event_row(e, start, inspect_strings(lang.get_untracked()))
+                            }
+                        </For>
+                    </ol>
+                </Show>
             </section>
         </section>
     }

@@ -102,6 +102,10 @@ async fn inspector_lists_ticker_events_with_types_and_json_data() {
     );
     browser.screenshot("inspect-events-light").await;
     browser
+        .js("document.querySelector('[data-testid=inspect-list]').scrollIntoView();")
+        .await;
+    browser.screenshot("inspect-list-light").await;
+    browser
         .goto(&inspect_url(
             &app,
             &format!("{}/demo/ticker?rate=20", app.url),
@@ -109,7 +113,10 @@ async fn inspector_lists_ticker_events_with_types_and_json_data() {
         ))
         .await;
     wait_events(&browser, 5, WAIT).await;
-    browser.screenshot("inspect-events-dark-zh").await;
+    browser
+        .js("document.querySelector('[data-testid=inspect-list]').scrollIntoView();")
+        .await;
+    browser.screenshot("inspect-list-dark-zh").await;
     browser.set_viewport(390, 844).await;
     wait_events(&browser, 8, WAIT).await;
     let sideways = browser
