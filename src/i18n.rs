@@ -658,7 +658,7 @@ const INSPECT_EN: InspectStrings = InspectStrings {
         ("status", "The server answered with an error status instead of a stream.", "See the status and the response; a 502/504 from a proxy means it could not reach or wait for the app."),
         ("stall", "No byte has arrived for a long time on an open connection: the stream stalled.", "Send heartbeat comments so a dead connection is noticed; check the server and any proxy timeouts."),
         ("no-ids", "The events carry no id: after a drop, the client cannot resume where it stopped and events are lost.", "Send an id: line with each event and resume from the Last-Event-ID request header."),
-        ("connection-limit", "The connection has not opened yet. Over HTTP/1.1 a browser opens at most six connections to one origin, shared by all its tabs; streams in other tabs may hold them all.", "Serve over HTTP/2 (https), close streams of hidden tabs, or share one stream between tabs."),
+        ("connection-limit", "The connection has not opened yet. Over HTTP/1.1 a browser opens at most six connections to one origin, shared by all its tabs; streams in other tabs may hold them all. (A proxy that buffers and compresses can also hold back the whole answer, headers and all.)", "Serve over HTTP/2 (https), close streams of hidden tabs, or share one stream between tabs."),
     ],
 };
 
@@ -715,7 +715,7 @@ const INSPECT_ZH: InspectStrings = InspectStrings {
         ("status", "服务器返回了错误状态码，而不是事件流。", "查看状态码和响应内容；代理返回 502/504 表示它连不上或等不到应用。"),
         ("stall", "连接仍然打开，但已经很久没有收到任何字节：流停滞了。", "发送心跳注释，以便发现失效的连接；检查服务器和代理的超时设置。"),
         ("no-ids", "事件没有 id：断线后客户端无法从中断处继续，事件会丢失。", "每个事件都发送 id: 行，并根据请求头 Last-Event-ID 续传。"),
-        ("connection-limit", "连接一直没有打开。在 HTTP/1.1 下，浏览器对同一个源最多开六个连接，所有标签页共用；其他标签页中的流可能占满了它们。", "改用 HTTP/2（https）、关闭隐藏标签页中的流，或在标签页之间共用一个流。"),
+        ("connection-limit", "连接一直没有打开。在 HTTP/1.1 下，浏览器对同一个源最多开六个连接，所有标签页共用；其他标签页中的流可能占满了它们。（缓冲并压缩的代理也可能把整个响应连同响应头一起扣住。）", "改用 HTTP/2（https）、关闭隐藏标签页中的流，或在标签页之间共用一个流。"),
     ],
 };
 

@@ -7,8 +7,9 @@ use super::{End, Format, Inspector, Via};
 pub const BURST_EVENTS: usize = 3;
 /// The silence before a burst, in ms.
 pub const BURST_SILENCE_MS: f64 = 1000.0;
-/// EventSource events this close together (ms) came in one network read.
-pub const SAME_READ_MS: f64 = 3.0;
+/// Reads (or EventSource events) this close together (ms) are one delivery: a proxy's
+/// released buffer is decompressed and read in several pieces at once.
+pub const SAME_READ_MS: f64 = 50.0;
 /// No byte for this long on an open stream is a stall.
 pub const STALL_MS: f64 = 30_000.0;
 /// An `http:` connection not answered after this long may wait for a free connection.
@@ -138,24 +139,29 @@ pub fn type_fits(content_type: &str, format: Format) -> bool {
     }
 }
 
-/// Deliveries (a network read, or EventSource events a few ms apart) as (conn, at, events).
-fn deliveries(i: &Inspector) -> Vec<(u32, f64, usize)> {
-    let mut out: Vec<(u32, f64, usize)> = Vec::new();
-    match i.via {
-        Via::Fetch => {
-            for r in i.reads().filter(|r| r.events > 0) {
-                out.push((r.conn, r.at_ms, r.events));
+/// Deliveries (network reads, or EventSource events, a few ms apart) as (conn, at of the
+/// last piece, events), with the silence before each.
+fn deliveries(i: &Inspector) -> Vec<(u32, f64, usize, f64)> {
+    let pieces: Vec<(u32, f64, usize)> = match i.via {
+        Via::Fetch => i
+            .reads()
+            .filter(|r| r.events > 0)
+            .map(|r| (r.conn, r.at_ms, r.events))
+            .collect(),
+        Via::EventSource => i.entries().map(|e| (e.conn, e.at_ms, 1)).collect(),
+    };
+    let mut out: Vec<(u32, f64, usize, f64)> = Vec::new();
+    for (conn, at, events) in pieces {
+        match out.last_mut() {
+            Some(last) if last.0 == conn && at - last.1 <= SAME_READ_MS => {
+                last.1 = at;
+                last.2 += events;
             }
-        }
-        Via::EventSource => {
-            for e in i.entries() {
-                match out.last_mut() {
-                    Some(last) if last.0 == e.conn && e.at_ms - last.1 <= SAME_READ_MS => {
-                        last.2 += 1
-                    }
-                    _ => out.push((e.conn, e.at_ms, 1)),
-                }
+            Some(last) => {
+                let silence = if last.0 == conn { at - last.1 } else { 0.0 };
+                out.push((conn, at, events, silence));
             }
+            None => out.push((conn, at, events, 0.0)),
         }
     }
     out
@@ -175,7 +181,7 @@ fn bursts(i: &Inspector) -> Option<(usize, usize)> {
             continue;
         }
         counted += cur.2;
-        if cur.2 >= BURST_EVENTS && cur.1 - prev.1 >= BURST_SILENCE_MS {
+        if cur.2 >= BURST_EVENTS && cur.3 >= BURST_SILENCE_MS {
             bursts += 1;
             in_bursts += cur.2;
         }
@@ -258,6 +264,21 @@ mod tests {
             j.on_chunk(2.0 + f64::from(b) * 10.0, chunk.as_bytes());
         }
         assert!(codes(&j, 300.0).is_empty());
+    }
+
+    #[test]
+    fn a_burst_read_in_pieces_is_one_burst() {
+        let mut i = Inspector::new("https://x/s", Via::Fetch, Format::Sse, false);
+        i.on_request(0.0);
+        i.on_response(1.0, Some(200), ok_headers());
+        let mut n = 0;
+        for burst in 1..=4 {
+            for piece in 0..4 {
+                let chunk: String = (0..50).map(|_| { n += 1; ev(n) }).collect();
+                i.on_chunk(f64::from(burst) * 4000.0 + f64::from(piece) * 5.0, chunk.as_bytes());
+            }
+        }
+        assert_eq!(codes(&i, 16_100.0), vec!["buffering"]);
     }
 
     #[test]

@@ -310,3 +310,81 @@ async fn inspector_has_no_axe_violations_in_either_theme_or_language() {
     assert!(found.is_empty(), "{found:#?}");
     browser.close().await;
 }
+
+/// A real nginx on a free port in front of `app`: `/buffered/` with `proxy_buffering on`
+/// and gzip for event streams, `/unbuffered/` as the upstream asks (`X-Accel-Buffering: no`).
+struct Nginx {
+    _proc: rill_e2e::Proc,
+    url: String,
+    _dir: rill_e2e::TempDir,
+}
+
+impl Nginx {
+    fn start(app: &RillServer) -> Nginx {
+        let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).is_file())
+            .expect("nginx is missing: run ./x setup (Debian's nginx package)");
+        let port = rill_e2e::free_port();
+        let dir = std::env::temp_dir().join(format!("rill-nginx-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("nginx dir");
+        let d = dir.display();
+        let upstream = app.port;
+        let conf = format!(
+            "daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location /buffered/ {{
+      proxy_pass http://127.0.0.1:{upstream}/demo/; proxy_http_version 1.1;
+      proxy_buffering on; gzip on; gzip_types text/event-stream; gzip_min_length 0; gzip_proxied any;
+    }}
+    location /unbuffered/ {{
+      proxy_pass http://127.0.0.1:{upstream}/demo/; proxy_http_version 1.1;
+    }}
+  }}
+}}
+"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).expect("nginx.conf");
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("-p").arg(&dir).arg("-c").arg(&path);
+        let proc = rill_e2e::Proc::spawn("nginx", cmd);
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "nginx did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nginx {
+            _proc: proc,
+            url,
+            _dir: rill_e2e::TempDir(dir),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buffering_gzipping_nginx_is_diagnosed_and_an_unbuffered_one_is_not() {
+    let app = RillServer::app();
+    let nginx = Nginx::start(&app);
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(&app, &format!("{}/buffered/ticker?rate=1000&accel=0", nginx.url), ""))
+        .await;
+    wait_diagnosis(&browser, "buffering", Duration::from_secs(90)).await;
+    browser.screenshot("inspect-nginx-buffering").await;
+
+    browser
+        .goto(&inspect_url(&app, &format!("{}/unbuffered/ticker?rate=50", nginx.url), ""))
+        .await;
+    wait_events(&browser, 150, LONG).await;
+    let found = diagnoses(&browser).await;
+    assert!(!found.contains("buffering"), "{found:?}");
+    browser.close().await;
+}
