@@ -70,8 +70,15 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 pub async fn main(args: impl Iterator<Item = String>) -> Result<(), String> {
     let args = parse(args)?;
     let dist = args.dist.to_str().ok_or("the dist path is not UTF-8")?;
-    let app = RillServer::start_without_test_routes("127.0.0.1:0", &["--dist", dist]);
-    // The widget's host page, on another origin (another port).
+    // The widget's host page, on another origin (a plain static server on another port: a
+    // host page served by rill-server would carry the app's own CSP), which the app's server
+    // lets frame it.
+    let host_port = rill_e2e::free_port();
+    let host_origin = format!("http://127.0.0.1:{host_port}");
+    let app = RillServer::start_without_test_routes(
+        "127.0.0.1:0",
+        &["--dist", dist, "--frame-ancestors", &host_origin],
+    );
     let host_dir = std::env::temp_dir().join(format!("rill-bench-size-{}", std::process::id()));
     std::fs::create_dir_all(&host_dir).map_err(|e| e.to_string())?;
     // Measured once the dist has a widget (its script adds the launcher).
@@ -87,11 +94,22 @@ pub async fn main(args: impl Iterator<Item = String>) -> Result<(), String> {
         ),
     )
     .map_err(|e| e.to_string())?;
-    let host_path = host_dir
-        .to_str()
-        .ok_or("temp path is not UTF-8")?
-        .to_string();
-    let host = RillServer::start_without_test_routes("127.0.0.1:0", &["--dist", &host_path]);
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args([
+        "-m",
+        "http.server",
+        "--bind",
+        "127.0.0.1",
+        &host_port.to_string(),
+    ])
+    .current_dir(&host_dir)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
+    let _host_server = rill_e2e::Proc::spawn("python3 -m http.server", cmd);
+    poll("the host page's server", WAIT, || async {
+        std::net::TcpStream::connect(("127.0.0.1", host_port)).ok()
+    })
+    .await;
 
     let mut out = serde_json::Map::new();
     for gzip_only in [false, true] {
@@ -102,7 +120,7 @@ pub async fn main(args: impl Iterator<Item = String>) -> Result<(), String> {
         runs.insert("first_reply".into(), reply);
         runs.insert("clock".into(), clock(&app, gzip_only).await?);
         if has_widget {
-            let (launcher, open) = widget(&host, gzip_only).await?;
+            let (launcher, open) = widget(&host_origin, gzip_only).await?;
             runs.insert("launcher".into(), launcher);
             runs.insert("widget_open".into(), open);
         }
@@ -192,9 +210,9 @@ async fn clock(app: &RillServer, gzip_only: bool) -> Result<Value, String> {
     Ok(got)
 }
 
-async fn widget(host: &RillServer, gzip_only: bool) -> Result<(Value, Value), String> {
+async fn widget(host: &str, gzip_only: bool) -> Result<(Value, Value), String> {
     let browser = fresh(gzip_only).await?;
-    browser.goto(&format!("{}/", host.url)).await;
+    browser.goto(&format!("{host}/")).await;
     let launcher = r#"[data-testid="rill-launcher"]"#;
     // The launcher may sit in an open shadow root.
     let find_launcher = "const q = (root) => root.querySelector(arguments[0]) ||
