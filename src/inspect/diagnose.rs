@@ -274,8 +274,16 @@ mod tests {
         let mut n = 0;
         for burst in 1..=4 {
             for piece in 0..4 {
-                let chunk: String = (0..50).map(|_| { n += 1; ev(n) }).collect();
-                i.on_chunk(f64::from(burst) * 4000.0 + f64::from(piece) * 5.0, chunk.as_bytes());
+                let chunk: String = (0..50)
+                    .map(|_| {
+                        n += 1;
+                        ev(n)
+                    })
+                    .collect();
+                i.on_chunk(
+                    f64::from(burst) * 4000.0 + f64::from(piece) * 5.0,
+                    chunk.as_bytes(),
+                );
             }
         }
         assert_eq!(codes(&i, 16_100.0), vec!["buffering"]);

@@ -358,7 +358,10 @@ http {{
         let url = format!("http://127.0.0.1:{port}");
         let deadline = std::time::Instant::now() + WAIT;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "nginx did not listen on {port}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nginx did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Nginx {
@@ -375,13 +378,21 @@ async fn a_buffering_gzipping_nginx_is_diagnosed_and_an_unbuffered_one_is_not() 
     let nginx = Nginx::start(&app);
     let browser = Browser::start().await;
     browser
-        .goto(&inspect_url(&app, &format!("{}/buffered/ticker?rate=1000&accel=0", nginx.url), ""))
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/buffered/ticker?rate=1000&accel=0", nginx.url),
+            "",
+        ))
         .await;
     wait_diagnosis(&browser, "buffering", Duration::from_secs(90)).await;
     browser.screenshot("inspect-nginx-buffering").await;
 
     browser
-        .goto(&inspect_url(&app, &format!("{}/unbuffered/ticker?rate=50", nginx.url), ""))
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/unbuffered/ticker?rate=50", nginx.url),
+            "",
+        ))
         .await;
     wait_events(&browser, 150, LONG).await;
     let found = diagnoses(&browser).await;
