@@ -10,7 +10,6 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser;
 use crate::components::{chat::ChatView, clock::ClockView, inspect::InspectView};
@@ -83,8 +82,8 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
     let accent = config.accent.clone();
     Effect::new(move |_| {
         if let (Some(el), Some(accent)) = (root.get(), &accent) {
-            set_style_property(&el, "--rill-accent", &accent.css());
-            set_style_property(&el, "--rill-accent-text", accent.text_css());
+            browser::set_style_property(&el, "--rill-accent", &accent.css());
+            browser::set_style_property(&el, "--rill-accent-text", accent.text_css());
         }
     });
 
@@ -247,19 +246,5 @@ pub fn App(config: Config, views: Views) -> impl IntoView {
                 }}
             </main>
         </div>
-    }
-}
-
-/// `el.style.setProperty(name, value)` (CSSOM, allowed by a strict `style-src`); nothing
-/// if the browser has no such API.
-fn set_style_property(el: &web_sys::HtmlElement, name: &str, value: &str) {
-    let Ok(style) = js_sys::Reflect::get(el, &JsValue::from_str("style")) else {
-        return;
-    };
-    let Ok(set) = js_sys::Reflect::get(&style, &JsValue::from_str("setProperty")) else {
-        return;
-    };
-    if let Some(set) = set.dyn_ref::<js_sys::Function>() {
-        let _ = set.call2(&style, &JsValue::from_str(name), &JsValue::from_str(value));
     }
 }
