@@ -261,6 +261,20 @@ async fn ten_thousand_events_keep_the_page_responsive() {
         )
         .await;
     assert_eq!(browser.count(&testid("inspect-event")).await, 500);
+    // The export (a Blob download) has every event, not only the listed ones.
+    browser
+        .js("const create = URL.createObjectURL.bind(URL);
+             URL.createObjectURL = (blob) => {
+               blob.text().then((t) => { window.__rillExported = t.split('\\n').filter(Boolean).length; });
+               return create(blob);
+             };")
+        .await;
+    browser.click(&testid("inspect-export")).await;
+    let exported = poll("the export's line count", WAIT, || async {
+        browser.js("return window.__rillExported ?? null;").await.as_u64()
+    })
+    .await;
+    assert_eq!(exported, 10_000);
     // The page still answers: filtering by type updates the list at once.
     browser
         .js(
