@@ -58,7 +58,7 @@ fn help_shows_the_limits_with_their_defaults() {
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     for (flag, default) in [
         ("--header-timeout-secs", "[default: 10]"),
-        ("--idle-timeout-secs", "[default: 60]"),
+        ("--idle-timeout-secs", "[default: 300]"),
         ("--max-streams", "[default: 10000]"),
         ("--max-streams-per-client", "[default: 100]"),
         ("--retry-after", "[default: 5]"),
