@@ -116,8 +116,8 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive)]
     header_timeout_secs: f64,
     /// Seconds a connection may move no byte either way before it is closed (idle
-    /// keep-alive, a client that stopped reading); 0: never. Generous, because a streamed
-    /// reply through --upstream can be silent while a model reasons before its first token.
+    /// keep-alive, a client that stopped reading); 0: never. Generous, because a reply
+    /// streamed from an upstream can be silent while a model reasons before its first token.
     #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = non_negative)]
     idle_timeout_secs: f64,
     /// Open streams (/stream, streamed chat answers, /gpt/summary, /test streams) served at
