@@ -59,6 +59,9 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
     let now = RwSignal::new(now_ms());
     let frame = StoredValue::new_local(None::<AnimationFrame>);
     let connection = StoredValue::new_local(None::<Connection>);
+    // After an EventSource refusal on this origin: one fetch to learn the status and type
+    // the browser does not tell (dropped once the answer's head is in).
+    let probe = StoredValue::new_local(None::<InspectFetch>);
     let tick = StoredValue::new_local(Interval::new(1000, move || {
         let _ = now.try_set(now_ms());
     }));
@@ -80,6 +83,7 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
 
     let connect = move || {
         connection.set_value(None);
+        probe.set_value(None);
         let target = url.get_untracked().trim().to_string();
         let page_origin = browser::url::origin_of("./");
         let cross = browser::url::origin_of(&target) != page_origin;
@@ -139,8 +143,11 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
                         .collect(),
                 };
                 model.update_value(|m| m.on_request(now_ms()));
+                let probe_url = target.clone();
                 let sink = move |event: StreamEvent| {
                     let at = now_ms();
+                    let refused =
+                        matches!(&event, StreamEvent::Error(e) if e.kind == ErrorKind::Refused);
                     model.try_update_value(|m| match event {
                         StreamEvent::Open => m.on_response(at, None, Vec::new()),
                         StreamEvent::Event(e) => m.on_event(at, e.event, e.id, e.data),
@@ -158,6 +165,30 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
                         }
                         _ => {}
                     });
+                    let same_origin_unopened = model
+                        .try_with_value(|m| {
+                            !m.cross_origin && m.conn().is_some_and(|c| c.opened_ms.is_none())
+                        })
+                        .unwrap_or(false);
+                    if refused && same_origin_unopened {
+                        let request = InspectRequest {
+                            url: probe_url.clone(),
+                            method: "GET".into(),
+                            headers: Vec::new(),
+                            body: None,
+                            accept: "text/event-stream",
+                        };
+                        let sink = move |seen: Seen| {
+                            if let Seen::Response { status, headers } = seen {
+                                model.try_update_value(|m| {
+                                    m.on_response(now_ms(), Some(status), headers)
+                                });
+                                changed();
+                                probe.try_with_value(|p| p.as_ref().map(InspectFetch::close));
+                            }
+                        };
+                        probe.try_set_value(Some(InspectFetch::open(request, String::new, sink)));
+                    }
                     changed();
                 };
                 match EventSourceHandle::open(&target, &options, sink) {
@@ -185,6 +216,7 @@ pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
     }
     on_cleanup(move || {
         connection.try_set_value(None);
+        probe.try_set_value(None);
         frame.try_set_value(None);
         tick.try_set_value(None);
     });

@@ -176,6 +176,15 @@ async fn wrong_type_status_and_cors_each_get_their_diagnosis() {
         .await;
     wait_diagnosis(&browser, "content-type", WAIT).await;
     browser.screenshot("inspect-diagnosis-light").await;
+    // EventSource does not say why it refused; the inspector asks once by fetch.
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/test/status/200?type=text/plain&body=hello", app.url),
+            "&transport=eventsource",
+        ))
+        .await;
+    wait_diagnosis(&browser, "content-type", WAIT).await;
     let axe = browser.axe_violations("inspect content-type").await;
     assert!(axe.is_empty(), "{axe:#?}");
 
@@ -271,7 +280,10 @@ async fn ten_thousand_events_keep_the_page_responsive() {
         .await;
     browser.click(&testid("inspect-export")).await;
     let exported = poll("the export's line count", WAIT, || async {
-        browser.js("return window.__rillExported ?? null;").await.as_u64()
+        browser
+            .js("return window.__rillExported ?? null;")
+            .await
+            .as_u64()
     })
     .await;
     assert_eq!(exported, 10_000);
