@@ -210,7 +210,7 @@ async fn check_views(
     browser
         .goto(&format!("{}/?view=inspect&{q}", app.url))
         .await;
-    present(browser, &testid("inspect-placeholder")).await;
+    present(browser, &testid("inspect-url")).await;
     found.extend(violations(browser, axe, &name("inspect")).await);
     browser.screenshot(&name("inspect")).await;
 }

@@ -304,7 +304,7 @@ async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
     browser.js("window.rillMarker = 1; return null").await;
     browser.click(&testid("nav-inspect")).await;
     browser
-        .wait_attr(&testid("inspect-placeholder"), "data-testid", present, WAIT)
+        .wait_attr(&testid("inspect-url"), "data-testid", present, WAIT)
         .await;
     assert_eq!(browser.js("return window.rillMarker").await, 1);
 
@@ -323,7 +323,7 @@ async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
     // Back: the inspector again, from the feed bundle.
     browser.js("history.back(); return null").await;
     browser
-        .wait_attr(&testid("inspect-placeholder"), "data-testid", present, WAIT)
+        .wait_attr(&testid("inspect-url"), "data-testid", present, WAIT)
         .await;
     assert_eq!(bundles(&browser).await, ["rill-feed"]);
 
