@@ -40,7 +40,7 @@ impl Views {
         has: |v| v != View::Chat,
         render: |v, config, lang| {
             match v {
-            View::Inspect => view! { <InspectView stream=config.stream.clone() lang=lang /> }.into_any(),
+            View::Inspect => view! { <InspectView stream=config.stream.clone() transport=config.transport lang=lang /> }.into_any(),
             _ => view! { <ClockView stream=config.stream.clone() transport=config.transport lang=lang /> }
                 .into_any(),
         }

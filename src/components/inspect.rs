@@ -17,7 +17,7 @@ use crate::inspect::diagnose::{diagnose, Diagnosis};
 use crate::inspect::{curl, parse_headers, End, Entry, Filter, Format, Inspector, Via, SHOWN};
 use crate::transport::event_source::{EventSourceHandle, EventSourceOptions};
 use crate::transport::inspect_fetch::{InspectFetch, InspectRequest, Seen};
-use crate::transport::{ErrorKind, StreamEvent};
+use crate::transport::{ErrorKind, StreamEvent, Transport};
 
 /// Most characters of an event's data the list shows (the export has all).
 const SHOWN_DATA_CHARS: usize = 4096;
@@ -31,14 +31,14 @@ enum Connection {
 
 /// The inspector view.
 #[component]
-pub fn InspectView(stream: String, lang: Signal<Lang>) -> impl IntoView {
+pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> impl IntoView {
     let t = move || inspect_strings(lang.get());
     let search = browser::location_search();
-    let asked = search.contains("stream=");
-    let via_param = if search.contains("transport=eventsource") {
-        Via::EventSource
-    } else {
-        Via::Fetch
+    // `?stream=` connects at once; without it the field offers the demo ticker.
+    let asked = search.contains("?stream=") || search.contains("&stream=");
+    let via_param = match transport {
+        Transport::EventSource if search.contains("transport=") => Via::EventSource,
+        _ => Via::Fetch,
     };
     let url = RwSignal::new(if asked { stream } else { default_url() });
     let via = RwSignal::new(via_param);
