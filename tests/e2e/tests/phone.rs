@@ -531,7 +531,7 @@ async fn the_clock_inspector_and_config_errors_fit_a_phone() {
         browser
             .goto(&format!("{}/?view=inspect&lang=zh", app.url))
             .await;
-        present(&browser, &testid("inspect-placeholder")).await;
+        present(&browser, &testid("inspect-url")).await;
         fits(&browser, &at("inspector")).await;
     }
 
