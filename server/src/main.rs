@@ -23,6 +23,9 @@ Routes:
   GET  /v1/models
   POST /api/chat, /api/generate  Ollama-compatible NDJSON; GET /api/tags, /api/version
   GET|POST /gpt/summary?content=...  the original summary feed (sse_starlette framing)
+  GET  /demo/ticker, /demo/scores, /demo/news  demo feeds: JSON events with integer ids,
+                               resumed on Last-Event-ID without gap or duplicate
+  GET  /demo/buffered          the ticker released in bursts, as a buffering proxy would
   /...                         with --dist, the app's files
 
 The built-in model `rill-demo` answers any model name with a deterministic markdown reply
