@@ -324,9 +324,6 @@ pub struct FeedStrings {
     /// The tooltip of that size.
     pub clock_size_title: &'static str,
     pub seconds: &'static str,
-    pub placeholder_title: &'static str,
-    pub placeholder_body: &'static str,
-    pub placeholder_try_clock: &'static str,
 }
 
 const FEED_EN: FeedStrings = FeedStrings {
@@ -354,9 +351,6 @@ const FEED_EN: FeedStrings = FeedStrings {
     clock_size_of: "of",
     clock_size_title: "Only the start of this event is shown",
     seconds: "s",
-    placeholder_title: "Stream inspector",
-    placeholder_body: "A raw view of any event stream (every field, arrival times, buffering diagnosis) will live here. Meanwhile the clock view with transport=fetch shows retry, ids and refusals.",
-    placeholder_try_clock: "Open the clock view",
 };
 
 const FEED_ZH: FeedStrings = FeedStrings {
@@ -384,9 +378,6 @@ const FEED_ZH: FeedStrings = FeedStrings {
     clock_size_of: "/",
     clock_size_title: "只显示此事件的开头部分",
     seconds: "秒",
-    placeholder_title: "事件流检查器",
-    placeholder_body: "这里将提供任意事件流的原始视图（所有字段、到达时间、代理缓冲诊断）。目前可在时钟视图中使用 transport=fetch 查看 retry、ID 和拒绝原因。",
-    placeholder_try_clock: "打开时钟视图",
 };
 
 /// The feed views' strings in `lang`.
