@@ -40,6 +40,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let t = move || strings(lang.get());
     let draft = RwSignal::new(String::new());
     let show_settings = RwSignal::new(false);
+    let settings_toggle = NodeRef::<html::Button>::new();
     // The conversation list as a drawer (narrow screens only; wide ones always show it).
     let list_open = RwSignal::new(false);
     let list_toggle = NodeRef::<html::Button>::new();
@@ -143,6 +144,14 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         } else if ev.key() == "Escape" && ctx.streaming.get_untracked().is_some() {
             ev.prevent_default();
             ctx.stop();
+        } else if ev.key() == "Escape" && show_settings.get_untracked() {
+            // Esc closes the settings (before it would close a widget's panel) and focus
+            // goes back to their button.
+            ev.prevent_default();
+            show_settings.set(false);
+            if let Some(button) = settings_toggle.get_untracked() {
+                let _ = button.focus();
+            }
         }
     };
     let rows_len = move || ctx.rows.with(|r| r.len());
@@ -195,6 +204,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         type="button"
                         class="rill-btn rill-btn-ghost"
                         data-testid="chat-settings-toggle"
+                        node_ref=settings_toggle
                         aria-expanded=move || show_settings.get().to_string()
                         on:click=move |_| {
                             // The panel takes height from the message list: a reader at the

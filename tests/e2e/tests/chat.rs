@@ -610,3 +610,31 @@ async fn switching_conversations_shows_only_the_chosen_ones_messages() {
     }
     browser.close().await;
 }
+
+/// Esc in the open settings closes them and gives focus back to their button (in the widget
+/// it so closes the settings, not the whole panel: the bridge sees the key taken).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn esc_closes_the_settings_and_focus_returns_to_their_button() {
+    let app = app();
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app, "openai")).await;
+    browser.click(&testid("chat-settings-toggle")).await;
+    assert_eq!(browser.count(&testid("chat-settings")).await, 1);
+    browser
+        .client
+        .find(fantoccini::Locator::Css(&testid("chat-temperature")))
+        .await
+        .expect("the temperature field")
+        .send_keys("\u{E00C}")
+        .await
+        .expect("press Esc");
+    poll("the settings to close", WAIT, || async {
+        (browser.count(&testid("chat-settings")).await == 0).then_some(())
+    })
+    .await;
+    let focused = browser
+        .js("return document.activeElement && document.activeElement.dataset.testid")
+        .await;
+    assert_eq!(focused, "chat-settings-toggle");
+    browser.close().await;
+}
