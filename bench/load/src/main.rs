@@ -13,6 +13,10 @@
 //! Everything is bounded: every client stops at the end of the hold, every wait has a
 //! timeout, every child process is killed when its run ends.
 
+// BENCHMARKS.md's section writer, the same file rill-bench uses.
+#[path = "../../runner/src/splice.rs"]
+mod splice;
+
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -24,6 +28,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
+
+use splice::splice;
 use tokio::time::timeout;
 
 #[derive(Parser)]
@@ -698,37 +704,6 @@ fn node_version() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_else(|| "?".into())
-}
-
-/// Replaces the section titled `heading` (from that line to the next `## ` heading), or
-/// appends it (bench/runner's rule).
-fn splice(existing: &str, heading: &str, section: &str) -> String {
-    let lines: Vec<&str> = existing.lines().collect();
-    let Some(start) = lines.iter().position(|l| l.trim_end() == heading) else {
-        let mut out = if existing.trim().is_empty() {
-            "# Benchmarks\n\nWritten by `./x bench`.\n".to_string()
-        } else {
-            existing.trim_end().to_string() + "\n"
-        };
-        out.push('\n');
-        out.push_str(section);
-        return out;
-    };
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| l.starts_with("## "))
-        .map_or(lines.len(), |i| start + 1 + i);
-    let mut out = lines[..start].join("\n");
-    if start > 0 {
-        out.push('\n');
-    }
-    out.push_str(section);
-    if end < lines.len() {
-        out.push('\n');
-        out.push_str(&lines[end..].join("\n"));
-        out.push('\n');
-    }
-    out
 }
 
 fn main() {
