@@ -9,13 +9,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use futures_util::future::{AbortHandle, Abortable};
 use js_sys::{Reflect, Uint8Array};
 use rill_sse::{Decoder, Item, NdjsonDecoder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use super::response::{check, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
 use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
@@ -69,60 +69,23 @@ impl FetchRequest {
     }
 }
 
-type Sink = Rc<RefCell<dyn FnMut(StreamEvent)>>;
+type Sink = super::fetch_task::Sink<StreamEvent>;
 
 /// A running fetch stream; aborted on drop.
-pub struct FetchStream {
-    task: AbortHandle,
-    controller: Rc<RefCell<Option<AbortController>>>,
-    alive: Rc<Cell<bool>>,
-}
+pub struct FetchStream(FetchTask);
 
 impl FetchStream {
     /// Starts streaming `request`, reporting to `sink` until dropped.
     pub fn open(request: FetchRequest, sink: impl FnMut(StreamEvent) + 'static) -> FetchStream {
         let sink: Sink = Rc::new(RefCell::new(sink));
-        let controller: Rc<RefCell<Option<AbortController>>> = Rc::default();
-        let alive = Rc::new(Cell::new(true));
-        let (task, registration) = AbortHandle::new_pair();
-        let run = run(request, sink, controller.clone(), alive.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(run, registration).await;
-        });
-        FetchStream {
-            task,
-            controller,
-            alive,
-        }
+        FetchStream(FetchTask::spawn(|controller, alive| {
+            run(request, sink, controller, alive)
+        }))
     }
-}
 
-impl FetchStream {
     /// Aborts the request and stops the task now; the sink is not called again.
     pub fn close(&self) {
-        self.alive.set(false);
-        self.task.abort();
-        if let Ok(mut slot) = self.controller.try_borrow_mut() {
-            if let Some(controller) = slot.take() {
-                controller.abort();
-            }
-        }
-    }
-}
-
-impl Drop for FetchStream {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
-/// Calls the sink while the handle lives (a re-entrant call is dropped, not a panic).
-fn emit(sink: &Sink, alive: &Cell<bool>, event: StreamEvent) {
-    if !alive.get() {
-        return;
-    }
-    if let Ok(mut f) = sink.try_borrow_mut() {
-        f(event);
+        self.0.close();
     }
 }
 

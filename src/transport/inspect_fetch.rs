@@ -10,12 +10,12 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use futures_util::future::{AbortHandle, Abortable};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use crate::browser;
 use crate::inspect::End;
@@ -49,14 +49,10 @@ pub struct InspectRequest {
     pub accept: &'static str,
 }
 
-type Sink = Rc<RefCell<dyn FnMut(Seen)>>;
+type Sink = super::fetch_task::Sink<Seen>;
 
 /// A running inspection; aborted on drop.
-pub struct InspectFetch {
-    task: AbortHandle,
-    controller: Rc<RefCell<Option<AbortController>>>,
-    alive: Rc<Cell<bool>>,
-}
+pub struct InspectFetch(FetchTask);
 
 impl InspectFetch {
     /// Starts `request`; `last_id` gives the `Last-Event-ID` for a reconnect (empty: none).
@@ -66,44 +62,14 @@ impl InspectFetch {
         sink: impl FnMut(Seen) + 'static,
     ) -> InspectFetch {
         let sink: Sink = Rc::new(RefCell::new(sink));
-        let controller: Rc<RefCell<Option<AbortController>>> = Rc::default();
-        let alive = Rc::new(Cell::new(true));
-        let (task, registration) = AbortHandle::new_pair();
-        let run = run(request, last_id, sink, controller.clone(), alive.clone());
-        wasm_bindgen_futures::spawn_local(async move {
-            let _ = Abortable::new(run, registration).await;
-        });
-        InspectFetch {
-            task,
-            controller,
-            alive,
-        }
+        InspectFetch(FetchTask::spawn(|controller, alive| {
+            run(request, last_id, sink, controller, alive)
+        }))
     }
 
     /// Aborts now; the sink is not called again.
     pub fn close(&self) {
-        self.alive.set(false);
-        self.task.abort();
-        if let Ok(mut slot) = self.controller.try_borrow_mut() {
-            if let Some(controller) = slot.take() {
-                controller.abort();
-            }
-        }
-    }
-}
-
-impl Drop for InspectFetch {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
-fn emit(sink: &Sink, alive: &Cell<bool>, seen: Seen) {
-    if !alive.get() {
-        return;
-    }
-    if let Ok(mut f) = sink.try_borrow_mut() {
-        f(seen);
+        self.0.close();
     }
 }
 

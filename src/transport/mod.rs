@@ -8,6 +8,7 @@
 
 pub mod event_source;
 pub mod fetch;
+pub mod fetch_task;
 pub mod guarded_event_source;
 pub mod inspect_fetch;
 pub mod policy;
