@@ -90,6 +90,8 @@ struct Active {
     started: f64,
     first_text: Option<f64>,
     first_reason: Option<f64>,
+    /// The answer's text has begun (the thinking time is taken then, once).
+    answering: bool,
 }
 
 /// Shared by the chat components (all fields are cheap handles).
@@ -701,6 +703,7 @@ impl ChatCtx {
             started: now,
             first_text: None,
             first_reason: None,
+            answering: false,
         };
         self.active.set_value(Some(active));
         self.save();
@@ -856,21 +859,26 @@ impl ChatCtx {
         let now = browser::now_ms();
         let mut save = false;
         self.first_text(now);
-        // The answer starts: the model thought from its first reasoning until now.
+        // The answer's first text: the model thought from its first reasoning until now
+        // (once per reply; a continued reply keeps the time of its first thought).
         let thought = self
             .active
-            .with_value(|a| a.as_ref().and_then(|a| a.first_reason))
-            .map(|from| now - from);
+            .try_update_value(|a| {
+                a.as_mut().and_then(|a| {
+                    if a.answering {
+                        return None;
+                    }
+                    a.answering = true;
+                    a.first_reason.map(|from| now - from)
+                })
+            })
+            .flatten();
         if let Some(ms) = thought {
-            let unset = self
-                .row(
-                    self.active
-                        .with_value(|a| a.as_ref().map_or(0, |a| a.msg_id)),
-                )
-                .is_some_and(|r| r.extras.with_untracked(|x| x.thought_ms.is_none()));
-            if unset {
-                self.with_extras(|x| x.thought_ms = Some(ms));
-            }
+            self.with_extras(|x| {
+                if x.thought_ms.is_none() {
+                    x.thought_ms = Some(ms);
+                }
+            });
         }
         self.active.update_value(|a| {
             let Some(a) = a else { return };
