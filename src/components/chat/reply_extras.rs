@@ -20,16 +20,12 @@ pub fn ReasoningBlock(row: Row, ctx: ChatCtx) -> impl IntoView {
     // Open while the model thinks; closed by itself when the answer starts. The reader's
     // own toggles win from then on.
     let open = RwSignal::new(thinking());
-    let was_thinking = StoredValue::new(thinking());
-    Effect::new(move |_| {
+    Effect::new(move |was: Option<bool>| {
         let now = thinking();
-        if was_thinking.get_value() && !now {
-            open.set(false);
+        if was.is_some_and(|was| was != now) {
+            open.set(now);
         }
-        if now && !was_thinking.get_value() {
-            open.set(true);
-        }
-        was_thinking.set_value(now);
+        now
     });
     let title = move || {
         let thought = row.extras.with(|x| x.thought_ms);
