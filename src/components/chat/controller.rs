@@ -12,7 +12,7 @@ use crate::browser::url::origin_of;
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::extras::ReplyExtras;
-use crate::chat::format::{request_headers, summary_url, ChatFormat, ChatRequest, WireMessage};
+use crate::chat::format::{request_headers, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::keys::{self, KeyError, KeyRing, KEYRING_KEY, LEGACY_KEY};
 use crate::chat::reply::{ReplyAction, ReplyReader};
 use crate::chat::settings::{ChatSettings, SETTINGS_KEY};
@@ -652,29 +652,23 @@ impl ChatCtx {
         self.streaming.set(Some(msg_id));
         let ctx = *self;
         let sink = move |event: StreamEvent| ctx.on_event(event);
-        let prompt = history
-            .iter()
-            .rev()
-            .find(|m| m.role == Role::User)
-            .map(|m| m.content.clone())
-            .unwrap_or_default();
+        // One request per format; a summary GET carries no headers (an EventSource cannot).
+        let key = self.key_for(&settings.endpoint);
+        let chat = ChatRequest::build(
+            settings.format,
+            &settings.endpoint,
+            &settings.model,
+            &history,
+            settings.temperature,
+            key.as_deref(),
+        );
         let (url, handle) = match settings.format {
             ChatFormat::Summary => {
-                let url = summary_url(&settings.endpoint, &prompt);
                 let handle =
-                    StreamHandle::open_feed(Transport::EventSource, &url, &["message"], sink);
-                (url, handle)
+                    StreamHandle::open_feed(Transport::EventSource, &chat.url, &["message"], sink);
+                (chat.url, handle)
             }
             format => {
-                let key = self.key_for(&settings.endpoint);
-                let chat = ChatRequest::build(
-                    format,
-                    &settings.endpoint,
-                    &settings.model,
-                    &history,
-                    settings.temperature,
-                    key.as_deref(),
-                );
                 let body_format = if format.is_ndjson() {
                     BodyFormat::Ndjson
                 } else {
