@@ -38,6 +38,12 @@
 //! - `[[malformed]]` — after [`MALFORMED_AFTER`] tokens, one chunk whose JSON is invalid, then
 //!   the stream goes on.
 //! - `[[echo]]` — the reply is exactly the prompt minus its markers (wins over `long`).
+//! - `[[think]]` or `[[think:N]]` — the reply starts with reasoning ([`Reply::thinking`],
+//!   [`THINK_TOKENS`] or N tokens), which each API streams in its own reasoning field.
+//! - `[[think-inline]]` — the same reasoning, inline at the start of the text as
+//!   `<think>…</think>` followed by a blank line.
+//! - `[[tool]]` or `[[tool:name]]` — the reply ends in a call of the tool `name` (default
+//!   [`TOOL_NAME`]) with JSON arguments ([`Reply::tool`]).
 //!
 //! What the streaming markers do on the wire is the endpoints' business (see [`super`]); this
 //! module only parses them and hands them back in [`Reply::markers`].
@@ -52,6 +58,10 @@ pub const SLOW_RATE: f64 = 2.0;
 pub const MALFORMED_AFTER: usize = 3;
 /// The model's name, as listed by `/v1/models` and `/api/tags`.
 pub const MODEL: &str = "rill-demo";
+/// Reasoning tokens of a `[[think]]` reply.
+pub const THINK_TOKENS: usize = 24;
+/// The tool a `[[tool]]` reply calls.
+pub const TOOL_NAME: &str = "get_weather";
 
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -92,10 +102,23 @@ pub struct Markers {
     pub malformed: bool,
     /// `[[echo]]`: the reply is the prompt.
     pub echo: bool,
+    /// `[[think]]` / `[[think:N]]`: N tokens of reasoning before the answer.
+    pub think: Option<usize>,
+    /// `[[think-inline]]`: the reasoning inline in the text, in `<think>` tags.
+    pub think_inline: bool,
+    /// `[[tool]]` / `[[tool:name]]`: the reply ends in a tool call.
+    pub tool: bool,
 }
 
 /// Finds the markers in `text`; returns them and the text with the markers removed.
 pub fn parse_markers(text: &str) -> (Markers, String) {
+    let (markers, clean, _) = parse_markers_named(text);
+    (markers, clean)
+}
+
+/// [`parse_markers`], with the name of a `[[tool:name]]` marker.
+fn parse_markers_named(text: &str) -> (Markers, String, Option<String>) {
+    let mut tool = None;
     let mut markers = Markers::default();
     let mut clean = String::with_capacity(text.len());
     let mut rest = text;
@@ -105,7 +128,7 @@ pub fn parse_markers(text: &str) -> (Markers, String) {
             break;
         };
         let inner = &after[..close];
-        if apply_marker(inner, &mut markers) {
+        if apply_marker_named(inner, &mut markers, &mut tool) {
             clean.push_str(&rest[..open]);
             rest = &after[close + 2..];
         } else {
@@ -115,11 +138,20 @@ pub fn parse_markers(text: &str) -> (Markers, String) {
         }
     }
     clean.push_str(rest);
-    (markers, clean)
+    (markers, clean, tool)
 }
 
-/// Records the marker `inner` (the text between `[[` and `]]`); false if it is not one.
-fn apply_marker(inner: &str, markers: &mut Markers) -> bool {
+/// A tool name: 1 to 64 ASCII letters, digits, `_` or `-`, as the APIs allow.
+fn is_tool_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Records the marker `inner` (the text between `[[` and `]]`), and a `[[tool:name]]`'s name
+/// in `tool`; false if it is not a marker.
+fn apply_marker_named(inner: &str, markers: &mut Markers, tool: &mut Option<String>) -> bool {
     let (name, arg) = match inner.split_once(':') {
         Some((name, arg)) => (name, Some(arg)),
         None => (inner, None),
@@ -129,6 +161,17 @@ fn apply_marker(inner: &str, markers: &mut Markers) -> bool {
         ("slow", None) => markers.slow = true,
         ("malformed", None) => markers.malformed = true,
         ("echo", None) => markers.echo = true,
+        ("think", None) => markers.think = Some(THINK_TOKENS),
+        ("think", Some(_)) => match number() {
+            Some(n) => markers.think = Some(n.min(MAX_LONG)),
+            None => return false,
+        },
+        ("think-inline", None) => markers.think_inline = true,
+        ("tool", None) => markers.tool = true,
+        ("tool", Some(name)) if is_tool_name(name) => {
+            markers.tool = true;
+            *tool = Some(name.to_string());
+        }
         ("long", Some(_)) => match number() {
             Some(n) => markers.long = Some(n.min(MAX_LONG)),
             None => return false,
@@ -170,6 +213,90 @@ pub struct Reply {
     ends: Vec<usize>,
     /// The markers of the prompt this replies to.
     pub markers: Markers,
+    /// `[[think]]`: the reasoning's tokens, streamed before the text (empty without it).
+    pub thinking: Vec<String>,
+    /// `[[tool]]`: the tool call the reply ends in.
+    pub tool: Option<ToolCall>,
+}
+
+/// A tool call of the demo model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    /// The call's id, the same for the same prompt (`call_` and 16 hex digits).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments, compact JSON text of an object.
+    pub arguments: String,
+}
+
+impl ToolCall {
+    /// The arguments cut in pieces of about `size` bytes (on character boundaries), as the
+    /// APIs stream them.
+    pub fn argument_pieces(&self, size: usize) -> Vec<String> {
+        let mut pieces = Vec::new();
+        let mut current = String::new();
+        for c in self.arguments.chars() {
+            current.push(c);
+            if current.len() >= size.max(1) {
+                pieces.push(std::mem::take(&mut current));
+            }
+        }
+        if !current.is_empty() {
+            pieces.push(current);
+        }
+        pieces
+    }
+}
+
+impl Reply {
+    /// The reasoning's text (empty without `[[think]]`).
+    pub fn thinking_text(&self) -> String {
+        self.thinking.concat()
+    }
+
+    /// Every output token: reasoning, text and tool arguments, as the APIs' usage counts.
+    pub fn output_tokens(&self) -> usize {
+        self.thinking.len()
+            + self.len()
+            + self
+                .tool
+                .as_ref()
+                .map_or(0, |t| count_tokens(&t.arguments) + 1)
+    }
+}
+
+/// `n` tokens of reasoning about `prompt`.
+fn thinking_tokens(prompt: &str, n: usize) -> Vec<String> {
+    let about = shorten(&collapse(prompt), 40);
+    let first = format!(
+        "The user asks about \u{201c}{about}\u{201d}. I will answer with a heading, a short list, a table and a code block. "
+    );
+    let again = "Then I check that every part is in order and that nothing is missing. ";
+    let mut text = first;
+    let mut ends = tokenize(&text);
+    while ends.len() < n {
+        text.push_str(again);
+        ends = tokenize(&text);
+    }
+    let mut tokens = Vec::with_capacity(n);
+    let mut start = 0;
+    for &end in ends.iter().take(n) {
+        tokens.push(text[start..end].to_string());
+        start = end;
+    }
+    tokens
+}
+
+/// The tool call for `prompt`.
+fn tool_call(prompt: &str, name: Option<String>) -> ToolCall {
+    let query = shorten(&collapse(prompt), 40);
+    let arguments = serde_json::json!({"location": "Paris", "query": query, "unit": "celsius"});
+    ToolCall {
+        id: format!("call_{:016x}", fnv1a(prompt)),
+        name: name.unwrap_or_else(|| TOOL_NAME.to_string()),
+        arguments: arguments.to_string(),
+    }
 }
 
 impl Reply {
@@ -210,10 +337,10 @@ impl Reply {
 
 /// The reply to `messages`, with its tokens and markers.
 pub fn respond(messages: &[Message]) -> Reply {
-    let (markers, clean) = parse_markers(prompt(messages));
+    let (markers, clean, tool_name) = parse_markers_named(prompt(messages));
     let (text, ends) = if markers.echo {
         let ends = tokenize(&clean);
-        (clean, ends)
+        (clean.clone(), ends)
     } else if let Some(n) = markers.long {
         long_reply(&clean, n)
     } else {
@@ -225,10 +352,27 @@ pub fn respond(messages: &[Message]) -> Reply {
         let ends = tokenize(&text);
         (text, ends)
     };
+    let reasoning = if markers.think.is_some() || markers.think_inline {
+        thinking_tokens(&clean, markers.think.unwrap_or(THINK_TOKENS))
+    } else {
+        Vec::new()
+    };
+    let (text, ends, thinking) = if markers.think_inline {
+        // The reasoning goes first, in tags, as models that think inline write it.
+        let mut inline = format!("<think>{}</think>\n\n", reasoning.concat());
+        inline.push_str(&text);
+        let ends = tokenize(&inline);
+        (inline, ends, Vec::new())
+    } else {
+        (text, ends, reasoning)
+    };
+    let tool = markers.tool.then(|| tool_call(&clean, tool_name));
     Reply {
         text,
         ends,
         markers,
+        thinking,
+        tool,
     }
 }
 
@@ -764,6 +908,7 @@ mod tests {
                 error: Some(503),
                 malformed: true,
                 echo: true,
+                ..Markers::default()
             }
         );
         assert_eq!(clean, "a b c");
@@ -807,6 +952,38 @@ mod tests {
         let zh = respond(&user("长[[long:3000]]"));
         assert_eq!(zh.len(), 3000);
         assert!(zh.text().contains("### 第 1 节"));
+    }
+
+    #[test]
+    fn think_and_tool_markers() {
+        let r = respond(&user("Weather? [[think]] [[tool]]"));
+        assert_eq!(r.thinking.len(), THINK_TOKENS);
+        assert!(r
+            .thinking_text()
+            .starts_with("The user asks about \u{201c}Weather?\u{201d}."));
+        assert!(!r.text().contains("<think>"));
+        let tool = r.tool.clone().expect("tool");
+        assert_eq!(tool.name, TOOL_NAME);
+        assert_eq!(tool.argument_pieces(7).concat(), tool.arguments);
+        let args: serde_json::Value = serde_json::from_str(&tool.arguments).expect("json");
+        assert_eq!(args["query"], "Weather?");
+        assert_eq!(
+            r.output_tokens(),
+            THINK_TOKENS + r.len() + count_tokens(&tool.arguments) + 1
+        );
+        assert_eq!(respond(&user("[[think:5]]")).thinking.len(), 5);
+        assert_eq!(respond(&user("[[think:500]]")).thinking.len(), 500);
+        let named = respond(&user("[[tool:search_web]]"));
+        assert_eq!(named.tool.map(|t| t.name).as_deref(), Some("search_web"));
+        assert_eq!(parse_markers("[[tool:bad name]]").1, "[[tool:bad name]]");
+        let inline = respond(&user("hi [[think-inline]]"));
+        assert!(inline.thinking.is_empty());
+        assert!(inline.text().starts_with("<think>The user asks about"));
+        assert!(inline.text().contains("</think>\n\n## "));
+        assert_eq!(inline.tokens().collect::<String>(), inline.text());
+        let plain = respond(&user("hi"));
+        assert!(plain.thinking.is_empty() && plain.tool.is_none());
+        assert_eq!(plain.output_tokens(), plain.len());
     }
 
     #[test]
