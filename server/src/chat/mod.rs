@@ -9,6 +9,11 @@
 //!   `finish_reason: "stop"`, a usage chunk when `stream_options.include_usage`, then
 //!   `data: [DONE]`); `stream: false` (the default): one `chat.completion` object.
 //! - `GET /v1/models` — the one model, `rill-demo`.
+//! - `POST /v1/messages` ([`anthropic`]) — the Anthropic Messages API: `stream: true` gives
+//!   named events (`message_start`, `content_block_start`/`_delta`/`_stop` with
+//!   `thinking_delta`, `text_delta`, `input_json_delta`, `ping`, `message_delta` with
+//!   `stop_reason` and usage, `message_stop`); otherwise one `message` object. Errors are
+//!   `{"type":"error","error":{"type","message"}}`.
 //! - `POST /api/chat`, `POST /api/generate` ([`ollama`]) — `application/x-ndjson`, one object
 //!   per line, the last with `done: true`; `stream` defaults to true as in Ollama; an empty
 //!   conversation or prompt gets Ollama's one-line `done_reason: "load"` answer.
@@ -36,7 +41,14 @@
 //! - `[[malformed]]` — after 3 tokens one invalid chunk (`data: {"choices": [` for OpenAI, a
 //!   `{"message": ` line for Ollama, the whole body for a non-streamed answer), then the
 //!   stream goes on; the summary feed carries no JSON and ignores it;
-//! - `[[echo]]` — the reply is exactly the prompt without its markers.
+//! - `[[echo]]` — the reply is exactly the prompt without its markers;
+//! - `[[think]]` / `[[think:N]]` — reasoning before the answer (so far only on
+//!   `/v1/messages`, as a `thinking` block; the OpenAI and Ollama endpoints ignore it);
+//! - `[[think-inline]]` — the reasoning inline, `<think>…</think>` at the start of the text
+//!   (every endpoint, since it is part of the text);
+//! - `[[tool]]` / `[[tool:name]]` — the reply ends in a tool call (so far only on
+//!   `/v1/messages`: a `tool_use` block with `input_json_delta`s, stop reason `tool_use`).
+//!   Usage counts reasoning, text and the tool's arguments.
 //!
 //! With `--upstream` the markers mean nothing here: everything is forwarded.
 //!
@@ -46,6 +58,7 @@
 //! that streams holds a [`StreamGuard`](crate::gauge::StreamGuard) in its body; hyper drops the
 //! body when the client goes away, and with it the guard, the timers and any upstream request.
 
+mod anthropic;
 pub mod demo;
 mod ollama;
 mod openai;
@@ -136,6 +149,7 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         Router::new()
             .route("/v1/chat/completions", post(openai::completions))
             .route("/v1/models", get(openai::models))
+            .route("/v1/messages", post(anthropic::messages))
             .route("/api/chat", post(ollama::chat))
             .route("/api/generate", post(ollama::generate))
             .route("/api/tags", get(ollama::tags))
@@ -164,6 +178,7 @@ fn cors(config: &ChatConfig) -> Option<CorsLayer> {
 pub(crate) enum Flavor {
     OpenAi,
     Ollama,
+    Anthropic,
     Summary,
 }
 
@@ -182,6 +197,20 @@ impl Flavor {
                 json!({"error": {"message": message, "type": kind, "param": null, "code": null}})
             }
             Flavor::Ollama => json!({ "error": message }),
+            Flavor::Anthropic => {
+                let kind = match status.as_u16() {
+                    400 => "invalid_request_error",
+                    401 => "authentication_error",
+                    403 => "permission_error",
+                    404 => "not_found_error",
+                    413 => "request_too_large",
+                    429 => "rate_limit_error",
+                    529 => "overloaded_error",
+                    _ if status.is_client_error() => "invalid_request_error",
+                    _ => "api_error",
+                };
+                json!({"type": "error", "error": {"type": kind, "message": message}})
+            }
             Flavor::Summary => json!({ "detail": message }),
         };
         json_response(status, &body)
@@ -294,7 +323,7 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|err| {
         let message = match flavor {
             Flavor::OpenAi => format!("We could not parse the JSON body of your request: {err}"),
-            Flavor::Ollama | Flavor::Summary => err.to_string(),
+            Flavor::Ollama | Flavor::Anthropic | Flavor::Summary => err.to_string(),
         };
         flavor.error(StatusCode::BAD_REQUEST, &message)
     })
