@@ -304,3 +304,57 @@ async fn content_parts_are_read_as_text() {
     let v: Value = serde_json::from_slice(&resp.body()).expect("json");
     assert_eq!(v["choices"][0]["message"]["content"], "parts");
 }
+
+#[tokio::test]
+async fn think_and_tool_markers_stream_reasoning_content_and_tool_call_fragments() {
+    let (addr, _state) = start(fast()).await;
+    let prompt = "Weather in Paris? [[think]] [[tool]]";
+    let mut body: Value = serde_json::from_str(&request(prompt, true)).expect("json");
+    body["stream_options"] = json!({"include_usage": true});
+    let resp = post_json(addr, PATH, &body.to_string(), |_| false).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let chunks = chunks(&sse_data(&resp.body()));
+    let expected = demo::respond(&conversation(prompt));
+    let tool = expected.tool.clone().expect("a tool call");
+    let reasoning: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning_content"].as_str())
+        .collect();
+    assert_eq!(reasoning, expected.thinking_text());
+    assert_eq!(content(&chunks), expected.text());
+    let calls: Vec<&Value> = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+        .collect();
+    assert!(calls.len() > 2, "the arguments come in several pieces");
+    assert!(calls.iter().all(|c| c["index"] == 0));
+    assert_eq!(calls[0]["id"], tool.id.as_str());
+    assert_eq!(calls[0]["function"]["name"], demo::TOOL_NAME);
+    let args: String = calls
+        .iter()
+        .filter_map(|c| c["function"]["arguments"].as_str())
+        .collect();
+    assert_eq!(args, tool.arguments);
+    let finish: Vec<&Value> = chunks
+        .iter()
+        .map(|c| &c["choices"][0]["finish_reason"])
+        .filter(|f| !f.is_null())
+        .collect();
+    assert_eq!(finish, [&json!("tool_calls")]);
+    let usage = &chunks.last().expect("usage chunk")["usage"];
+    assert_eq!(usage["completion_tokens"], expected.output_tokens());
+
+    let resp = post_json(addr, PATH, &request(prompt, false), |_| false).await;
+    let whole: Value = serde_json::from_slice(&resp.body()).expect("json");
+    let message = &whole["choices"][0]["message"];
+    assert_eq!(message["reasoning_content"], expected.thinking_text());
+    assert_eq!(
+        message["tool_calls"][0]["function"]["arguments"],
+        tool.arguments
+    );
+    assert_eq!(whole["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        whole["usage"]["completion_tokens"],
+        expected.output_tokens()
+    );
+}

@@ -42,12 +42,15 @@
 //!   `{"message": ` line for Ollama, the whole body for a non-streamed answer), then the
 //!   stream goes on; the summary feed carries no JSON and ignores it;
 //! - `[[echo]]` — the reply is exactly the prompt without its markers;
-//! - `[[think]]` / `[[think:N]]` — reasoning before the answer (so far only on
-//!   `/v1/messages`, as a `thinking` block; the OpenAI and Ollama endpoints ignore it);
+//! - `[[think]]` / `[[think:N]]` — reasoning before the answer: OpenAI
+//!   `delta.reasoning_content` (`message.reasoning_content` whole), an Anthropic `thinking`
+//!   block (the Ollama endpoints ignore it so far);
 //! - `[[think-inline]]` — the reasoning inline, `<think>…</think>` at the start of the text
 //!   (every endpoint, since it is part of the text);
-//! - `[[tool]]` / `[[tool:name]]` — the reply ends in a tool call (so far only on
-//!   `/v1/messages`: a `tool_use` block with `input_json_delta`s, stop reason `tool_use`).
+//! - `[[tool]]` / `[[tool:name]]` — the reply ends in a tool call: OpenAI `delta.tool_calls`
+//!   fragments at index 0 (id and name, then the arguments in pieces), finish reason
+//!   `tool_calls`; an Anthropic `tool_use` block with `input_json_delta`s, stop reason
+//!   `tool_use` (the Ollama endpoints ignore it so far).
 //!   Usage counts reasoning, text and the tool's arguments.
 //!
 //! With `--upstream` the markers mean nothing here: everything is forwarded.

@@ -137,13 +137,54 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
     };
     if req.stream.unwrap_or(false) {
         let include_usage = req.stream_options.is_some_and(|o| o.include_usage);
-        let completion_tokens = reply.len();
+        let completion_tokens = reply.output_tokens();
         let first = event(head.chunk(r#"{"role":"assistant"}"#, "null"));
+        // `[[think]]`: reasoning as DeepSeek-style `reasoning_content` deltas, first.
+        let thoughts: Vec<Bytes> = reply
+            .thinking
+            .iter()
+            .map(|t| {
+                let delta = Obj::new().str("reasoning_content", t).end();
+                event(head.chunk(&delta, "null"))
+            })
+            .collect();
+        let thoughts = stream::iter(thoughts).then(move |chunk| async move {
+            if let Some(every) = every {
+                tokio::time::sleep(every).await;
+            }
+            Ok::<Bytes, std::io::Error>(chunk)
+        });
+        // `[[tool]]`: the call's id and name first, then its arguments in pieces, by index.
+        let mut tool_chunks = Vec::new();
+        let finish = if let Some(tool) = &reply.tool {
+            let function = Obj::new()
+                .str("name", &tool.name)
+                .str("arguments", "")
+                .end();
+            let call = Obj::new()
+                .num("index", 0)
+                .str("id", &tool.id)
+                .str("type", "function")
+                .raw("function", &function)
+                .end();
+            let delta = Obj::new().raw("tool_calls", &format!("[{call}]")).end();
+            tool_chunks.push(event(head.chunk(&delta, "null")));
+            for piece in tool.argument_pieces(12) {
+                let function = Obj::new().str("arguments", &piece).end();
+                let call = Obj::new().num("index", 0).raw("function", &function).end();
+                let delta = Obj::new().raw("tool_calls", &format!("[{call}]")).end();
+                tool_chunks.push(event(head.chunk(&delta, "null")));
+            }
+            r#""tool_calls""#
+        } else {
+            r#""stop""#
+        };
         let partial = Bytes::from(format!(
             "data: {{\"id\":\"{}\",\"object\":\"chat.completion.chunk\",\"cre",
             head.id
         ));
-        let mut tail = vec![event(head.chunk("{}", r#""stop""#))];
+        let mut tail = tool_chunks;
+        tail.push(event(head.chunk("{}", finish)));
         if include_usage {
             let usage = head
                 .start("chat.completion.chunk")
@@ -165,6 +206,7 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
             }
         });
         let body = stream::once(async move { Ok(first) })
+            .chain(thoughts)
             .chain(tokens)
             .chain(stream::iter(tail.into_iter().map(Ok)));
         let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
@@ -172,23 +214,45 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
         return response;
     }
     // Not streamed: the answer takes as long as its tokens would, then comes whole.
+    let thinking = reply.thinking_text();
+    let tool = reply.tool.clone();
+    let extra_tokens = reply.output_tokens() - reply.len();
     let collected = pace::collect(reply, every).await;
     drop(guard);
     let (text, completion_tokens) = match collected {
-        pace::Collected::Whole { text, tokens } => (text, tokens),
+        pace::Collected::Whole { text, tokens } => (text, tokens + extra_tokens),
         pace::Collected::Malformed => return raw_json(Bytes::from_static(b"{\"choices\": [")),
         pace::Collected::Broken => return broken_json(&head.id),
     };
-    let message = Obj::new()
-        .str("role", "assistant")
-        .str("content", &text)
-        .raw("refusal", "null")
-        .end();
+    let mut message = Obj::new().str("role", "assistant").str("content", &text);
+    if !thinking.is_empty() {
+        message = message.str("reasoning_content", &thinking);
+    }
+    let message = match &tool {
+        Some(tool) => {
+            let function = Obj::new()
+                .str("name", &tool.name)
+                .str("arguments", &tool.arguments)
+                .end();
+            let call = Obj::new()
+                .str("id", &tool.id)
+                .str("type", "function")
+                .raw("function", &function)
+                .end();
+            message.raw("tool_calls", &format!("[{call}]"))
+        }
+        None => message,
+    }
+    .raw("refusal", "null")
+    .end();
     let choice = Obj::new()
         .num("index", 0)
         .raw("message", &message)
         .raw("logprobs", "null")
-        .str("finish_reason", "stop")
+        .str(
+            "finish_reason",
+            if tool.is_some() { "tool_calls" } else { "stop" },
+        )
         .end();
     let completion = head
         .start("chat.completion")
