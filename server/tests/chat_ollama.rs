@@ -253,3 +253,35 @@ async fn echo_marker_returns_hostile_text_verbatim() {
     let v: Value = serde_json::from_slice(&resp.body()).expect("json");
     assert_eq!(v["response"], hostile);
 }
+
+#[tokio::test]
+async fn think_and_tool_markers_stream_thinking_and_tool_calls() {
+    let (addr, _state) = start(fast()).await;
+    let prompt = "Weather in Paris? [[think]] [[tool]]";
+    let resp = post_json(addr, "/api/chat", &chat_request(prompt, None), |_| false).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let lines = lines(&resp.body());
+    let expected = demo::respond(&conversation(prompt));
+    let tool = expected.tool.clone().expect("a tool call");
+    let thinking: String = lines
+        .iter()
+        .filter_map(|l| l["message"]["thinking"].as_str())
+        .collect();
+    assert_eq!(thinking, expected.thinking_text());
+    let text: String = lines
+        .iter()
+        .filter_map(|l| l["message"]["content"].as_str())
+        .collect();
+    assert_eq!(text, expected.text());
+    let calls: Vec<&Value> = lines
+        .iter()
+        .filter_map(|l| l["message"]["tool_calls"].get(0))
+        .collect();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["function"]["name"], demo::TOOL_NAME);
+    let args: Value = serde_json::from_str(&tool.arguments).expect("json");
+    assert_eq!(calls[0]["function"]["arguments"], args);
+    let done = lines.last().expect("done line");
+    assert_eq!(done["done"], true);
+    assert_eq!(done["eval_count"], expected.output_tokens());
+}

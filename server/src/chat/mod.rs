@@ -44,13 +44,13 @@
 //! - `[[echo]]` — the reply is exactly the prompt without its markers;
 //! - `[[think]]` / `[[think:N]]` — reasoning before the answer: OpenAI
 //!   `delta.reasoning_content` (`message.reasoning_content` whole), an Anthropic `thinking`
-//!   block (the Ollama endpoints ignore it so far);
+//!   block, Ollama `message.thinking` (`thinking` on `/api/generate`);
 //! - `[[think-inline]]` — the reasoning inline, `<think>…</think>` at the start of the text
 //!   (every endpoint, since it is part of the text);
 //! - `[[tool]]` / `[[tool:name]]` — the reply ends in a tool call: OpenAI `delta.tool_calls`
 //!   fragments at index 0 (id and name, then the arguments in pieces), finish reason
 //!   `tool_calls`; an Anthropic `tool_use` block with `input_json_delta`s, stop reason
-//!   `tool_use` (the Ollama endpoints ignore it so far).
+//!   `tool_use`; one Ollama `message.tool_calls` line before `done` (`/api/chat` only).
 //!   Usage counts reasoning, text and the tool's arguments.
 //!
 //! With `--upstream` the markers mean nothing here: everything is forwarded.

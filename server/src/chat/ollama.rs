@@ -73,6 +73,51 @@ impl Lines {
         line(self.head(token).num("done", false).end())
     }
 
+    /// A `done: false` line carrying a `[[think]]` reasoning token: `message.thinking` for
+    /// `/api/chat`, `thinking` beside an empty `response` for `/api/generate`, as Ollama.
+    fn thinking(&self, token: &str) -> Bytes {
+        let obj = Obj::new()
+            .str("model", &self.model)
+            .str("created_at", &rfc3339(SystemTime::now()));
+        let obj = match self.kind {
+            Kind::Chat => {
+                let message = Obj::new()
+                    .str("role", "assistant")
+                    .str("content", "")
+                    .str("thinking", token)
+                    .end();
+                obj.raw("message", &message)
+            }
+            Kind::Generate => obj.str("response", "").str("thinking", token),
+        };
+        line(obj.num("done", false).end())
+    }
+
+    /// The `done: false` line of a `[[tool]]` call (`/api/chat` only: Ollama sends the
+    /// whole call in one `message.tool_calls`, its arguments an object).
+    fn tool(&self, tool: &demo::ToolCall) -> Option<Bytes> {
+        if !matches!(self.kind, Kind::Chat) {
+            return None;
+        }
+        let function = Obj::new()
+            .str("name", &tool.name)
+            .raw("arguments", &tool.arguments)
+            .end();
+        let call = Obj::new().raw("function", &function).end();
+        let message = Obj::new()
+            .str("role", "assistant")
+            .str("content", "")
+            .raw("tool_calls", &format!("[{call}]"))
+            .end();
+        let obj = Obj::new()
+            .str("model", &self.model)
+            .str("created_at", &rfc3339(SystemTime::now()))
+            .raw("message", &message)
+            .num("done", false)
+            .end();
+        Some(line(obj))
+    }
+
     /// The answer to a request without a prompt: Ollama loads the model and says so.
     fn load(&self) -> String {
         self.head("")
@@ -214,8 +259,16 @@ async fn answer(
         }
     };
     if streamed {
-        let eval_count = reply.len();
+        let eval_count = reply.output_tokens();
         let last = lines.clone();
+        let thoughts: Vec<Bytes> = reply.thinking.iter().map(|t| lines.thinking(t)).collect();
+        let thoughts = stream::iter(thoughts).then(move |chunk| async move {
+            if let Some(every) = every {
+                tokio::time::sleep(every).await;
+            }
+            Ok::<Bytes, std::io::Error>(chunk)
+        });
+        let tool_line = reply.tool.as_ref().and_then(|t| lines.tool(t));
         let tokens = pace::pieces(reply, every).map(move |piece| -> Chunk {
             match piece {
                 Piece::Token(t) => Ok(lines.token(&t)),
@@ -232,15 +285,19 @@ async fn answer(
                 started.elapsed(),
             )))
         });
-        let body = tokens.chain(done);
+        let body = thoughts
+            .chain(tokens)
+            .chain(stream::iter(tool_line.map(Ok)))
+            .chain(done);
         let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
         stream_headers(&mut response, "application/x-ndjson");
         return response;
     }
+    let extra_tokens = reply.output_tokens() - reply.len();
     let collected = pace::collect(reply, every).await;
     drop(guard);
     let (text, eval_count) = match collected {
-        pace::Collected::Whole { text, tokens } => (text, tokens),
+        pace::Collected::Whole { text, tokens } => (text, tokens + extra_tokens),
         pace::Collected::Malformed => {
             let mut response = Response::new(Body::from("{\"message\": "));
             stream_headers(&mut response, "application/json; charset=utf-8");
