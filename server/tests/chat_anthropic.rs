@@ -4,8 +4,9 @@
 mod support;
 
 use rill_server::chat::demo::{self, Message};
+use rill_server::chat::Upstream;
 use serde_json::{json, Value};
-use support::{fast, post_json, sse_data, start};
+use support::{fast, open, post_json, sse_data, start, wait_until};
 
 const PATH: &str = "/v1/messages";
 
@@ -152,4 +153,41 @@ async fn whole_answer_and_errors_have_anthropics_shape() {
     .await;
     assert!(!resp.complete, "the connection is aborted");
     assert!(!resp.text().contains("message_stop"));
+}
+
+#[tokio::test]
+async fn upstream_forwards_messages_streamed_and_cancels_with_the_client() {
+    let (up, up_state) = start(fast()).await;
+    let mut config = fast();
+    config.chat.upstream = Some(Upstream::parse(&format!("http://{up}")).expect("url"));
+    let (addr, state) = start(config).await;
+    let prompt = "Forwarded [[think]] [[tool]]";
+    let resp = post_json(addr, PATH, &request(prompt, true), |_| false).await;
+    assert_eq!(resp.status(), 200, "{}", resp.text());
+    let events = events(&resp.body());
+    let expected = demo::respond(&conversation(prompt));
+    assert_eq!(deltas(&events, "text_delta", "text"), expected.text());
+    assert_eq!(
+        deltas(&events, "thinking_delta", "thinking"),
+        expected.thinking_text()
+    );
+    let resp = post_json(addr, PATH, &request("x [[error:429]]", false), |_| false).await;
+    assert_eq!(resp.status(), 429);
+    let body: Value = serde_json::from_slice(&resp.body()).expect("json");
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+
+    // A slow reply: the client leaves after the first token, and both streams close.
+    let body = request("[[slow]] a long story", true);
+    let raw = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nx-api-key: sk-test\r\nanthropic-version: 2023-06-01\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let sock = open(addr, raw.as_bytes()).await;
+    let resp =
+        support::read_response(sock, |b| String::from_utf8_lossy(b).contains("text_delta")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(up_state.streams.open(), 1);
+    drop(resp);
+    wait_until("proxy stream closed", || state.streams.open() == 0).await;
+    wait_until("upstream stream closed", || up_state.streams.open() == 0).await;
 }

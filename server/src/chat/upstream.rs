@@ -8,10 +8,11 @@
 //! logged instead): a page must not learn what is behind us.
 //!
 //! Requests are forwarded with their method, path and query, body, and the `Content-Type`,
-//! `Authorization` and `Accept` headers (the body is read first, so the body limit and timeout
-//! apply). Responses stream back as their bytes arrive, never buffered, with their status and
-//! `Content-Type`/`Cache-Control`/`Retry-After`/`X-Request-Id`/`OpenAI-*`/`X-RateLimit-*`
-//! headers. The upstream response body lives inside ours: a client that goes away drops it,
+//! `Authorization`, `Accept`, `X-Api-Key`, `Anthropic-Version` and `Anthropic-Beta` headers
+//! (the body is read first, so the body limit and timeout apply). Responses stream back as
+//! their bytes arrive, never buffered, with their status and
+//! `Content-Type`/`Cache-Control`/`Retry-After`/`X-Request-Id`/`Request-Id`/`OpenAI-*`/
+//! `X-RateLimit-*`/`Anthropic-RateLimit-*` headers. The upstream response body lives inside ours: a client that goes away drops it,
 //! which closes the upstream connection and so cancels the upstream's work.
 //!
 //! Only `http://` upstreams are supported (no TLS: this is for a model server on loopback or a
@@ -128,8 +129,7 @@ pub struct Forwarded {
     pub(crate) flavor: Flavor,
 }
 
-/// The routes forwarded with `--upstream`: the ones the app calls, one line per route
-/// (a later chat format, e.g. Anthropic's `POST /v1/messages`, is one more line).
+/// The routes forwarded with `--upstream`: the ones the app calls, one line per route.
 pub const FORWARDED: &[Forwarded] = &[
     Forwarded {
         method: "POST",
@@ -140,6 +140,11 @@ pub const FORWARDED: &[Forwarded] = &[
         method: "GET",
         path: "/v1/models",
         flavor: Flavor::OpenAi,
+    },
+    Forwarded {
+        method: "POST",
+        path: "/v1/messages",
+        flavor: Flavor::Anthropic,
     },
     Forwarded {
         method: "POST",
@@ -229,17 +234,25 @@ async fn forward_or_refuse(chat: ChatState, request: Request, fallback: Flavor) 
     }
 }
 
-/// Request headers passed on.
-const REQUEST_HEADERS: [HeaderName; 3] =
-    [header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT];
+/// Request headers passed on (Anthropic's key and version headers too: they go to the
+/// upstream only, like `Authorization`).
+const REQUEST_HEADERS: [HeaderName; 6] = [
+    header::CONTENT_TYPE,
+    header::AUTHORIZATION,
+    header::ACCEPT,
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("anthropic-version"),
+    HeaderName::from_static("anthropic-beta"),
+];
 
 /// Whether a response header is passed back.
 fn passes_back(name: &HeaderName) -> bool {
     let n = name.as_str();
     matches!(
         n,
-        "content-type" | "cache-control" | "retry-after" | "x-request-id"
+        "content-type" | "cache-control" | "retry-after" | "x-request-id" | "request-id"
     ) || n.starts_with("openai-")
+        || n.starts_with("anthropic-ratelimit-")
         || n.starts_with("x-ratelimit-")
 }
 
