@@ -14,6 +14,12 @@
 //!   `thinking_delta`, `text_delta`, `input_json_delta`, `ping`, `message_delta` with
 //!   `stop_reason` and usage, `message_stop`); otherwise one `message` object. Errors are
 //!   `{"type":"error","error":{"type","message"}}`.
+//! - `POST /v1/responses` ([`responses`]) — the OpenAI Responses API (`input` a string or
+//!   messages, `instructions`): `stream: true` gives named events, each with its
+//!   `sequence_number` (`response.created`, `response.in_progress`, `response.output_item.*`,
+//!   `response.content_part.*`, `response.output_text.delta`/`.done`, reasoning summary and
+//!   function-call argument deltas, `response.completed` with usage); otherwise one
+//!   `response` object. Errors have OpenAI's shape.
 //! - `POST /api/chat`, `POST /api/generate` ([`ollama`]) — `application/x-ndjson`, one object
 //!   per line, the last with `done: true`; `stream` defaults to true as in Ollama; an empty
 //!   conversation or prompt gets Ollama's one-line `done_reason: "load"` answer.
@@ -44,13 +50,15 @@
 //! - `[[echo]]` — the reply is exactly the prompt without its markers;
 //! - `[[think]]` / `[[think:N]]` — reasoning before the answer: OpenAI
 //!   `delta.reasoning_content` (`message.reasoning_content` whole), an Anthropic `thinking`
-//!   block, Ollama `message.thinking` (`thinking` on `/api/generate`);
+//!   block, Ollama `message.thinking` (`thinking` on `/api/generate`), a Responses
+//!   `reasoning` item with `response.reasoning_summary_text.delta`s;
 //! - `[[think-inline]]` — the reasoning inline, `<think>…</think>` at the start of the text
 //!   (every endpoint, since it is part of the text);
 //! - `[[tool]]` / `[[tool:name]]` — the reply ends in a tool call: OpenAI `delta.tool_calls`
 //!   fragments at index 0 (id and name, then the arguments in pieces), finish reason
 //!   `tool_calls`; an Anthropic `tool_use` block with `input_json_delta`s, stop reason
-//!   `tool_use`; one Ollama `message.tool_calls` line before `done` (`/api/chat` only).
+//!   `tool_use`; one Ollama `message.tool_calls` line before `done` (`/api/chat` only); a
+//!   Responses `function_call` item with `response.function_call_arguments.delta`s.
 //!   Usage counts reasoning, text and the tool's arguments.
 //!
 //! With `--upstream` the markers mean nothing here: everything is forwarded.
@@ -66,6 +74,7 @@ pub mod demo;
 mod ollama;
 mod openai;
 mod pace;
+mod responses;
 mod summary;
 mod time;
 mod upstream;
@@ -153,6 +162,7 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
             .route("/v1/chat/completions", post(openai::completions))
             .route("/v1/models", get(openai::models))
             .route("/v1/messages", post(anthropic::messages))
+            .route("/v1/responses", post(responses::responses))
             .route("/api/chat", post(ollama::chat))
             .route("/api/generate", post(ollama::generate))
             .route("/api/tags", get(ollama::tags))

@@ -148,6 +148,11 @@ pub const FORWARDED: &[Forwarded] = &[
     },
     Forwarded {
         method: "POST",
+        path: "/v1/responses",
+        flavor: Flavor::OpenAi,
+    },
+    Forwarded {
+        method: "POST",
         path: "/api/chat",
         flavor: Flavor::Ollama,
     },
