@@ -21,10 +21,9 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
     let state = RwSignal::new(ClockState::new());
     let now = RwSignal::new(now_ms());
     let connection = StoredValue::new_local(None::<StreamHandle>);
-    // Drives the countdown; cheap, and dropped with the view.
-    let ticker = StoredValue::new_local(Interval::new(250, move || {
-        let _ = now.try_set(now_ms());
-    }));
+    // Drives the countdown. It runs only while a countdown can be shown (see the effect after
+    // `conn`): a view waiting for its next event must not wake up four times a second.
+    let ticker = StoredValue::new_local(None::<Interval>);
 
     let connect = move || {
         // Close the previous connection first: exactly one stream at a time.
@@ -68,6 +67,18 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
     });
 
     let conn = Memo::new(move |_| state.with(|s| s.conn));
+    Effect::new(move |_| {
+        let counting = conn.get() == ConnState::Reconnecting;
+        let next = if counting {
+            now.set(now_ms());
+            Interval::new(250, move || {
+                let _ = now.try_set(now_ms());
+            })
+        } else {
+            None
+        };
+        ticker.set_value(next);
+    });
     let status_label = move || {
         let t = t();
         match conn.get() {

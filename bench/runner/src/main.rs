@@ -16,6 +16,7 @@
 //! by `bench/chat-render`).
 
 mod chat;
+mod idle;
 mod size;
 mod splice;
 
@@ -494,6 +495,8 @@ async fn run(args: Args) -> Result<(), String> {
 async fn main() {
     let result = if std::env::args().nth(1).as_deref() == Some("chat") {
         chat::main(std::env::args().skip(2)).await
+    } else if std::env::args().nth(1).as_deref() == Some("idle") {
+        idle::main(std::env::args().skip(2)).await
     } else if std::env::args().nth(1).as_deref() == Some("size") {
         size::main(std::env::args().skip(2)).await
     } else {
