@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
     let whole = render(text);
     let mut renderer = Incremental::new();
     let mut nodes = Vec::new();
-    for update in [renderer.push(&text[..cut]), renderer.push(&text[cut..]), renderer.finish()] {
+    for update in [
+        renderer.push(&text[..cut]),
+        renderer.push(&text[cut..]),
+        renderer.finish(),
+    ] {
         for block in update.closed {
             nodes.extend(block.nodes);
         }
