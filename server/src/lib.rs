@@ -22,6 +22,7 @@ pub mod clock;
 pub mod cors;
 pub mod csp;
 pub mod demo_feeds;
+pub mod faults;
 pub mod flap;
 pub mod gauge;
 pub mod host_check;

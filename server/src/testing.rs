@@ -10,6 +10,8 @@
 //!   `text/plain`), so a link can never make this origin serve HTML, SVG or script.
 //! - `GET /test/flap?key=K`, `GET /test/flap/count?key=K` — a feed that answers `retry: 0`
 //!   and one event, then ends at once, and how many times it was opened ([`crate::flap`]).
+//! - `/test/fault/{name}?format=…` (any method) — one stream fault each, in the feed,
+//!   OpenAI or Ollama format ([`crate::faults`]).
 //! - `GET /test/split` — a fixed stream (BOM, CRLF, CR, multi-byte UTF-8) written in pieces
 //!   cut inside a UTF-8 character, between CR and LF, and inside the BOM.
 //!
@@ -41,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/split", get(split))
         .route("/flap", get(crate::flap::flap))
         .route("/flap/count", get(crate::flap::count))
+        .route("/fault/{name}", any(crate::faults::fault))
         // Unknown `/test/…` paths end here, never in the app's files (`--dist`).
         .fallback(crate::not_found::handler)
         .layer(crate::cors::open())
