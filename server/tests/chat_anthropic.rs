@@ -3,10 +3,10 @@
 
 mod support;
 
-use rill_server::chat::demo::{self, Message};
+use rill_server::chat::demo;
 use rill_server::chat::Upstream;
 use serde_json::{json, Value};
-use support::{fast, open, post_json, sse_data, start, wait_until};
+use support::{fast, open, post_json, sse_json, start, terse_conversation, wait_until};
 
 const PATH: &str = "/v1/messages";
 
@@ -19,20 +19,6 @@ fn request(prompt: &str, stream: bool) -> String {
         "stream": stream,
     })
     .to_string()
-}
-
-fn conversation(prompt: &str) -> Vec<Message> {
-    vec![
-        Message::new("system", "You are terse."),
-        Message::user(prompt),
-    ]
-}
-
-fn events(body: &[u8]) -> Vec<Value> {
-    sse_data(body)
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}")))
-        .collect()
 }
 
 fn deltas(events: &[Value], kind: &str, field: &str) -> String {
@@ -56,8 +42,8 @@ async fn streamed_reply_has_anthropics_events_and_the_exact_text() {
     let text = resp.text();
     assert!(text.starts_with("event: message_start\ndata: {"), "{text}");
     assert!(text.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
-    let events = events(&resp.body());
-    let expected = demo::respond(&conversation(prompt));
+    let events = sse_json(&resp.body());
+    let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(deltas(&events, "text_delta", "text"), expected.text());
     let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types[..3], ["message_start", "content_block_start", "ping"]);
@@ -67,7 +53,7 @@ async fn streamed_reply_has_anthropics_events_and_the_exact_text() {
     );
     assert_eq!(events[0]["message"]["model"], "claude-test");
     assert_eq!(events[0]["message"]["role"], "assistant");
-    let input: usize = conversation(prompt)
+    let input: usize = terse_conversation(prompt)
         .iter()
         .map(|m| demo::count_tokens(&m.content))
         .sum();
@@ -83,8 +69,8 @@ async fn think_and_tool_markers_stream_a_thinking_block_and_a_tool_use_block() {
     let prompt = "Weather in Paris? [[think]] [[tool]]";
     let resp = post_json(addr, PATH, &request(prompt, true), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
-    let events = events(&resp.body());
-    let expected = demo::respond(&conversation(prompt));
+    let events = sse_json(&resp.body());
+    let expected = demo::respond(&terse_conversation(prompt));
     let tool = expected.tool.clone().expect("a tool call");
     assert_eq!(
         deltas(&events, "thinking_delta", "thinking"),
@@ -124,7 +110,7 @@ async fn whole_answer_and_errors_have_anthropics_shape() {
     let resp = post_json(addr, PATH, &request(prompt, false), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
     let message: Value = serde_json::from_slice(&resp.body()).expect("json");
-    let expected = demo::respond(&conversation(prompt));
+    let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(message["type"], "message");
     assert_eq!(message["content"][0]["type"], "thinking");
     assert_eq!(message["content"][0]["thinking"], expected.thinking_text());
@@ -164,8 +150,8 @@ async fn upstream_forwards_messages_streamed_and_cancels_with_the_client() {
     let prompt = "Forwarded [[think]] [[tool]]";
     let resp = post_json(addr, PATH, &request(prompt, true), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
-    let events = events(&resp.body());
-    let expected = demo::respond(&conversation(prompt));
+    let events = sse_json(&resp.body());
+    let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(deltas(&events, "text_delta", "text"), expected.text());
     assert_eq!(
         deltas(&events, "thinking_delta", "thinking"),

@@ -3,10 +3,10 @@
 
 mod support;
 
-use rill_server::chat::demo::{self, Message};
+use rill_server::chat::demo;
 use rill_server::chat::Upstream;
 use serde_json::{json, Value};
-use support::{fast, post_json, sse_data, start};
+use support::{fast, post_json, sse_json, start, terse_conversation};
 
 const PATH: &str = "/v1/responses";
 
@@ -18,20 +18,6 @@ fn request(prompt: &str, stream: bool) -> String {
         "stream": stream,
     })
     .to_string()
-}
-
-fn conversation(prompt: &str) -> Vec<Message> {
-    vec![
-        Message::new("system", "You are terse."),
-        Message::user(prompt),
-    ]
-}
-
-fn events(body: &[u8]) -> Vec<Value> {
-    sse_data(body)
-        .iter()
-        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}")))
-        .collect()
 }
 
 fn deltas(events: &[Value], kind: &str) -> String {
@@ -53,11 +39,11 @@ async fn streamed_reply_has_named_numbered_events_and_the_exact_text() {
         text.starts_with("event: response.created\ndata: {"),
         "{text}"
     );
-    let events = events(&resp.body());
+    let events = sse_json(&resp.body());
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e["sequence_number"], i, "{e}");
     }
-    let expected = demo::respond(&conversation(prompt));
+    let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(
         deltas(&events, "response.output_text.delta"),
         expected.text()
@@ -71,7 +57,7 @@ async fn streamed_reply_has_named_numbered_events_and_the_exact_text() {
     assert_eq!(last["type"], "response.completed");
     assert_eq!(last["response"]["status"], "completed");
     assert_eq!(last["response"]["model"], "gpt-test");
-    let input: usize = conversation(prompt)
+    let input: usize = terse_conversation(prompt)
         .iter()
         .map(|m| demo::count_tokens(&m.content))
         .sum();
@@ -90,8 +76,8 @@ async fn think_and_tool_markers_stream_reasoning_summary_and_function_call() {
     let prompt = "Weather in Paris? [[think]] [[tool]]";
     let resp = post_json(addr, PATH, &request(prompt, true), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
-    let events = events(&resp.body());
-    let expected = demo::respond(&conversation(prompt));
+    let events = sse_json(&resp.body());
+    let expected = demo::respond(&terse_conversation(prompt));
     let tool = expected.tool.clone().expect("tool");
     assert_eq!(
         deltas(&events, "response.reasoning_summary_text.delta"),
@@ -134,7 +120,7 @@ async fn whole_answer_errors_and_upstream() {
     let resp = post_json(addr, PATH, &request("hello [[think]]", false), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
     let whole: Value = serde_json::from_slice(&resp.body()).expect("json");
-    let expected = demo::respond(&conversation("hello [[think]]"));
+    let expected = demo::respond(&terse_conversation("hello [[think]]"));
     assert_eq!(whole["object"], "response");
     assert_eq!(whole["output"][0]["type"], "reasoning");
     assert_eq!(whole["output"][1]["content"][0]["text"], expected.text());
@@ -157,7 +143,7 @@ async fn whole_answer_errors_and_upstream() {
     let body = json!({"model": "m", "input": "[[echo]]just this", "stream": true}).to_string();
     let resp = post_json(addr, PATH, &body, |_| false).await;
     assert_eq!(
-        deltas(&events(&resp.body()), "response.output_text.delta"),
+        deltas(&sse_json(&resp.body()), "response.output_text.delta"),
         "just this"
     );
 
@@ -168,8 +154,8 @@ async fn whole_answer_errors_and_upstream() {
     let prompt = "via upstream [[tool]]";
     let resp = post_json(proxy, PATH, &request(prompt, true), |_| false).await;
     assert_eq!(resp.status(), 200, "{}", resp.text());
-    let events = events(&resp.body());
-    let expected = demo::respond(&conversation(prompt));
+    let events = sse_json(&resp.body());
+    let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(
         deltas(&events, "response.output_text.delta"),
         expected.text()

@@ -225,6 +225,23 @@ pub fn sse_data(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The data of each event of an SSE body, each parsed as JSON (a test fails on one that is not).
+pub fn sse_json(body: &[u8]) -> Vec<serde_json::Value> {
+    sse_data(body)
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap_or_else(|e| panic!("{e}: {d}")))
+        .collect()
+}
+
+/// The conversation the chat tests send: a terse system prompt and one user message.
+pub fn terse_conversation(prompt: &str) -> Vec<rill_server::chat::demo::Message> {
+    use rill_server::chat::demo::Message;
+    vec![
+        Message::new("system", "You are terse."),
+        Message::user(prompt),
+    ]
+}
+
 /// The lines of an NDJSON body, each parsed (or the line, when it is not JSON).
 pub fn ndjson(body: &[u8]) -> Vec<Result<serde_json::Value, String>> {
     String::from_utf8(body.to_vec())
