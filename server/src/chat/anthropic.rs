@@ -3,8 +3,6 @@
 //! `message_stop`, `ping`) or answered with one `message` object. Each answer is built here
 //! alone, from the demo reply's pieces, so a layer above can wrap any format's stream.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -18,8 +16,7 @@ use serde_json::{json, Value};
 use super::demo::{self, Message};
 use super::pace::{self, Chunk, Piece};
 use super::{
-    content_text, json_text_response, marker_status, read_json, stream_headers, ChatState, Flavor,
-    InMessage,
+    content_text, json_text_response, read_json, stream_headers, ChatState, Flavor, InMessage,
 };
 
 #[derive(Debug, Deserialize)]
@@ -29,16 +26,6 @@ struct MessagesRequest {
     #[serde(default)]
     system: Value,
     stream: Option<bool>,
-}
-
-/// `msg_…`, unique within this process and across restarts.
-fn message_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    format!("msg_rill{nanos:x}{n:04x}")
 }
 
 /// One named event.
@@ -98,20 +85,16 @@ pub(super) async fn messages(State(chat): State<ChatState>, request: Request) ->
             )
         }
     }
-    let model = match super::model_name(req.model, flavor) {
-        Ok(model) => model,
+    let (model, reply) = match super::demo_reply(req.model, flavor, &messages) {
+        Ok(answer) => answer,
         Err(response) => return *response,
     };
-    let reply = demo::respond(&messages);
-    if let Some(code) = reply.markers.error {
-        return flavor.error(marker_status(code), "boom");
-    }
     let input_tokens: usize = messages
         .iter()
         .map(|m| demo::count_tokens(&m.content))
         .sum();
     let output_tokens = reply.output_tokens();
-    let id = message_id();
+    let id = super::unique_id("msg_");
     let every = pace::interval(chat.config.rate, reply.markers.slow);
     let guard = match chat.streams.try_enter() {
         Ok(guard) => guard,

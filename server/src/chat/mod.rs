@@ -432,6 +432,33 @@ pub(crate) fn model_name(asked: Option<String>, flavor: Flavor) -> Result<String
     }
 }
 
+/// The demo model's answer to `messages` and the model name to echo; the response to send
+/// instead when the name is too long or the prompt asks for an error (`[[error:CODE]]`).
+pub(crate) fn demo_reply(
+    asked: Option<String>,
+    flavor: Flavor,
+    messages: &[demo::Message],
+) -> Result<(String, demo::Reply), Box<Response>> {
+    let model = model_name(asked, flavor)?;
+    let reply = demo::respond(messages);
+    match reply.markers.error {
+        Some(code) => Err(Box::new(flavor.error(marker_status(code), "boom"))),
+        None => Ok((model, reply)),
+    }
+}
+
+/// `PREFIX` + a suffix unique within this process and across restarts (response and
+/// message ids).
+pub(crate) fn unique_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!("{prefix}rill{nanos:x}{n:04x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

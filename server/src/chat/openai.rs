@@ -2,8 +2,6 @@
 //! `chat.completion.chunk` events ending in `data: [DONE]`, or one `chat.completion`) and
 //! `GET /v1/models`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -18,8 +16,7 @@ use super::demo::{self, Message, MODEL};
 use super::pace::{self, Chunk, Piece};
 use super::time::unix_now;
 use super::{
-    json_response, json_text_response, marker_status, read_json, stream_headers, ChatState, Flavor,
-    InMessage, Obj,
+    json_response, json_text_response, read_json, stream_headers, ChatState, Flavor, InMessage, Obj,
 };
 
 #[derive(Debug, Deserialize)]
@@ -34,16 +31,6 @@ struct ChatRequest {
 struct StreamOptions {
     #[serde(default)]
     include_usage: bool,
-}
-
-/// `chatcmpl-…`, unique within this process and across restarts.
-fn completion_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    format!("chatcmpl-rill{nanos:x}{n:04x}")
 }
 
 /// `GET /v1/models`.
@@ -111,16 +98,12 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
             )
         }
     };
-    let model = match super::model_name(req.model, flavor) {
-        Ok(model) => model,
+    let (model, reply) = match super::demo_reply(req.model, flavor, &messages) {
+        Ok(answer) => answer,
         Err(response) => return *response,
     };
-    let reply = demo::respond(&messages);
-    if let Some(code) = reply.markers.error {
-        return flavor.error(marker_status(code), "boom");
-    }
     let head = Head {
-        id: completion_id(),
+        id: super::unique_id("chatcmpl-"),
         created: unix_now(),
         model,
     };

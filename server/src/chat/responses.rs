@@ -4,8 +4,6 @@
 //! `response.completed` with usage), or answered with one `response` object. The answer is
 //! built here alone, from the demo reply's pieces, so a layer above can wrap it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -20,8 +18,7 @@ use super::demo::{self, Message};
 use super::pace::{self, Piece};
 use super::time::unix_now;
 use super::{
-    content_text, json_text_response, marker_status, read_json, stream_headers, ChatState, Flavor,
-    InMessage,
+    content_text, json_text_response, read_json, stream_headers, ChatState, Flavor, InMessage,
 };
 
 #[derive(Debug, Deserialize)]
@@ -32,16 +29,6 @@ struct ResponsesRequest {
     #[serde(default)]
     instructions: Value,
     stream: Option<bool>,
-}
-
-/// A suffix unique within this process and across restarts.
-fn unique() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    format!("rill{nanos:x}{n:04x}")
 }
 
 /// One item of the streamed body before it is numbered: an event, or raw bytes (faults).
@@ -87,21 +74,17 @@ pub(super) async fn responses(State(chat): State<ChatState>, request: Request) -
             "'input' is required: a string or a non-empty array of messages",
         );
     }
-    let model = match super::model_name(req.model.clone(), flavor) {
-        Ok(model) => model,
+    let (model, reply) = match super::demo_reply(req.model.clone(), flavor, &messages) {
+        Ok(answer) => answer,
         Err(response) => return *response,
     };
-    let reply = demo::respond(&messages);
-    if let Some(code) = reply.markers.error {
-        return flavor.error(marker_status(code), "boom");
-    }
     let input_tokens: usize = messages
         .iter()
         .map(|m| demo::count_tokens(&m.content))
         .sum();
     let output_tokens = reply.output_tokens();
     let reasoning_tokens = reply.thinking.len();
-    let tag = unique();
+    let tag = super::unique_id("");
     let id = format!("resp_{tag}");
     let created = unix_now();
     let every = pace::interval(chat.config.rate, reply.markers.slow);
