@@ -20,6 +20,8 @@ Routes:
                                text/event-stream or application/x-ndjson only, with
                                nosniff and Content-Security-Policy: sandbox
   POST /v1/chat/completions    OpenAI-compatible (stream: true -> SSE ending in data: [DONE])
+  POST /v1/messages            Anthropic Messages (stream: true -> message_start ... message_stop)
+  POST /v1/responses           OpenAI Responses (stream: true -> response.created ... response.completed)
   GET  /v1/models
   POST /api/chat, /api/generate  Ollama-compatible NDJSON; GET /api/tags, /api/version
   GET|POST /gpt/summary?content=...  the original summary feed (sse_starlette framing)

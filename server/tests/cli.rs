@@ -31,6 +31,26 @@ fn help_describes_the_security_flags() {
 }
 
 #[test]
+fn help_lists_every_route_the_app_uses() {
+    let out = rill_server(&["--help"]);
+    let help = String::from_utf8(out.stdout).expect("utf-8");
+    for route in [
+        "/stream",
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/responses",
+        "/v1/models",
+        "/api/chat",
+        "/api/generate",
+        "/api/tags",
+        "/gpt/summary",
+        "/demo/ticker",
+    ] {
+        assert!(help.contains(route), "{route} missing from:\n{help}");
+    }
+}
+
+#[test]
 fn values_that_would_break_the_policy_or_the_host_check_are_refused() {
     for args in [
         ["--frame-ancestors", "'self'; script-src *"],
