@@ -445,6 +445,39 @@ impl Browser {
         .await
     }
 
+    /// Types `text` into the chat's input and presses Send.
+    pub async fn send_chat(&self, text: &str) {
+        self.type_into(&testid("chat-input"), text).await;
+        self.click(&testid("chat-send")).await;
+    }
+
+    /// The last assistant reply once it is done: its answer (`message`), reasoning (text,
+    /// open, whether it sits inside the message), tool-call cards and usage line, and the
+    /// start of its markup and of the saved library (for failure messages).
+    pub async fn last_reply_parts(&self) -> serde_json::Value {
+        self.wait_last(
+            "[data-testid=\"message\"][data-role=\"assistant\"]",
+            "data-state",
+            |_, s| s == "done",
+            WAIT,
+        )
+        .await;
+        self.js("const art = [...document.querySelectorAll('article[data-role=assistant]')].pop();
+             const q = (id) => art.querySelector(`[data-testid=${id}]`);
+             const reasoning = q('message-reasoning');
+             return {
+               answer: q('message').innerText.trim(),
+               reasoning: reasoning ? reasoning.textContent : null,
+               reasoningInsideMessage: !!q('message').querySelector('[data-testid=message-reasoning]'),
+               reasoningOpen: reasoning ? reasoning.open : null,
+               tools: [...art.querySelectorAll('[data-testid=message-tool-call]')].map(e => e.innerText),
+               usage: q('message-usage') ? q('message-usage').innerText : null,
+               html: art.outerHTML.slice(0, 300),
+               saved: (localStorage.getItem('rill.chat.v1') || '').slice(0, 3000),
+             };")
+            .await
+    }
+
     /// Types `text` into the element matching `css` (replacing what it held).
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = poll(&format!("{css} to exist"), WAIT, || async {
@@ -587,4 +620,9 @@ pub fn is_node_time(s: &str) -> bool {
         && t.len() == 3
         && t.iter()
             .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `v[key]` as a string ("" when absent or not a string).
+pub fn json_str(v: &serde_json::Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
 }

@@ -27,11 +27,6 @@ fn chat_url(app: &RillServer, format: &str) -> String {
     format!("{}/?view=chat&format={format}&lang=en", app.url)
 }
 
-async fn send(browser: &Browser, text: &str) {
-    browser.type_into(&testid("chat-input"), text).await;
-    browser.click(&testid("chat-send")).await;
-}
-
 /// Waits for the last reply to reach `state`; returns its text.
 async fn reply_in(browser: &Browser, state: &'static str, timeout: Duration) -> String {
     browser
@@ -47,7 +42,7 @@ async fn each_format_streams_the_exact_reply() {
     for format in FORMATS {
         browser.goto(&chat_url(&app, format)).await;
         let text = "Exact text: 你好, café — 1 < 2 & 3 > 2.";
-        send(&browser, &format!("[[echo]]{text}")).await;
+        browser.send_chat(&format!("[[echo]]{text}")).await;
         let got = reply_in(&browser, "done", WAIT).await;
         if got != text {
             let html = browser
@@ -56,7 +51,7 @@ async fn each_format_streams_the_exact_reply() {
             panic!("format {format}: {got:?} != {text:?}; DOM: {html}");
         }
         // A markdown reply from the demo model renders as markdown, not as source.
-        send(&browser, "Explain server-sent events").await;
+        browser.send_chat("Explain server-sent events").await;
         reply_in(&browser, "done", WAIT).await;
         let parts = browser
             .js("const m = [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop();
@@ -86,7 +81,7 @@ async fn stop_keeps_the_partial_reply() {
     let browser = Browser::start().await;
     for format in FORMATS {
         browser.goto(&chat_url(&app, format)).await;
-        send(&browser, "[[slow]] Tell me a long story").await;
+        browser.send_chat("[[slow]] Tell me a long story").await;
         let streaming = browser
             .wait_last(
                 ASSISTANT,
@@ -141,7 +136,7 @@ async fn dropped_stream_is_interrupted_with_partial_kept() {
     for format in ["openai", "ollama"] {
         browser.goto(&chat_url(&app, format)).await;
         browser.click(&testid("chat-new")).await;
-        send(&browser, "[[drop:12]] Explain rivers").await;
+        browser.send_chat("[[drop:12]] Explain rivers").await;
         let text = reply_in(&browser, "interrupted", WAIT).await;
         assert!(!text.trim().is_empty(), "{format}: partial text lost");
         assert_eq!(
@@ -168,7 +163,7 @@ async fn server_error_shows_status_and_message_and_input_stays_usable() {
     let browser = Browser::start().await;
     for format in FORMATS {
         browser.goto(&chat_url(&app, format)).await;
-        send(&browser, "[[error:500]] fail please").await;
+        browser.send_chat("[[error:500]] fail please").await;
         reply_in(&browser, "error", WAIT).await;
         let error = browser
             .wait_text(&testid("message-error"), |t| t.contains("500"), WAIT)
@@ -177,7 +172,7 @@ async fn server_error_shows_status_and_message_and_input_stays_usable() {
             error.contains("HTTP 500") && error.contains("boom"),
             "{format}: {error}"
         );
-        send(&browser, "[[echo]]still here").await;
+        browser.send_chat("[[echo]]still here").await;
         assert_eq!(
             reply_in(&browser, "done", WAIT).await,
             "still here",
@@ -192,9 +187,9 @@ async fn reload_keeps_conversations_and_interrupts_a_live_reply() {
     let app = app();
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
-    send(&browser, "[[echo]]remember me").await;
+    browser.send_chat("[[echo]]remember me").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "remember me");
-    send(&browser, "[[slow]] a reply cut by a reload").await;
+    browser.send_chat("[[slow]] a reply cut by a reload").await;
     let partial = browser
         .wait_last(
             ASSISTANT,
@@ -235,7 +230,7 @@ async fn hostile_replies_render_as_text_and_never_run() {
     for format in FORMATS {
         browser.goto(&chat_url(&app, format)).await;
         for payload in payloads {
-            send(&browser, &format!("[[echo]]{payload}")).await;
+            browser.send_chat(&format!("[[echo]]{payload}")).await;
             let text = reply_in(&browser, "done", WAIT).await;
             if payload.starts_with('[') {
                 assert!(text.contains("click me"), "{format}: {text}");
@@ -263,7 +258,7 @@ async fn summary_reply_is_never_requested_twice() {
     let app = app();
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "summary")).await;
-    send(&browser, "[[echo]]once only").await;
+    browser.send_chat("[[echo]]once only").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "once only");
     let opened = |app: &RillServer| app.log_count("stream opened");
     let before = opened(&app);
@@ -329,16 +324,16 @@ async fn original_fastapi_summary_server_through_rill_server_ollama() {
         .await;
     // A short reply is one chunk; the original sends its last chunk twice, and rill shows
     // exactly what the server sent.
-    send(&browser, "[[echo]]short summary").await;
+    browser.send_chat("[[echo]]short summary").await;
     let text = reply_in(&browser, "done", Duration::from_secs(30)).await;
     assert_eq!(text, "short summaryshort summary");
     // A markdown reply arrives in 100-character chunks and renders.
-    send(&browser, "Summarise server-sent events").await;
+    browser.send_chat("Summarise server-sent events").await;
     let text = reply_in(&browser, "done", Duration::from_secs(30)).await;
     assert!(text.len() > 200, "{text}");
     // When its upstream fails, the original has already answered 200 and just closes the
     // stream: rill says no reply came instead of showing an empty "done" message.
-    send(&browser, "[[error:500]]").await;
+    browser.send_chat("[[error:500]]").await;
     reply_in(&browser, "error", Duration::from_secs(30)).await;
     let error = browser
         .wait_text(&testid("message-error"), |t| !t.is_empty(), WAIT)
@@ -352,7 +347,7 @@ async fn regenerate_edit_and_conversation_list() {
     let app = app();
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
-    send(&browser, "[[echo]]first question").await;
+    browser.send_chat("[[echo]]first question").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "first question");
 
     // Regenerate replaces the last reply (still one reply, asked again).
@@ -386,7 +381,7 @@ async fn regenerate_edit_and_conversation_list() {
 
     // A second conversation; the list holds both, search filters, rename and delete work.
     browser.click(&testid("chat-new")).await;
-    send(&browser, "[[echo]]about rivers").await;
+    browser.send_chat("[[echo]]about rivers").await;
     reply_in(&browser, "done", WAIT).await;
     poll("two conversations listed", WAIT, || async {
         (browser.count(&testid("chat-list-item")).await == 2).then_some(())
@@ -476,7 +471,7 @@ async fn markdown_module_loads_on_first_use_not_with_the_page() {
         false,
         "module fetched with the page"
     );
-    send(&browser, "Explain server-sent events").await;
+    browser.send_chat("Explain server-sent events").await;
     reply_in(&browser, "done", WAIT).await;
     assert_eq!(browser.js(loaded).await, true, "module never fetched");
     let headings = browser
@@ -507,11 +502,9 @@ async fn without_the_markdown_module_replies_are_plain_text_and_complete() {
     );
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
-    send(
-        &browser,
-        "[[echo]]**bold** and <img src=x onerror=alert(1)>",
-    )
-    .await;
+    browser
+        .send_chat("[[echo]]**bold** and <img src=x onerror=alert(1)>")
+        .await;
     let text = reply_in(&browser, "done", WAIT).await;
     assert_eq!(text, "**bold** and <img src=x onerror=alert(1)>");
     let images = browser
@@ -560,7 +553,7 @@ async fn temperature_from_the_settings_is_sent_as_a_number() {
                  const t = document.querySelector('[data-testid=chat-temperature]');
                  t.value = '0.7'; t.dispatchEvent(new Event('change', {bubbles: true})); return null")
             .await;
-        send(&browser, "[[echo]]warm").await;
+        browser.send_chat("[[echo]]warm").await;
         assert_eq!(reply_in(&browser, "done", WAIT).await, "warm", "{format}");
         let bodies = poll("the request body", WAIT, || async {
             let v = browser.js("return window.rillBodies").await;
@@ -585,10 +578,10 @@ async fn switching_conversations_shows_only_the_chosen_ones_messages() {
     let app = app();
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
-    send(&browser, "[[echo]]alpha question").await;
+    browser.send_chat("[[echo]]alpha question").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "alpha question");
     browser.click(&testid("chat-new")).await;
-    send(&browser, "[[echo]]beta question").await;
+    browser.send_chat("[[echo]]beta question").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "beta question");
     for (title, shown, hidden) in [
         ("alpha", "alpha question", "beta"),

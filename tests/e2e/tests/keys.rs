@@ -195,11 +195,6 @@ async fn set_field(browser: &Browser, id: &str, value: &str) {
         .expect("set field");
 }
 
-async fn send(browser: &Browser, text: &str) {
-    browser.type_into(&testid("chat-input"), text).await;
-    browser.click(&testid("chat-send")).await;
-}
-
 async fn reply_done(browser: &Browser) -> String {
     browser
         .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
@@ -245,7 +240,7 @@ async fn a_key_goes_only_to_the_origin_it_was_entered_for() {
     browser
         .wait_text(&testid("chat-endpoint-host"), |t| t == host_a, WAIT)
         .await;
-    send(&browser, "hello A").await;
+    browser.send_chat("hello A").await;
     assert_eq!(reply_done(&browser).await, "reply from A");
     let to_a = a
         .real_requests()
@@ -292,7 +287,7 @@ async fn a_key_goes_only_to_the_origin_it_was_entered_for() {
             .find(|r| r.path == "/v1/models")
     })
     .await;
-    send(&browser, "hello B").await;
+    browser.send_chat("hello B").await;
     assert_eq!(reply_done(&browser).await, "reply from B");
     // Confirming uses B for this page: still without A's key.
     browser.click(&testid("chat-endpoint-confirm")).await;
@@ -300,7 +295,7 @@ async fn a_key_goes_only_to_the_origin_it_was_entered_for() {
         (browser.count(&testid("chat-endpoint-banner")).await == 0).then_some(())
     })
     .await;
-    send(&browser, "hello again B").await;
+    browser.send_chat("hello again B").await;
     assert_eq!(reply_done(&browser).await, "reply from B");
     let to_b = b.requests();
     assert!(
@@ -352,7 +347,7 @@ async fn a_key_goes_only_to_the_origin_it_was_entered_for() {
         .iter()
         .filter(|r| r.method == "POST")
         .count();
-    send(&browser, "back to A").await;
+    browser.send_chat("back to A").await;
     assert_eq!(reply_done(&browser).await, "reply from A");
     let posts: Vec<Seen> = a
         .real_requests()
@@ -395,7 +390,7 @@ async fn a_legacy_key_is_bound_to_the_saved_endpoint() {
             encode(&b.endpoint())
         ))
         .await;
-    send(&browser, "to B").await;
+    browser.send_chat("to B").await;
     assert_eq!(reply_done(&browser).await, "reply from B");
     assert!(b
         .requests()
@@ -408,7 +403,7 @@ async fn a_legacy_key_is_bound_to_the_saved_endpoint() {
     browser
         .goto(&format!("{}/?view=chat&lang=en", app.url))
         .await;
-    send(&browser, "to A").await;
+    browser.send_chat("to A").await;
     assert_eq!(reply_done(&browser).await, "reply from A");
     let post = a
         .real_requests()

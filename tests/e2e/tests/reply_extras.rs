@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
-use rill_e2e::{testid, Browser, WAIT};
+use rill_e2e::{json_str, testid, Browser, WAIT};
 
 const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
 
@@ -195,37 +195,6 @@ async fn start_mock() -> (String, Arc<Mock>) {
     (format!("http://{addr}"), mock)
 }
 
-async fn send(browser: &Browser, text: &str) {
-    browser.type_into(&testid("chat-input"), text).await;
-    browser.click(&testid("chat-send")).await;
-}
-
-/// The last reply's answer, reasoning, tool-call cards and usage line, once it is done.
-async fn last_reply(browser: &Browser) -> serde_json::Value {
-    browser
-        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
-        .await;
-    browser
-        .js("const art = [...document.querySelectorAll('article[data-role=assistant]')].pop();
-             const q = (id) => art.querySelector(`[data-testid=${id}]`);
-             const reasoning = q('message-reasoning');
-             return {
-               answer: q('message').innerText.trim(),
-               reasoning: reasoning ? reasoning.textContent : null,
-               reasoningInsideMessage: !!q('message').querySelector('[data-testid=message-reasoning]'),
-               reasoningOpen: reasoning ? reasoning.open : null,
-               tools: [...art.querySelectorAll('[data-testid=message-tool-call]')].map(e => e.innerText),
-               usage: q('message-usage') ? q('message-usage').innerText : null,
-               html: art.outerHTML.slice(0, 300),
-               saved: (localStorage.getItem('rill.chat.v1') || '').slice(0, 3000),
-             };")
-        .await
-}
-
-fn s(v: &serde_json::Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_tool_calls_and_usage_in_every_format() {
     let (url, mock) = start_mock().await;
@@ -235,11 +204,11 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
     browser
         .goto(&format!("{url}/?view=chat&format=openai&lang=en"))
         .await;
-    send(&browser, "weather in Paris?").await;
-    let got = last_reply(&browser).await;
-    assert_eq!(s(&got, "answer"), "Checking the weather.", "{got}");
+    browser.send_chat("weather in Paris?").await;
+    let got = browser.last_reply_parts().await;
+    assert_eq!(json_str(&got, "answer"), "Checking the weather.", "{got}");
     assert!(
-        s(&got, "reasoning").contains("Let me think about Paris."),
+        json_str(&got, "reasoning").contains("Let me think about Paris."),
         "{got}"
     );
     assert_eq!(got["reasoningInsideMessage"], false, "{got}");
@@ -254,7 +223,7 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
         card.contains("get_weather") && card.contains("\"city\": \"Paris\""),
         "{card}"
     );
-    let usage = s(&got, "usage");
+    let usage = json_str(&got, "usage");
     assert!(
         usage.contains("12 in") && usage.contains("30 out"),
         "{usage}"
@@ -273,10 +242,13 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
     assert!(violations.is_empty(), "{violations:#?}");
 
     // The reasoning is never sent back: the next request has the answer only.
-    send(&browser, "inline please").await;
-    let got = last_reply(&browser).await;
-    assert_eq!(s(&got, "answer"), "The answer.", "{got}");
-    assert!(s(&got, "reasoning").contains("hidden thoughts"), "{got}");
+    browser.send_chat("inline please").await;
+    let got = browser.last_reply_parts().await;
+    assert_eq!(json_str(&got, "answer"), "The answer.", "{got}");
+    assert!(
+        json_str(&got, "reasoning").contains("hidden thoughts"),
+        "{got}"
+    );
     let sent = mock.sent.lock().map(|s| s.clone()).unwrap_or_default();
     let second = sent.last().expect("a second request");
     assert!(
@@ -319,10 +291,13 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
     browser
         .goto(&format!("{url}/?view=chat&format=ollama&lang=en"))
         .await;
-    send(&browser, "what time is it?").await;
-    let got = last_reply(&browser).await;
-    assert_eq!(s(&got, "answer"), "Ollama answers.", "{got}");
-    assert!(s(&got, "reasoning").contains("Ollama ponders."), "{got}");
+    browser.send_chat("what time is it?").await;
+    let got = browser.last_reply_parts().await;
+    assert_eq!(json_str(&got, "answer"), "Ollama answers.", "{got}");
+    assert!(
+        json_str(&got, "reasoning").contains("Ollama ponders."),
+        "{got}"
+    );
     assert!(
         got["tools"][0]
             .as_str()
@@ -330,7 +305,7 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
             .contains("\"zone\": \"UTC\""),
         "{got}"
     );
-    let usage = s(&got, "usage");
+    let usage = json_str(&got, "usage");
     // 50 tokens in 0.5 s by the server's own clock.
     assert!(
         usage.contains("100.0 tokens/s") && usage.contains("26 in") && usage.contains("50 out"),
@@ -343,12 +318,15 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
             "{url}/?view=chat&format=anthropic&endpoint=/v1/messages&lang=zh"
         ))
         .await;
-    send(&browser, "look it up").await;
-    let got = last_reply(&browser).await;
-    assert_eq!(s(&got, "answer"), "Claude replies.", "{got}");
-    assert!(s(&got, "reasoning").contains("Claude reflects."), "{got}");
+    browser.send_chat("look it up").await;
+    let got = browser.last_reply_parts().await;
+    assert_eq!(json_str(&got, "answer"), "Claude replies.", "{got}");
     assert!(
-        s(&got, "reasoning").contains("思考了"),
+        json_str(&got, "reasoning").contains("Claude reflects."),
+        "{got}"
+    );
+    assert!(
+        json_str(&got, "reasoning").contains("思考了"),
         "thought for, in Chinese: {got}"
     );
     assert!(
@@ -358,7 +336,7 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
             .contains("lookup"),
         "{got}"
     );
-    let usage = s(&got, "usage");
+    let usage = json_str(&got, "usage");
     assert!(
         usage.contains("输入 25") && usage.contains("输出 15"),
         "{usage}"
@@ -384,11 +362,14 @@ async fn reasoning_tool_calls_and_usage_in_every_format() {
             "{url}/?view=chat&format=responses&endpoint=/v1/responses&lang=en&theme=dark"
         ))
         .await;
-    send(&browser, "hello").await;
-    let got = last_reply(&browser).await;
-    assert_eq!(s(&got, "answer"), "Responses says hi.", "{got}");
-    assert!(s(&got, "reasoning").contains("Responses muses."), "{got}");
-    let usage = s(&got, "usage");
+    browser.send_chat("hello").await;
+    let got = browser.last_reply_parts().await;
+    assert_eq!(json_str(&got, "answer"), "Responses says hi.", "{got}");
+    assert!(
+        json_str(&got, "reasoning").contains("Responses muses."),
+        "{got}"
+    );
+    let usage = json_str(&got, "usage");
     assert!(usage.contains("5 in") && usage.contains("7 out"), "{usage}");
     let sent = mock.sent.lock().map(|s| s.clone()).unwrap_or_default();
     let body: serde_json::Value =

@@ -22,11 +22,6 @@ fn chat_url(app: &RillServer, lang: &str) -> String {
     format!("{}/?view=chat&format=openai&lang={lang}", app.url)
 }
 
-async fn send(browser: &Browser, text: &str) {
-    browser.type_into(&testid("chat-input"), text).await;
-    browser.click(&testid("chat-send")).await;
-}
-
 /// Waits for the last reply to reach `state`; returns its text.
 async fn reply_in(browser: &Browser, state: &'static str, timeout: Duration) -> String {
     browser
@@ -115,7 +110,7 @@ async fn an_unreadable_library_with_no_room_for_a_copy_is_never_overwritten() {
     assert_eq!(names, serde_json::json!(["rill-unreadable-library.json"]));
 
     // Chatting still works in this tab, and nothing it does overwrites the stored text.
-    send(&browser, "[[echo]]still here").await;
+    browser.send_chat("[[echo]]still here").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "still here");
     browser.reload().await;
     assert_eq!(stored(&browser).await.as_deref(), Some(unreadable.as_str()));
@@ -232,7 +227,7 @@ async fn two_tabs_streaming_at_once_keep_each_others_conversations() {
 
     // Both tabs loaded an empty library; each starts its own conversation.
     switch(&browser, &tab_a).await;
-    send(&browser, "[[long:400]] question from tab A").await;
+    browser.send_chat("[[long:400]] question from tab A").await;
     browser
         .wait_last(
             ASSISTANT,
@@ -242,7 +237,7 @@ async fn two_tabs_streaming_at_once_keep_each_others_conversations() {
         )
         .await;
     switch(&browser, &tab_b).await;
-    send(&browser, "[[long:400]] question from tab B").await;
+    browser.send_chat("[[long:400]] question from tab B").await;
     browser
         .wait_last(
             ASSISTANT,
@@ -405,7 +400,7 @@ async fn imports_with_ambiguous_ids_are_refused_and_deep_markdown_renders() {
     assert!((1..=32).contains(&quotes), "{shape}");
     assert_eq!(shape[1], false, "shown plain: the module failed");
     assert_eq!(shape[2], true);
-    send(&browser, "[[echo]]**still** rendering").await;
+    browser.send_chat("[[echo]]**still** rendering").await;
     assert_eq!(reply_in(&browser, "done", WAIT).await, "still rendering");
     browser.close().await;
 }
