@@ -115,7 +115,8 @@ async fn http_500_is_final_and_names_status_and_message() {
             ErrorKind::Http {
                 status: 500,
                 content_type: "application/json".into(),
-                message: "boom".into()
+                message: "boom".into(),
+                retry_after_ms: None,
             },
             Reconnect::Never
         )]
