@@ -55,7 +55,7 @@ impl StallWatch {
     /// When the reply counts as stalled if no data comes first; `None` while it is (then
     /// only data or the user's choice moves it on).
     pub fn deadline(&self) -> Option<f64> {
-        (!self.stalled).then(|| self.last_data_at + self.after_ms as f64)
+        (!self.stalled).then_some(self.last_data_at + self.after_ms as f64)
     }
 
     /// Data arrived at `now`. Returns true if that ends a stall (the notice goes).
