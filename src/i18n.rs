@@ -255,7 +255,7 @@ const ZH: Strings = Strings {
     chat_continue: "继续",
     chat_regenerate: "重新生成",
     chat_retry: "重试",
-    chat_retry_in: "，剩余",
+    chat_retry_in: "剩余",
     chat_stalled: "已无数据",
     chat_keep_waiting: "继续等待",
     chat_seconds: "秒",
