@@ -41,7 +41,7 @@ impl Views {
         render: |v, config, lang| {
             match v {
             View::Inspect => view! { <InspectView stream=config.stream.clone() transport=config.transport lang=lang /> }.into_any(),
-            _ => view! { <ClockView stream=config.stream.clone() transport=config.transport lang=lang /> }
+            _ => view! { <ClockView stream=config.stream.clone() transport=config.transport stall_secs=config.stall_secs lang=lang /> }
                 .into_any(),
         }
         },

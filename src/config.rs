@@ -2,7 +2,7 @@
 //!
 //! Pure: it takes the file's text and the query string as text, so it is tested natively.
 //! Both use the same keys (`view`, `stream`, `endpoint`, `format`, `model`, `title`,
-//! `greeting`, `theme`, `lang`, `accent`, `transport`, and `embed`, the widget mode); the URL's
+//! `greeting`, `theme`, `lang`, `accent`, `transport`, `stall`, and `embed`, the widget mode); the URL's
 //! values win. Bad values fall back to defaults for that field only, each noted in words so
 //! the UI can say what it did not understand instead of failing: a URL's in
 //! [`Config::warnings`] (unknown parameters are ignored, a page's URL carries other things
@@ -88,6 +88,9 @@ pub struct Config {
     pub theme: Theme,
     /// How the clock view carries its feed (`?transport=eventsource|fetch`).
     pub transport: Transport,
+    /// After how many seconds without data a chat reply or an open feed is shown as
+    /// stalled (`?stall=`, 1 to 3600; `None`: each view's default).
+    pub stall_secs: Option<u64>,
     /// Chat endpoint, the full URL to call (`?endpoint=`); `None` = the format's default.
     pub endpoint: Option<String>,
     /// Chat wire format (`?format=openai|ollama|summary`).
@@ -124,6 +127,7 @@ impl Default for Config {
             lang: None,
             theme: Theme::default(),
             transport: Transport::default(),
+            stall_secs: None,
             endpoint: None,
             format: None,
             model: None,
@@ -146,7 +150,7 @@ pub const MAX_TITLE: usize = 100;
 pub const MAX_GREETING: usize = 500;
 
 /// The keys config.json may hold (the URL's parameters of the same names).
-pub const FILE_KEYS: [&str; 12] = [
+pub const FILE_KEYS: [&str; 13] = [
     "view",
     "stream",
     "endpoint",
@@ -158,6 +162,7 @@ pub const FILE_KEYS: [&str; 12] = [
     "lang",
     "accent",
     "transport",
+    "stall",
     // The widget's key: read by the embed's own code, accepted here so it is not a typo.
     "embed",
 ];
@@ -377,6 +382,9 @@ impl Config {
                 .map(|t| self.transport = t)
                 .is_some(),
             "theme" => Theme::parse(value).map(|t| self.theme = t).is_some(),
+            "stall" => stall_value(value)
+                .map(|secs| self.stall_secs = Some(secs))
+                .is_some(),
             "accent" => Accent::parse(value)
                 .map(|a| self.accent = Some(a))
                 .is_some(),
@@ -415,8 +423,19 @@ fn expected_for(key: &str) -> &'static str {
         "title" => "expected text of at most 100 characters",
         "greeting" => "expected text of at most 500 characters",
         "embed" => "expected 1 or 0",
+        "stall" => "expected a whole number of seconds from 1 to 3600",
         _ => "expected text",
     }
+}
+
+/// A stall time: whole seconds, 1 to 3600 (read without floats: the page parses none).
+fn stall_value(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 4 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let secs: u64 = value.parse().ok()?;
+    (1..=3600).contains(&secs).then_some(secs)
 }
 
 /// A URL setting: trimmed, not empty, and free of control characters.
@@ -532,6 +551,13 @@ mod tests {
 
     #[test]
     fn unknown_values_fall_back_with_a_warning() {
+        let c = Config::from_query("stall=0");
+        assert_eq!(c.stall_secs, None);
+        assert_eq!(c.warnings.len(), 1);
+        assert_eq!(Config::from_query("stall=5").stall_secs, Some(5));
+        assert_eq!(Config::from_query("stall=3600").stall_secs, Some(3600));
+        assert_eq!(Config::from_query("stall=3601").stall_secs, None);
+        assert_eq!(Config::from_query("stall=1.5").stall_secs, None);
         let c = Config::from_query("view=nope&lang=fr&theme=pink&stream=&transport=ws");
         assert_eq!(c.transport, Transport::EventSource);
         assert_eq!(c.view, View::Chat);
@@ -763,7 +789,7 @@ mod tests {
             (r##""stream": ["/s"]"##, "config.json: stream: expected a URL"),
             (r##""model": true"##, "config.json: model: expected text"),
             (r##""greeting": {}"##, "config.json: greeting: expected text of at most 500 characters"),
-            (r##""colour": "#fff""##, "config.json: colour: not a setting rill knows (it knows view, stream, endpoint, format, model, title, greeting, theme, lang, accent, transport)"),
+            (r##""colour": "#fff""##, "config.json: colour: not a setting rill knows (it knows view, stream, endpoint, format, model, title, greeting, theme, lang, accent, transport, stall)"),
         ];
         for (member, problem) in cases {
             // The bad field beside a good one: the good one applies.

@@ -92,6 +92,10 @@ pub struct Strings {
     pub chat_continue: &'static str,
     pub chat_regenerate: &'static str,
     pub chat_retry: &'static str,
+    pub chat_retry_in: &'static str,
+    pub chat_stalled: &'static str,
+    pub chat_keep_waiting: &'static str,
+    pub chat_seconds: &'static str,
     pub chat_conversations: &'static str,
     pub chat_new: &'static str,
     pub chat_search: &'static str,
@@ -170,6 +174,10 @@ const EN: Strings = Strings {
     chat_continue: "Continue",
     chat_regenerate: "Regenerate",
     chat_retry: "Retry",
+    chat_retry_in: "in",
+    chat_stalled: "No data for",
+    chat_keep_waiting: "Keep waiting",
+    chat_seconds: "s",
     chat_conversations: "Conversations",
     chat_new: "New chat",
     chat_search: "Search conversations",
@@ -247,6 +255,10 @@ const ZH: Strings = Strings {
     chat_continue: "继续",
     chat_regenerate: "重新生成",
     chat_retry: "重试",
+    chat_retry_in: "剩余",
+    chat_stalled: "已无数据",
+    chat_keep_waiting: "继续等待",
+    chat_seconds: "秒",
     chat_conversations: "对话列表",
     chat_new: "新对话",
     chat_search: "搜索对话",
@@ -303,6 +315,7 @@ pub struct FeedStrings {
     pub state_reconnecting: &'static str,
     pub state_closed: &'static str,
     pub state_error: &'static str,
+    pub state_stalled: &'static str,
     pub clock_title: &'static str,
     pub clock_url_label: &'static str,
     pub clock_connect: &'static str,
@@ -315,6 +328,7 @@ pub struct FeedStrings {
     pub clock_retry_hidden: &'static str,
     pub clock_retry_observed: &'static str,
     pub clock_next_attempt: &'static str,
+    pub clock_no_data_for: &'static str,
     pub clock_reconnecting_for: &'static str,
     pub clock_events: &'static str,
     pub clock_log: &'static str,
@@ -332,6 +346,7 @@ const FEED_EN: FeedStrings = FeedStrings {
     state_reconnecting: "Reconnecting",
     state_closed: "Closed",
     state_error: "Error",
+    state_stalled: "Stalled",
     clock_title: "Live clock feed",
     clock_url_label: "Stream URL",
     clock_connect: "Connect",
@@ -344,6 +359,7 @@ const FEED_EN: FeedStrings = FeedStrings {
     clock_retry_hidden: "set by the server; EventSource does not reveal it",
     clock_retry_observed: "observed",
     clock_next_attempt: "next attempt in",
+    clock_no_data_for: "no data for",
     clock_reconnecting_for: "waiting for the browser's retry:",
     clock_events: "Events received",
     clock_log: "Event log",
@@ -359,6 +375,7 @@ const FEED_ZH: FeedStrings = FeedStrings {
     state_reconnecting: "重连中",
     state_closed: "已关闭",
     state_error: "出错",
+    state_stalled: "停滞",
     clock_title: "实时时钟推送",
     clock_url_label: "事件流地址",
     clock_connect: "连接",
@@ -371,6 +388,7 @@ const FEED_ZH: FeedStrings = FeedStrings {
     clock_retry_hidden: "由服务器设定，EventSource 不公开该值",
     clock_retry_observed: "实测",
     clock_next_attempt: "下次尝试还有",
+    clock_no_data_for: "已无数据",
     clock_reconnecting_for: "等待浏览器重试：",
     clock_events: "已收事件",
     clock_log: "事件日志",
@@ -399,7 +417,12 @@ pub fn describe_error(kind: &crate::transport::ErrorKind, lang: Lang) -> String 
         K::Offline => "the browser is offline; reconnecting when it is back online".into(),
         K::Refused if zh => "服务器返回了非 200 状态码或非 text/event-stream 的 Content-Type，EventSource 不会再重试（它不提供具体原因；改用 transport=fetch 可查看）".into(),
         K::Refused => "the server answered with a non-200 status or a Content-Type other than text/event-stream; EventSource gives up on both and does not say which (transport=fetch shows it)".into(),
-        K::Http { status, content_type, message } => {
+        K::Http {
+            status,
+            content_type,
+            message,
+            ..
+        } => {
             let mut s = format!("HTTP {status}");
             if !message.is_empty() {
                 s.push_str(": ");
@@ -453,6 +476,7 @@ mod tests {
             status: 500,
             content_type: "application/json".into(),
             message: "boom".into(),
+            retry_after_ms: None,
         };
         assert_eq!(describe_error(&http, Lang::En), "HTTP 500: boom");
         assert_eq!(describe_error(&http, Lang::Zh), "HTTP 500: boom");
@@ -460,6 +484,7 @@ mod tests {
             status: 502,
             content_type: "text/html".into(),
             message: String::new(),
+            retry_after_ms: None,
         };
         assert_eq!(describe_error(&bare, Lang::En), "HTTP 502 (text/html)");
         let ct = ErrorKind::ContentType {

@@ -116,6 +116,37 @@ pub fn storage_try_set(key: &str, value: &str) -> bool {
         .is_some_and(|storage| storage.set_item(key, value).is_ok())
 }
 
+/// A spawned task of the page's thread, aborted on drop (timers written as async loops:
+/// `gloo_timers`' futures, so no closure outlives its owner).
+pub struct Task(futures_util::future::AbortHandle);
+
+impl Task {
+    /// Runs `future` until it ends or the handle is dropped.
+    pub fn spawn(future: impl std::future::Future<Output = ()> + 'static) -> Task {
+        let (abort, registration) = futures_util::future::AbortHandle::new_pair();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = futures_util::future::Abortable::new(future, registration).await;
+        });
+        Task(abort)
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Waits `ms` milliseconds (0 for a negative or not-a-number wait).
+pub async fn sleep_ms(ms: f64) {
+    let ms = if ms.is_finite() && ms > 0.0 {
+        ms.ceil().min(f64::from(u32::MAX)) as u32
+    } else {
+        0
+    };
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
 /// A repeating timer, cleared on drop.
 pub struct Interval {
     id: i32,

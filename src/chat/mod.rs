@@ -10,4 +10,5 @@ pub mod format;
 pub mod keys;
 pub mod reply;
 pub mod settings;
+pub mod stall;
 pub mod store;

@@ -36,6 +36,9 @@ pub enum ReplyAction {
     Warn(String),
     /// End the reply in this state (and close the stream).
     Finish(MessageState, Option<String>),
+    /// The server asked to wait this many milliseconds (`Retry-After`, capped) before the
+    /// reply is asked for again: its Retry waits that long. Comes just before `Finish`.
+    RetryAfter(u64),
 }
 
 /// Per-reply reading state.
@@ -94,7 +97,7 @@ impl ReplyReader {
         let mut out = Vec::new();
         match event {
             StreamEvent::Open => self.opened = true,
-            StreamEvent::Retry(_) => {}
+            StreamEvent::Retry(_) | StreamEvent::Alive => {}
             StreamEvent::Event(ev) => match self.format {
                 ChatFormat::OpenAi => {
                     for piece in parse_openai(&ev.data) {
@@ -145,6 +148,13 @@ impl ReplyReader {
             }
             StreamEvent::Error(err) => {
                 let message = describe_error(&err.kind, self.lang);
+                if let ErrorKind::Http {
+                    retry_after_ms: Some(ms),
+                    ..
+                } = err.kind
+                {
+                    out.push(ReplyAction::RetryAfter(ms));
+                }
                 let state = match (&err.kind, err.reconnect) {
                     // EventSource after the server closed the stream: for `summary` that is
                     // the end of the reply (it has no end marker).
@@ -360,12 +370,33 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_comes_with_the_error() {
+        let err = StreamEvent::error(
+            ErrorKind::Http {
+                status: 503,
+                content_type: "text/plain".into(),
+                message: "busy".into(),
+                retry_after_ms: Some(3_000),
+            },
+            Reconnect::Never,
+        );
+        assert_eq!(
+            run(ChatFormat::OpenAi, &[err]),
+            [
+                ReplyAction::RetryAfter(3_000),
+                ReplyAction::Finish(MessageState::Error, Some("HTTP 503: busy".into()))
+            ]
+        );
+    }
+
+    #[test]
     fn http_error_is_an_error_with_the_server_message() {
         let err = StreamEvent::error(
             ErrorKind::Http {
                 status: 500,
                 content_type: "application/json".into(),
                 message: "boom".into(),
+                retry_after_ms: None,
             },
             Reconnect::Never,
         );

@@ -13,6 +13,9 @@ pub const LOG_CAP: usize = 200;
 /// At most this many bytes of an event's data are kept for the log and the fields: a feed
 /// may send megabytes in one event, and the log holds [`LOG_CAP`] of them.
 pub const TEXT_MAX: usize = 2 * 1024;
+/// An open stream that sends no byte for this long is shown as stalled (unless the
+/// view is told otherwise: `?stall=` seconds).
+pub const DEFAULT_STALL_MS: u64 = 20_000;
 /// At most this many bytes of an event's type or id are kept.
 pub const NAME_MAX: usize = 256;
 
@@ -70,6 +73,9 @@ pub enum ConnState {
     Reconnecting,
     Closed,
     Error,
+    /// Open, but nothing (not even a heartbeat comment, where the transport sees those)
+    /// arrived for longer than the stall time.
+    Stalled,
 }
 
 impl ConnState {
@@ -81,6 +87,7 @@ impl ConnState {
             ConnState::Reconnecting => "reconnecting",
             ConnState::Closed => "closed",
             ConnState::Error => "error",
+            ConnState::Stalled => "stalled",
         }
     }
 }
@@ -160,6 +167,10 @@ pub struct ClockState {
     pub error: Option<ErrorKind>,
     /// Events received since the view opened.
     pub events: u64,
+    /// How long an open stream may send nothing before it is shown as stalled.
+    pub stall_ms: u64,
+    /// When the open stream last sent anything (an event, `retry`, a comment).
+    last_data_at: Option<f64>,
     log: VecDeque<LogEntry>,
     next_seq: u64,
     last_browser_error_at: Option<f64>,
@@ -185,6 +196,8 @@ impl ClockState {
             next_attempt_at: None,
             error: None,
             events: 0,
+            stall_ms: DEFAULT_STALL_MS,
+            last_data_at: None,
             log: VecDeque::with_capacity(LOG_CAP),
             next_seq: 0,
             last_browser_error_at: None,
@@ -209,11 +222,54 @@ impl ClockState {
         }
     }
 
+    /// When the open stream counts as stalled if nothing arrives first; `None` unless open.
+    pub fn stall_deadline(&self) -> Option<f64> {
+        match self.conn {
+            ConnState::Open => self.last_data_at.map(|at| at + self.stall_ms as f64),
+            _ => None,
+        }
+    }
+
+    /// Marks the open stream stalled if its deadline has passed at `now`; true if it did.
+    pub fn check_stall(&mut self, now: f64) -> bool {
+        if self.stall_deadline().is_some_and(|at| now >= at) {
+            self.conn = ConnState::Stalled;
+            self.push(
+                now,
+                LogKind::Error,
+                "stalled",
+                format!("{} ms", self.stall_ms),
+            );
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Something arrived on the open stream: it is alive (again).
+    fn data(&mut self, now: f64) {
+        self.last_data_at = Some(now);
+        if self.conn == ConnState::Stalled {
+            self.conn = ConnState::Open;
+        }
+    }
+
     /// Applies one event from the transport.
     pub fn apply(&mut self, event: &StreamEvent, now: f64) {
+        if matches!(
+            event,
+            StreamEvent::Event(_)
+                | StreamEvent::Json(_)
+                | StreamEvent::Retry(_)
+                | StreamEvent::Alive
+        ) {
+            self.data(now);
+        }
         match event {
+            StreamEvent::Alive => {}
             StreamEvent::Open => {
                 self.conn = ConnState::Open;
+                self.last_data_at = Some(now);
                 self.error = None;
                 self.clear_wait();
                 self.push(now, LogKind::Open, "open", String::new());
@@ -411,6 +467,33 @@ mod tests {
                 LogKind::Connect
             ]
         );
+    }
+
+    #[test]
+    fn an_open_stream_that_sends_nothing_stalls_and_recovers_on_data() {
+        let mut s = ClockState::new();
+        s.stall_ms = 2_000;
+        assert_eq!(s.stall_deadline(), None);
+        s.connecting("/stream", 0.0);
+        s.apply(&StreamEvent::Open, 100.0);
+        assert_eq!(s.stall_deadline(), Some(2_100.0));
+        assert!(!s.check_stall(2_000.0));
+        // A heartbeat (fetch sees comments) moves the deadline.
+        s.apply(&StreamEvent::Alive, 2_000.0);
+        assert!(!s.check_stall(2_100.0));
+        assert!(s.check_stall(4_000.0));
+        assert_eq!(s.conn, ConnState::Stalled);
+        assert_eq!(s.conn.as_str(), "stalled");
+        // No deadline while stalled: nothing to wake up for until data comes.
+        assert_eq!(s.stall_deadline(), None);
+        s.apply(&ev("message", "tick", "1"), 9_000.0);
+        assert_eq!(s.conn, ConnState::Open);
+        assert_eq!(s.stall_deadline(), Some(11_000.0));
+        // A reconnect wait or an error is not a stall.
+        s.apply(&browser_error(), 9_500.0);
+        assert_eq!(s.stall_deadline(), None);
+        assert!(!s.check_stall(100_000.0));
+        assert_eq!(s.conn, ConnState::Reconnecting);
     }
 
     #[test]

@@ -3,22 +3,39 @@
 //! It holds exactly one [`StreamHandle`] (an EventSource, or a fetch stream) at a time in a
 //! local stored value; replacing or clearing that value closes the previous connection, and
 //! so does leaving the view.
+//!
+//! An open stream that sends nothing for the stall time (`?stall=` seconds, default 20) is
+//! shown as stalled until data comes again. With fetch every byte counts (a heartbeat
+//! comment too); the browser's EventSource hides comments, so there only events count.
+//! The watch is one timer that wakes at the deadline (at most once per stall time), not a
+//! ticking interval.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::browser::{now_ms, Interval};
+use crate::browser::{now_ms, sleep_ms, Interval, Task};
 use crate::clock::{format_size, ClockState, ConnState, Cut, RetrySource};
 use crate::i18n::{describe_error, feed_strings, FeedStrings, Lang};
 use crate::transport::{StreamHandle, Transport};
 
 /// Live feed view.
 #[component]
-pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> impl IntoView {
+pub fn ClockView(
+    stream: String,
+    transport: Transport,
+    stall_secs: Option<u64>,
+    lang: Signal<Lang>,
+) -> impl IntoView {
     let t = move || feed_strings(lang.get());
     let url = RwSignal::new(stream);
     let transport = RwSignal::new(transport);
-    let state = RwSignal::new(ClockState::new());
+    let mut initial = ClockState::new();
+    if let Some(secs) = stall_secs {
+        initial.stall_ms = secs.saturating_mul(1000);
+    }
+    let state = RwSignal::new(initial);
+    // Wakes at the stall deadline while the stream is open (see the module comment).
+    let stall_watch = StoredValue::new_local(None::<Task>);
     let now = RwSignal::new(now_ms());
     let connection = StoredValue::new_local(None::<StreamHandle>);
     // Drives the countdown. It runs only while a countdown can be shown (see the effect after
@@ -64,6 +81,7 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
         pageshow.remove();
         connection.try_set_value(None);
         ticker.try_set_value(None);
+        stall_watch.try_set_value(None);
     });
 
     let conn = Memo::new(move |_| state.with(|s| s.conn));
@@ -79,6 +97,24 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
         };
         ticker.set_value(next);
     });
+    Effect::new(move |_| {
+        let watch = (conn.get() == ConnState::Open).then(|| {
+            Task::spawn(async move {
+                // Data moves the deadline on; the loop sleeps until the latest one.
+                while let Some(deadline) =
+                    state.try_with_untracked(|s| s.stall_deadline()).flatten()
+                {
+                    let now = now_ms();
+                    if now >= deadline {
+                        let _ = state.try_update(|s| s.check_stall(now));
+                        break;
+                    }
+                    sleep_ms(deadline - now).await;
+                }
+            })
+        });
+        stall_watch.set_value(watch);
+    });
     let status_label = move || {
         let t = t();
         match conn.get() {
@@ -87,6 +123,7 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
             ConnState::Reconnecting => t.state_reconnecting,
             ConnState::Closed => t.state_closed,
             ConnState::Error => t.state_error,
+            ConnState::Stalled => t.state_stalled,
         }
     };
     let wait_text = move || {
@@ -237,6 +274,14 @@ pub fn ClockView(stream: String, transport: Transport, lang: Signal<Lang>) -> im
 
 /// "next attempt in 7 s", or how long the browser has been retrying when the delay is unknown.
 fn wait_line(s: &ClockState, t: &FeedStrings, now: f64) -> String {
+    if s.conn == ConnState::Stalled {
+        return format!(
+            "{} {} {}",
+            t.clock_no_data_for,
+            s.stall_ms / 1000,
+            t.seconds
+        );
+    }
     if s.conn != ConnState::Reconnecting {
         return String::new();
     }

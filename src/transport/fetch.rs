@@ -17,7 +17,7 @@ use web_sys::{AbortController, ReadableStreamDefaultReader};
 
 use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
-use super::response::{check, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
+use super::response::{check, with_retry_after, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
 use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
 use crate::browser;
 use crate::json::Json;
@@ -37,7 +37,15 @@ pub struct FetchRequest {
     pub last_event_id: Option<String>,
     /// Send cookies cross-origin.
     pub with_credentials: bool,
+    /// The most bytes one event (or NDJSON line) may buffer: beyond it the stream ends with
+    /// a size-limit error instead of holding more.
+    pub max_buffer: usize,
 }
+
+/// A chat reply's pieces are small; the largest real one is a Responses API summary of the
+/// whole reply. Beyond this one piece ends the reply with a size-limit message, long before
+/// a runaway stream fills the page's memory.
+pub const CHAT_MAX_BUFFER: usize = 4 * 1024 * 1024;
 
 impl FetchRequest {
     /// A GET feed of SSE events that reconnects.
@@ -51,6 +59,7 @@ impl FetchRequest {
             reconnect: true,
             last_event_id: None,
             with_credentials: false,
+            max_buffer: rill_sse::decode::DEFAULT_MAX_BUFFER,
         }
     }
 
@@ -65,6 +74,7 @@ impl FetchRequest {
             reconnect: false,
             last_event_id: None,
             with_credentials: false,
+            max_buffer: CHAT_MAX_BUFFER,
         }
     }
 }
@@ -104,7 +114,7 @@ async fn run(
     alive: Rc<Cell<bool>>,
 ) {
     let mut policy = ReconnectPolicy::default();
-    let mut decoder = Decoder::new();
+    let mut decoder = Decoder::with_max_buffer(request.max_buffer);
     if let Some(id) = &request.last_event_id {
         decoder = decoder.with_last_event_id(id.clone());
     }
@@ -234,6 +244,8 @@ async fn attempt(
         read_error_message(&response).await
     };
     if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {
+        let retry_after = response.headers().get("retry-after").ok().flatten();
+        let rejection = with_retry_after(rejection, retry_after.as_deref(), browser::now_ms());
         return aborted_or(rejection.outcome, rejection.kind);
     }
     policy.on_open(browser::now_ms());
@@ -247,7 +259,7 @@ async fn attempt(
         Ok(r) => r,
         Err(_) => return aborted_or(Outcome::NetworkError, ErrorKind::Network),
     };
-    let mut ndjson = NdjsonDecoder::new();
+    let mut ndjson = NdjsonDecoder::with_max_buffer(request.max_buffer);
     let mut items = Vec::new();
     let mut values = Vec::new();
     let mut buf = Vec::new();
@@ -278,6 +290,9 @@ async fn attempt(
         match request.format {
             BodyFormat::EventStream => {
                 let pushed = decoder.push(&buf, &mut items);
+                if items.is_empty() {
+                    emit(sink, alive, StreamEvent::Alive);
+                }
                 for item in items.drain(..) {
                     let event = match item {
                         Item::Event(ev) => StreamEvent::Event(ev),
@@ -297,6 +312,9 @@ async fn attempt(
             }
             BodyFormat::Ndjson => {
                 ndjson.push_with(&buf, &mut owned_json, &mut values);
+                if values.is_empty() {
+                    emit(sink, alive, StreamEvent::Alive);
+                }
                 if let Some(err) = emit_values(&mut values, sink, alive) {
                     let _ = reader.cancel();
                     return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));

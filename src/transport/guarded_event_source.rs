@@ -9,6 +9,14 @@
 //! connection is stable again. A new `EventSource` does not send `Last-Event-ID`: the
 //! browser only sends it on its own reconnects.
 //!
+//! **Retry-After.** An `EventSource` cannot see a response's headers: a 503 with
+//! `Retry-After` just closes it for good ([`ErrorKind::Refused`]). So after a refusal, and
+//! only then, the feed asks once more with `fetch` (a probe: status and headers, then the
+//! body is cancelled) to learn why. An error status whose `Retry-After` rill honours
+//! (`policy::retry_after_applies`) becomes a reconnect on rill's own schedule, no sooner than
+//! the header says (reported as [`Reconnect::After`], so views count down); 204 becomes
+//! [`CloseReason::NoContent`]; anything else stays the refusal it was.
+//!
 //! Owned: dropping the handle closes the current `EventSource`, removes its listeners and
 //! cancels a pending reconnect. It may be closed from inside its own sink.
 
@@ -16,10 +24,12 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use futures_util::future::{AbortHandle, Abortable};
+use web_sys::AbortController;
 
 use super::event_source::{EventSourceHandle, EventSourceOptions};
-use super::policy::{BrowserRetry, FlapGuard};
-use super::{Reconnect, StreamError, StreamEvent};
+use super::policy::{BrowserRetry, FlapGuard, Outcome};
+use super::response::{check, with_retry_after, BodyFormat};
+use super::{CloseReason, ErrorKind, Reconnect, StreamError, StreamEvent};
 use crate::browser;
 
 type Sink = Rc<RefCell<dyn FnMut(StreamEvent)>>;
@@ -39,7 +49,23 @@ struct Inner {
     /// connect or with the feed, never inside its own callback.
     retired: RefCell<Option<EventSourceHandle>>,
     timer: RefCell<Option<AbortHandle>>,
+    /// The probe after a refusal, while it runs: its task and its request.
+    probe: RefCell<Option<(AbortHandle, Option<AbortController>)>>,
     alive: Cell<bool>,
+}
+
+/// What a probe after a refusal found.
+enum Verdict {
+    /// Nothing more to say: the refusal stands.
+    Refused,
+    /// 204: the server asks not to reconnect.
+    NoContent,
+    /// An error status with a `Retry-After` rill honours.
+    Later {
+        kind: ErrorKind,
+        status: u16,
+        after_ms: u64,
+    },
 }
 
 impl GuardedEventSource {
@@ -60,6 +86,7 @@ impl GuardedEventSource {
             current: RefCell::new(None),
             retired: RefCell::new(None),
             timer: RefCell::new(None),
+            probe: RefCell::new(None),
             alive: Cell::new(true),
         });
         let handle = Inner::open_source(&inner)?;
@@ -113,6 +140,14 @@ impl Inner {
                 StreamEvent::Open
             }
             StreamEvent::Error(StreamError {
+                kind: ErrorKind::Refused,
+                reconnect: Reconnect::Never,
+            }) => {
+                // Reported when the probe has answered.
+                Inner::probe(inner);
+                return;
+            }
+            StreamEvent::Error(StreamError {
                 kind,
                 reconnect: Reconnect::ByBrowser,
             }) => {
@@ -163,6 +198,69 @@ impl Inner {
         }
     }
 
+    /// Asks the refused URL once more with fetch, to learn why (see the module comment).
+    fn probe(inner: &Rc<Inner>) {
+        let weak = Rc::downgrade(inner);
+        let url = inner.url.clone();
+        let with_credentials = inner.options.with_credentials;
+        let controller = AbortController::new().ok();
+        let signal = controller.as_ref().map(AbortController::signal);
+        let (abort, registration) = AbortHandle::new_pair();
+        let task = async move {
+            let verdict = probe_refusal(&url, signal.as_ref(), with_credentials).await;
+            if let Some(inner) = weak.upgrade() {
+                Inner::after_probe(&inner, verdict);
+            }
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = Abortable::new(task, registration).await;
+        });
+        if let Ok(mut probe) = inner.probe.try_borrow_mut() {
+            if let Some((previous, request)) = probe.replace((abort, controller)) {
+                previous.abort();
+                if let Some(request) = request {
+                    request.abort();
+                }
+            }
+        }
+    }
+
+    fn after_probe(inner: &Rc<Inner>, verdict: Verdict) {
+        if let Ok(mut probe) = inner.probe.try_borrow_mut() {
+            probe.take();
+        }
+        if !inner.alive.get() {
+            return;
+        }
+        let event = match verdict {
+            Verdict::Refused => StreamEvent::error(ErrorKind::Refused, Reconnect::Never),
+            Verdict::NoContent => StreamEvent::Closed(CloseReason::NoContent),
+            Verdict::Later {
+                kind,
+                status,
+                after_ms,
+            } => {
+                let ms = inner.guard.borrow_mut().on_retry_later(
+                    browser::now_ms(),
+                    status,
+                    after_ms,
+                    js_sys::Math::random,
+                );
+                if let Ok(mut current) = inner.current.try_borrow_mut() {
+                    if let Some(handle) = current.take() {
+                        handle.close();
+                        if let Ok(mut retired) = inner.retired.try_borrow_mut() {
+                            *retired = Some(handle);
+                        }
+                    }
+                }
+                Inner::schedule(inner, ms);
+                StreamEvent::error(kind, Reconnect::After(ms))
+            }
+        };
+        inner.emit(event);
+    }
+
     fn reconnect(inner: &Rc<Inner>) {
         if !inner.alive.get() {
             return;
@@ -185,6 +283,14 @@ impl Inner {
 
     fn close(&self) {
         self.alive.set(false);
+        if let Ok(mut probe) = self.probe.try_borrow_mut() {
+            if let Some((task, request)) = probe.take() {
+                task.abort();
+                if let Some(request) = request {
+                    request.abort();
+                }
+            }
+        }
         if let Ok(mut timer) = self.timer.try_borrow_mut() {
             if let Some(abort) = timer.take() {
                 abort.abort();
@@ -211,5 +317,54 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// One GET of a refused feed's URL: its status and `Retry-After` (the body is cancelled
+/// after at most an error message's few KB).
+async fn probe_refusal(
+    url: &str,
+    signal: Option<&web_sys::AbortSignal>,
+    with_credentials: bool,
+) -> Verdict {
+    let init = browser::FetchInit {
+        headers: vec![("Accept", "text/event-stream")],
+        signal,
+        with_credentials,
+        ..browser::FetchInit::default()
+    };
+    let Ok(response) = browser::fetch(url, init).await else {
+        return Verdict::Refused;
+    };
+    let status = response.status();
+    if status == 204 {
+        return Verdict::NoContent;
+    }
+    if (200..300).contains(&status) {
+        // A stream after all, or the wrong type: not this probe's to read.
+        if let Some(body) = response.body() {
+            let _ = body.cancel();
+        }
+        return Verdict::Refused;
+    }
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let message = super::fetch::read_error_message(&response).await;
+    let Err(rejection) = check(status, &content_type, BodyFormat::EventStream, || message) else {
+        return Verdict::Refused;
+    };
+    let rejection = with_retry_after(rejection, retry_after.as_deref(), browser::now_ms());
+    match rejection.outcome {
+        Outcome::RetryLater { status, after_ms } => Verdict::Later {
+            kind: rejection.kind,
+            status,
+            after_ms,
+        },
+        _ => Verdict::Refused,
     }
 }

@@ -35,6 +35,10 @@ pub enum StreamEvent {
     Error(StreamError),
     /// The stream ended and will not reconnect.
     Closed(CloseReason),
+    /// Bytes arrived that completed no event (a comment such as a heartbeat, a blank
+    /// line, a part of an event): the connection is alive. Only the fetch transport sees
+    /// these; the browser's EventSource hides comments.
+    Alive,
 }
 
 /// A failure, with what the user needs to know about it.
@@ -60,6 +64,9 @@ pub enum ErrorKind {
         content_type: String,
         /// The server's own message, from its body.
         message: String,
+        /// How long the server asked to wait (`Retry-After`, capped), for the statuses
+        /// whose header rill honours (`policy::retry_after_applies`).
+        retry_after_ms: Option<u64>,
     },
     /// The server answered 2xx with something other than an event stream.
     ContentType { status: u16, received: String },

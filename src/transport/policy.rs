@@ -26,6 +26,12 @@
 //!   non-2xx status, or a Content-Type other than `text/event-stream`, is final too (browsers
 //!   fail an EventSource the same way), with a message naming what was received.
 //! - Network errors and a stream that ends retry.
+//! - **`Retry-After` is honoured.** A 429, 500, 502, 503 or 504 that carries `Retry-After`
+//!   (delay-seconds or an HTTP-date, [`parse_retry_after`]) is not final: the next attempt
+//!   waits at least that long (and at least the backoff and the floor), never sooner. The
+//!   wait is capped at [`RETRY_AFTER_CAP_MS`], so a broken or hostile header (a date in
+//!   2099) cannot park a feed or a Retry button for days. Without the header these statuses
+//!   stay final, as browsers treat them.
 //! - While the browser is offline nothing is attempted; the glue waits for `online`.
 //!
 //! The browser's EventSource reconnects by itself after the server's `retry`, which it
@@ -49,6 +55,105 @@ pub const QUICK_END_MS: u64 = 1_000;
 /// Quick ends in a row after which rill takes reconnection over from the browser.
 pub const QUICK_ENDS_TO_TAKE_OVER: u32 = 2;
 
+/// The longest `Retry-After` wait rill honours (10 minutes); a longer one waits this long.
+pub const RETRY_AFTER_CAP_MS: u64 = 600_000;
+
+/// True for the statuses whose `Retry-After` rill honours: a server that is overloaded,
+/// rate-limiting or briefly down (RFC 9110 names 503 and 429; gateways send it with
+/// 500, 502 and 504 too).
+pub fn retry_after_applies(status: u16) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+}
+
+/// A `Retry-After` header value (RFC 9110 §10.2.3) as milliseconds to wait from
+/// `now_epoch_ms` (milliseconds since the Unix epoch), at most [`RETRY_AFTER_CAP_MS`]:
+/// delay-seconds (`120`), or an HTTP-date in any of its three forms (IMF-fixdate
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, the obsolete RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT`
+/// and asctime `Sun Nov  6 08:49:37 1994`). A date in the past is 0. `None` for anything
+/// else (a negative or fractional number, an unknown date form).
+pub fn parse_retry_after(value: &str, now_epoch_ms: f64) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        // A huge number saturates: it is capped below anyway.
+        let secs = value.bytes().fold(0u64, |n, b| {
+            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        });
+        return Some(secs.saturating_mul(1000).min(RETRY_AFTER_CAP_MS));
+    }
+    let at_ms = http_date_ms(value)?;
+    let wait = at_ms - now_epoch_ms;
+    let wait = if wait.is_finite() && wait > 0.0 {
+        wait.ceil() as u64
+    } else {
+        0
+    };
+    Some(wait.min(RETRY_AFTER_CAP_MS))
+}
+
+/// An HTTP-date as milliseconds since the Unix epoch (whole seconds; GMT is the only zone
+/// HTTP allows, so a zone other than `GMT`/`UTC` is refused).
+fn http_date_ms(value: &str) -> Option<f64> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let (mut day, mut month, mut year, mut time) = (None, None, None, None);
+    for token in value.split([' ', ',', '-']).filter(|t| !t.is_empty()) {
+        let lower = token.to_ascii_lowercase();
+        if token.contains(':') {
+            let mut parts = token.split(':').map(|p| {
+                (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| p.parse::<u32>().ok())
+                    .flatten()
+            });
+            let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+            if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            time = Some((h, m, s));
+        } else if let Some(i) = MONTHS.iter().position(|m| lower == *m) {
+            month = Some(i as u32 + 1);
+        } else if lower.len() >= 3 && DAYS.iter().any(|d| lower.starts_with(d)) {
+            // The weekday says nothing the date does not.
+        } else if lower == "gmt" || lower == "utc" {
+        } else if token.bytes().all(|b| b.is_ascii_digit()) {
+            let n: i64 = token.parse().ok()?;
+            match token.len() {
+                4 if year.is_none() => year = Some(n),
+                1 | 2 if day.is_none() => day = Some(n as u32),
+                // RFC 850's two-digit year: RFC 9110 reads one more than 50 years ahead as
+                // the past; for today's dates that is 19xx from 70 on.
+                2 if year.is_none() => year = Some(if n >= 70 { 1900 + n } else { 2000 + n }),
+                _ => return None,
+            }
+        } else {
+            return None;
+        }
+    }
+    let (day, month, year, (h, m, s)) = (day?, month?, year?, time?);
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + i64::from(h) * 3_600 + i64::from(m) * 60 + i64::from(s);
+    Some(secs as f64 * 1000.0)
+}
+
+/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// How a connection attempt or an open connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -62,6 +167,9 @@ pub enum Outcome {
     HttpStatus(u16),
     /// The server answered 2xx with the wrong Content-Type.
     WrongContentType,
+    /// The server answered an error status with `Retry-After` ([`retry_after_applies`]):
+    /// try again, no sooner than `after_ms` (already capped) from now.
+    RetryLater { status: u16, after_ms: u64 },
 }
 
 /// What to do next.
@@ -163,6 +271,15 @@ impl ReconnectPolicy {
                 let since_start = self.attempt_started_at.map_or(0, |at| elapsed(at, now_ms));
                 Decision::RetryAfter(delay.max(FLOOR_MS.saturating_sub(since_start)))
             }
+            Outcome::RetryLater { after_ms, .. } => {
+                // A refusal is a failure: the backoff grows, and the server's wait is a
+                // lower bound on top of it.
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                let delay = self.delay_for(self.consecutive_failures, random());
+                let since_start = self.attempt_started_at.map_or(0, |at| elapsed(at, now_ms));
+                let wait = (*after_ms).min(RETRY_AFTER_CAP_MS);
+                Decision::RetryAfter(delay.max(wait).max(FLOOR_MS.saturating_sub(since_start)))
+            }
         }
     }
 
@@ -224,6 +341,27 @@ impl FlapGuard {
     /// Failures since the last stable connection.
     pub fn consecutive_failures(&self) -> u32 {
         self.policy.consecutive_failures()
+    }
+
+    /// The EventSource gave up at `now_ms` and a probe found the server asking to come back
+    /// later (`Retry-After`): rill reconnects itself after the returned wait (at least the
+    /// server's, the backoff and the floor).
+    pub fn on_retry_later(
+        &mut self,
+        now_ms: f64,
+        status: u16,
+        after_ms: u64,
+        random: impl FnOnce() -> f64,
+    ) -> u64 {
+        self.own_schedule = true;
+        self.mark = Some(now_ms);
+        match self
+            .policy
+            .decide(&Outcome::RetryLater { status, after_ms }, now_ms, random)
+        {
+            Decision::RetryAfter(ms) => ms,
+            Decision::Stop => RETRY_AFTER_CAP_MS,
+        }
     }
 
     /// The EventSource reported an error at `now_ms` and is reconnecting by itself.
@@ -295,6 +433,93 @@ mod tests {
             p.decide(&Outcome::NetworkError, 80_000.0, || 0.1),
             Decision::RetryAfter(10_000)
         );
+    }
+
+    #[test]
+    fn retry_after_delay_seconds_and_dates() {
+        // 2026-12-03 08:00:00 GMT.
+        let now = days_from_civil(2026, 12, 3) as f64 * 86_400_000.0 + 8.0 * 3_600_000.0;
+        assert_eq!(parse_retry_after("3", now), Some(3_000));
+        assert_eq!(parse_retry_after(" 120 ", now), Some(120_000));
+        assert_eq!(parse_retry_after("0", now), Some(0));
+        assert_eq!(
+            parse_retry_after("99999999999999999999", now),
+            Some(RETRY_AFTER_CAP_MS)
+        );
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_retry_after("1.5", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        // The three HTTP-date forms, 90 s ahead.
+        for date in [
+            "Thu, 03 Dec 2026 08:01:30 GMT",
+            "Thursday, 03-Dec-26 08:01:30 GMT",
+            "Thu Dec  3 08:01:30 2026",
+        ] {
+            assert_eq!(parse_retry_after(date, now), Some(90_000), "{date}");
+        }
+        // In the past: no wait; far ahead: the cap.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(0)
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 01 Jan 2099 00:00:00 GMT", now),
+            Some(RETRY_AFTER_CAP_MS)
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 03 Dec 2026 25:01:30 GMT", now),
+            None
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 03 Foo 2026 08:01:30 GMT", now),
+            None
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 03 Dec 2026 08:01:30 PST", now),
+            None
+        );
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn retry_after_is_a_lower_bound_never_shortened() {
+        let mut p = ReconnectPolicy::default();
+        p.on_attempt(0.0);
+        let later = Outcome::RetryLater {
+            status: 503,
+            after_ms: 7_000,
+        };
+        assert_eq!(p.decide(&later, 10.0, || 0.0), Decision::RetryAfter(7_000));
+        // A short wait still keeps the floor and the backoff.
+        p.on_attempt(7_010.0);
+        let short = Outcome::RetryLater {
+            status: 429,
+            after_ms: 0,
+        };
+        let d = delay(p.decide(&short, 7_020.0, || 0.0));
+        assert!(d >= FLOOR_MS, "{d}");
+        // A huge one is capped.
+        p.on_attempt(20_000.0);
+        let huge = Outcome::RetryLater {
+            status: 503,
+            after_ms: u64::MAX,
+        };
+        assert_eq!(
+            p.decide(&huge, 20_010.0, || 0.0),
+            Decision::RetryAfter(RETRY_AFTER_CAP_MS)
+        );
+        assert!(retry_after_applies(503) && retry_after_applies(429) && retry_after_applies(500));
+        assert!(!retry_after_applies(404) && !retry_after_applies(200));
+    }
+
+    #[test]
+    fn a_probe_that_finds_retry_after_takes_over_the_event_source() {
+        let mut g = FlapGuard::default();
+        g.on_connect(0.0);
+        let ms = g.on_retry_later(5.0, 503, 3_000, || 0.5);
+        assert!(ms >= 3_000, "{ms}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the same way and can say why: 204 stops, other non-2xx statuses and a wrong
 //! Content-Type are final.
 
-use super::policy::Outcome;
+use super::policy::{parse_retry_after, retry_after_applies, Outcome};
 use super::ErrorKind;
 
 /// What the body is expected to be.
@@ -44,6 +44,7 @@ pub fn check(
                 status,
                 content_type: content_type.to_string(),
                 message: body_excerpt(),
+                retry_after_ms: None,
             },
         });
     }
@@ -63,6 +64,44 @@ pub fn check(
                 received: content_type.to_string(),
             },
         })
+    }
+}
+
+/// A rejection for an error status, with the response's `Retry-After` applied: for the
+/// statuses whose header rill honours ([`retry_after_applies`]) and a header it can read,
+/// the outcome is [`Outcome::RetryLater`] (the wait counted from `now_epoch_ms`) and the
+/// error carries the wait; any other rejection is returned as it was.
+pub fn with_retry_after(
+    rejection: Rejection,
+    retry_after: Option<&str>,
+    now_epoch_ms: f64,
+) -> Rejection {
+    let Outcome::HttpStatus(status) = rejection.outcome else {
+        return rejection;
+    };
+    let wait = retry_after
+        .filter(|_| retry_after_applies(status))
+        .and_then(|value| parse_retry_after(value, now_epoch_ms));
+    let (
+        Some(after_ms),
+        ErrorKind::Http {
+            status,
+            content_type,
+            message,
+            ..
+        },
+    ) = (wait, rejection.kind.clone())
+    else {
+        return rejection;
+    };
+    Rejection {
+        outcome: Outcome::RetryLater { status, after_ms },
+        kind: ErrorKind::Http {
+            status,
+            content_type,
+            message,
+            retry_after_ms: Some(after_ms),
+        },
     }
 }
 
@@ -206,7 +245,8 @@ mod tests {
             ErrorKind::Http {
                 status: 500,
                 content_type: "application/json".into(),
-                message: "body".into()
+                message: "body".into(),
+                retry_after_ms: None,
             }
         );
         let err = ok(200, "text/html").expect_err("html");
@@ -218,6 +258,37 @@ mod tests {
                 received: "text/html".into()
             }
         );
+    }
+
+    #[test]
+    fn retry_after_makes_an_overload_a_later_retry() {
+        let reject = |status| ok(status, "text/plain").expect_err("error status");
+        let later = with_retry_after(reject(503), Some("3"), 0.0);
+        assert_eq!(
+            later.outcome,
+            Outcome::RetryLater {
+                status: 503,
+                after_ms: 3_000
+            }
+        );
+        assert!(matches!(
+            later.kind,
+            ErrorKind::Http {
+                status: 503,
+                retry_after_ms: Some(3_000),
+                ..
+            }
+        ));
+        // Without the header, with one it cannot read, or for a status it does not fit:
+        // unchanged (final).
+        assert_eq!(with_retry_after(reject(503), None, 0.0), reject(503));
+        assert_eq!(
+            with_retry_after(reject(502), Some("soon"), 0.0),
+            reject(502)
+        );
+        assert_eq!(with_retry_after(reject(404), Some("3"), 0.0), reject(404));
+        let wrong = ok(200, "text/html").expect_err("wrong type");
+        assert_eq!(with_retry_after(wrong.clone(), Some("3"), 0.0), wrong);
     }
 
     #[test]

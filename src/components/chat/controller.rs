@@ -7,6 +7,7 @@
 
 use leptos::prelude::*;
 
+use super::reply_watch::ReplyWatch;
 use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL};
 use crate::browser::url::origin_of;
 use crate::browser::{self, AnimationFrame};
@@ -134,6 +135,8 @@ pub struct ChatCtx {
     pub markdown_changed: RwSignal<u64>,
     /// The markdown module, loaded when a reply is first shown (or the user starts typing).
     markdown: StoredValue<MarkdownModule, LocalStorage>,
+    /// The streaming reply's stall notice and an error reply's Retry countdown.
+    pub watch: ReplyWatch,
     /// The chat view's owner: rows' signals are created under it, not under whatever
     /// message's button was clicked (which may be removed, taking its signals with it).
     owner: StoredValue<Owner>,
@@ -196,6 +199,7 @@ impl ChatCtx {
                 markdown_changed.try_update(|n| *n += 1);
             })),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
+            watch: ReplyWatch::new(config.stall_secs),
         };
         if let Some(id) = first {
             ctx.select(&id);
@@ -650,6 +654,7 @@ impl ChatCtx {
             }
         };
         self.streaming.set(Some(msg_id));
+        self.watch.start();
         let ctx = *self;
         let sink = move |event: StreamEvent| ctx.on_event(event);
         // One request per format; a summary GET carries no headers (an EventSource cannot).
@@ -753,6 +758,7 @@ impl ChatCtx {
         else {
             return;
         };
+        self.watch.on_event(&event);
         for action in actions {
             match action {
                 ReplyAction::Append(text) => self.append(&text),
@@ -763,6 +769,12 @@ impl ChatCtx {
                     let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
                     if let Some(row) = id.and_then(|id| self.row(id)) {
                         row.warning.set(Some(message));
+                    }
+                }
+                ReplyAction::RetryAfter(ms) => {
+                    let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
+                    if let Some(id) = id {
+                        self.watch.retry_after(id, ms);
                     }
                 }
                 ReplyAction::Finish(state, error) => {
@@ -929,6 +941,7 @@ impl ChatCtx {
         let Some(active) = self.active.try_update_value(|a| a.take()).flatten() else {
             return;
         };
+        self.watch.end();
         if let Some(handle) = &active.handle {
             // Closed now, so an EventSource cannot reconnect and ask for the reply again;
             // released after this callback returns.

@@ -43,6 +43,19 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
         _ => None,
     };
     let idle = move || ctx.streaming.get().is_none();
+    // The stall notice of this reply while it streams (`reply_watch`).
+    let stalled = move || {
+        (ctx.streaming.get() == Some(row.id))
+            .then(|| ctx.watch.stalled.get())
+            .flatten()
+    };
+    // Seconds before this reply's Retry may ask again (the server's `Retry-After`).
+    let retry_left = move || {
+        ctx.watch
+            .retry_left
+            .get()
+            .and_then(|(id, secs)| (id == row.id).then_some(secs))
+    };
     let save_edit = move || {
         let text = draft.get_untracked();
         editing.set(false);
@@ -107,6 +120,34 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
             {(row.role == Role::Assistant).then(|| view! { <ReplyFooter row=row ctx=ctx /> })}
             {move || state_note().map(|note| view! { <p class="rill-msg-note">{note}</p> })}
             {move || {
+                stalled()
+                    .map(|secs| {
+                        view! {
+                            <div class="rill-msg-stalled" role="status" data-testid="reply-stalled">
+                                <p>{move || format!("{} {secs} {}", t().chat_stalled, t().chat_seconds)}</p>
+                                <div class="rill-msg-actions">
+                                    <button
+                                        type="button"
+                                        class="rill-btn rill-btn-small"
+                                        data-testid="reply-keep-waiting"
+                                        on:click=move |_| ctx.watch.keep_waiting()
+                                    >
+                                        {move || t().chat_keep_waiting}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="rill-btn rill-btn-small"
+                                        data-testid="reply-stop"
+                                        on:click=move |_| ctx.stop()
+                                    >
+                                        {move || t().chat_stop}
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
+            {move || {
                 row.error
                     .get()
                     .map(|e| view! { <p class="rill-msg-error" role="alert" data-testid="message-error">{e}</p> })
@@ -162,6 +203,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
                                     type="button"
                                     class="rill-btn rill-btn-small"
                                     data-testid="message-regenerate"
+                                    disabled=move || retry_left().is_some()
                                     on:click=move |_| ctx.regenerate()
                                 >
                                     {move || {
@@ -170,6 +212,16 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
                                         } else {
                                             t().chat_retry
                                         }
+                                    }}
+                                    {move || {
+                                        retry_left()
+                                            .map(|secs| {
+                                                view! {
+                                                    <span class="rill-retry-wait" data-testid="retry-countdown" data-secs=secs>
+                                                        {move || format!(" {} {secs} {}", t().chat_retry_in, t().chat_seconds)}
+                                                    </span>
+                                                }
+                                            })
                                     }}
                                 </button>
                             </Show>

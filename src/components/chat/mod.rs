@@ -8,6 +8,7 @@ pub mod embed_bridge;
 pub mod markdown_body;
 pub mod message;
 pub mod reply_extras;
+pub mod reply_watch;
 pub mod settings_panel;
 pub mod sidebar;
 pub mod storage_notice;
