@@ -22,7 +22,7 @@
 //! are split off by the reply reader), tool calls (fragments, accumulated by index) and token
 //! usage: each is a [`Piece`] of its own.
 
-use super::conversation::Role;
+use super::role::Role;
 use crate::json::{Json, JsonError};
 
 /// Which protocol a chat endpoint speaks (`?format=`).
@@ -271,7 +271,7 @@ pub fn summary_url(endpoint: &str, prompt: &str) -> String {
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     format!(
         "{endpoint}{sep}content={}",
-        crate::config::percent_encode(prompt)
+        crate::percent::percent_encode(prompt)
     )
 }
 

@@ -9,5 +9,6 @@ pub mod extras;
 pub mod format;
 pub mod keys;
 pub mod reply;
+pub mod role;
 pub mod settings;
 pub mod store;
