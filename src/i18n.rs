@@ -92,6 +92,10 @@ pub struct Strings {
     pub chat_continue: &'static str,
     pub chat_regenerate: &'static str,
     pub chat_retry: &'static str,
+    /// The version switcher of a regenerated reply or an edited message (a group's name).
+    pub chat_versions: &'static str,
+    pub chat_version_prev: &'static str,
+    pub chat_version_next: &'static str,
     pub chat_conversations: &'static str,
     pub chat_new: &'static str,
     pub chat_search: &'static str,
@@ -170,6 +174,9 @@ const EN: Strings = Strings {
     chat_continue: "Continue",
     chat_regenerate: "Regenerate",
     chat_retry: "Retry",
+    chat_versions: "Versions",
+    chat_version_prev: "Previous version",
+    chat_version_next: "Next version",
     chat_conversations: "Conversations",
     chat_new: "New chat",
     chat_search: "Search conversations",
@@ -247,6 +254,9 @@ const ZH: Strings = Strings {
     chat_continue: "继续",
     chat_regenerate: "重新生成",
     chat_retry: "重试",
+    chat_versions: "版本",
+    chat_version_prev: "上一个版本",
+    chat_version_next: "下一个版本",
     chat_conversations: "对话列表",
     chat_new: "新对话",
     chat_search: "搜索对话",
@@ -489,6 +499,14 @@ mod tests {
 fn tenths(n: f64) -> String {
     let t = (n * 10.0).round().max(0.0) as u64;
     format!("{}.{}", t / 10, t % 10)
+}
+
+/// Where a shown version stands, for screen readers: "Version 2 of 3".
+pub fn version_of(lang: Lang, n: usize, of: usize) -> String {
+    match lang {
+        Lang::En => format!("Version {n} of {of}"),
+        Lang::Zh => format!("第 {n} 个版本，共 {of} 个"),
+    }
 }
 
 /// The reasoning block's title once the answer began: "Thought for 3.2 s".

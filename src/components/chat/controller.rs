@@ -5,7 +5,7 @@
 //! - `library`: the conversation list (show, create, rename, delete) and saving it, merged
 //!   with other tabs;
 //! - `turns`: what the user does to the open conversation (send, regenerate, edit,
-//!   continue);
+//!   continue, switch versions);
 //! - `reply_stream`: streaming one reply, from the request to its end state;
 //! - `transfer`: export and import;
 //! - `endpoint`: where requests go and with which key (settings, links, keys, models).
@@ -23,7 +23,7 @@ use leptos::prelude::*;
 use crate::browser;
 use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL};
 use crate::browser::url::origin_of;
-use crate::chat::conversation::{MessageState, Role};
+use crate::chat::conversation::{Message, MessageState, Role};
 use crate::chat::extras::ReplyExtras;
 use crate::chat::keys::{self, KeyRing};
 use crate::chat::settings::{ChatSettings, SETTINGS_KEY};
@@ -46,6 +46,9 @@ pub struct Row {
     pub warning: RwSignal<Option<String>>,
     /// A reply's reasoning, tool calls, usage and timing (shown apart from its text).
     pub extras: RwSignal<ReplyExtras>,
+    /// Which version of its turn this is and how many there are (`(2, 3)`: the second of
+    /// three; `(1, 1)`: it has no others). Fixed: switching makes new rows.
+    pub versions: (usize, usize),
 }
 
 impl Row {
@@ -56,6 +59,7 @@ impl Row {
         state: MessageState,
         error: Option<String>,
         extras: ReplyExtras,
+        versions: (usize, usize),
     ) -> Row {
         thread_local! {
             static NEXT_KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
@@ -74,6 +78,7 @@ impl Row {
             error: RwSignal::new(error),
             warning: RwSignal::new(None),
             extras: RwSignal::new(extras),
+            versions,
         }
     }
 }
@@ -105,8 +110,12 @@ pub struct ChatCtx {
     /// copied aside (see `chat::store`). Its raw text is kept in `unreadable_raw` to download.
     pub storage_blocked: RwSignal<Option<String>>,
     unreadable_raw: StoredValue<Option<String>, LocalStorage>,
-    /// The last finished reply, for the screen-reader announcer.
+    /// The last finished reply (or the version switched to), for the screen-reader
+    /// announcer.
     pub announce: RwSignal<String>,
+    /// After a version switch: the message now shown and whether "next" (else "previous")
+    /// was pressed, so its switcher takes the focus the old one had.
+    pub version_focus: RwSignal<Option<(u64, bool)>>,
     /// The last finished reply's end state and text, set once per reply (widget mode tells
     /// the host page, `embed_bridge`).
     pub finished: RwSignal<Option<(MessageState, String)>>,
@@ -173,6 +182,7 @@ impl ChatCtx {
             storage_blocked: RwSignal::new(blocked_reason),
             unreadable_raw: StoredValue::new_local(blocked_raw),
             announce: RwSignal::new(String::new()),
+            version_focus: RwSignal::new(None),
             finished: RwSignal::new(None),
             models: RwSignal::new(Vec::new()),
             markdown_changed,
@@ -216,6 +226,33 @@ impl ChatCtx {
         error: Option<String>,
         extras: ReplyExtras,
     ) -> Row {
+        self.make_row(id, role, content, state, error, extras, (1, 1))
+    }
+
+    /// A row that shows message `m`, with its versions.
+    fn row_of(&self, m: &Message) -> Row {
+        self.make_row(
+            m.id,
+            m.role,
+            m.content.clone(),
+            m.state,
+            m.error.clone(),
+            m.extras.clone(),
+            (m.versions.index + 1, m.versions.count()),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make_row(
+        &self,
+        id: u64,
+        role: Role,
+        content: String,
+        state: MessageState,
+        error: Option<String>,
+        extras: ReplyExtras,
+        versions: (usize, usize),
+    ) -> Row {
         let make = || {
             Row::new(
                 id,
@@ -224,6 +261,7 @@ impl ChatCtx {
                 state,
                 error.clone(),
                 extras.clone(),
+                versions,
             )
         };
         self.owner

@@ -31,16 +31,7 @@ impl ChatCtx {
             lib.get(id).map(|c| {
                 c.messages
                     .iter()
-                    .map(|m| {
-                        self.new_row(
-                            m.id,
-                            m.role,
-                            m.content.clone(),
-                            m.state,
-                            m.error.clone(),
-                            m.extras.clone(),
-                        )
-                    })
+                    .map(|m| self.row_of(m))
                     .collect::<Vec<_>>()
             })
         });
@@ -165,6 +156,7 @@ impl ChatCtx {
             Some(c) => Ok(c.messages.len() != rows.len()
                 || c.messages.iter().zip(&rows).any(|(m, r)| {
                     m.id != r.id
+                        || (m.versions.index + 1, m.versions.count()) != r.versions
                         || m.state != r.state.get_untracked()
                         || r.content.with_untracked(|text| *text != m.content)
                 })),

@@ -45,7 +45,7 @@ pub(super) struct Active {
 
 impl ChatCtx {
     /// Starts streaming a reply to the history up to `upto`. With `append_to`, the text
-    /// goes on the end of that (partial) reply instead of a new one.
+    /// goes on the end of that (partial, or new and empty) reply instead of a new one.
     pub(super) fn start_reply(&self, conv_id: &str, upto: u64, append_to: Option<u64>) {
         let settings = self.settings.get_untracked();
         let lang = self.lang.get_untracked();
@@ -58,6 +58,7 @@ impl ChatCtx {
         };
         let msg_id = match append_to {
             Some(id) => {
+                let mut partial = false;
                 self.library.update_value(|lib| {
                     if let Some(m) = lib
                         .get_mut(conv_id)
@@ -65,16 +66,21 @@ impl ChatCtx {
                     {
                         m.state = MessageState::Streaming;
                         m.error = None;
+                        partial = !m.content.is_empty();
                     }
                 });
                 if let Some(row) = self.row(id) {
                     row.state.set(MessageState::Streaming);
                     row.error.set(None);
                 }
-                history.push(WireMessage {
-                    role: Role::User,
-                    content: strings(lang).chat_continue_prompt.to_string(),
-                });
+                // A reply with text is asked to go on; an empty one (a new version) is
+                // simply answered.
+                if partial {
+                    history.push(WireMessage {
+                        role: Role::User,
+                        content: strings(lang).chat_continue_prompt.to_string(),
+                    });
+                }
                 id
             }
             None => {

@@ -1,6 +1,7 @@
 //! What the user does to the open conversation: send a message, regenerate a reply, edit a
-//! message of theirs, continue a cut reply. Each changes the conversation (pure,
-//! `chat::conversation`) and its rows, then starts a reply (`reply_stream`).
+//! message of theirs, continue a cut reply, switch between a turn's versions. Each changes
+//! the conversation (pure, `chat::conversation`) and its rows, then, but for a switch, starts
+//! a reply (`reply_stream`).
 
 use leptos::prelude::*;
 
@@ -8,6 +9,7 @@ use super::ChatCtx;
 use crate::browser;
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::extras::ReplyExtras;
+use crate::i18n::version_of;
 
 impl ChatCtx {
     /// Sends the user's message and streams the reply.
@@ -48,7 +50,8 @@ impl ChatCtx {
         true
     }
 
-    /// Generates the last reply again.
+    /// Generates the last reply again, as a new version of it: the earlier reply stays
+    /// one click away (`chat::conversation::Versions`).
     pub fn regenerate(&self) {
         let Some(conv_id) = self.current.get_untracked() else {
             return;
@@ -56,20 +59,28 @@ impl ChatCtx {
         if self.streaming.get_untracked().is_some() {
             return;
         }
-        let upto = self
+        let now = browser::now_ms();
+        let made = self
             .library
-            .try_update_value(|lib| lib.get_mut(&conv_id).and_then(|c| c.drop_last_reply()))
+            .try_update_value(|lib| {
+                let c = lib.get_mut(&conv_id)?;
+                let (upto, reply) = c.regenerate(now)?;
+                c.get(reply).map(|m| (upto, self.row_of(m)))
+            })
             .flatten();
-        let Some(upto) = upto else { return };
+        let Some((upto, row)) = made else { return };
+        let reply = row.id;
         self.rows.update(|rows| {
             if rows.last().is_some_and(|r| r.role == Role::Assistant) {
                 rows.pop();
             }
+            rows.push(row);
         });
-        self.start_reply(&conv_id, upto, None);
+        self.start_reply(&conv_id, upto, Some(reply));
     }
 
-    /// Replaces a user message and answers it again.
+    /// Edits a user message: the new text starts a branch at its place and is answered; the
+    /// message as it was, with all that followed it, stays a version of that place.
     pub fn edit(&self, user_id: u64, text: &str) {
         let Some(conv_id) = self.current.get_untracked() else {
             return;
@@ -81,24 +92,85 @@ impl ChatCtx {
             self.stop();
         }
         let now = browser::now_ms();
-        let ok = self
+        let made = self
             .library
             .try_update_value(|lib| {
-                lib.get_mut(&conv_id)
-                    .is_some_and(|c| c.edit_user(user_id, text, now))
+                let c = lib.get_mut(&conv_id)?;
+                let id = c.edit_user(user_id, text, now)?;
+                c.get(id).map(|m| self.row_of(m))
             })
-            .unwrap_or(false);
-        if !ok {
-            return;
-        }
+            .flatten();
+        let Some(row) = made else { return };
+        let new_id = row.id;
         self.rows.update(|rows| {
             if let Some(pos) = rows.iter().position(|r| r.id == user_id) {
-                rows.truncate(pos + 1);
-                rows[pos].content.set(text.to_string());
+                rows.truncate(pos);
             }
+            rows.push(row);
         });
         self.save();
-        self.start_reply(&conv_id, user_id, None);
+        self.start_reply(&conv_id, new_id, None);
+    }
+
+    /// Shows the version before the shown one of message `id`'s turn.
+    pub fn previous_version(&self, id: u64) {
+        if let Some(row) = self.row(id) {
+            if row.versions.0 > 1 {
+                self.switch_version(id, row.versions.0 - 2, false);
+            }
+        }
+    }
+
+    /// Shows the version after the shown one of message `id`'s turn.
+    pub fn next_version(&self, id: u64) {
+        if let Some(row) = self.row(id) {
+            if row.versions.0 < row.versions.1 {
+                self.switch_version(id, row.versions.0, true);
+            }
+        }
+    }
+
+    /// Shows version `to` (from 0) of message `id`'s turn: the rows from there on are
+    /// replaced by that branch's. Not while a reply streams (it would leave the screen).
+    /// Focus goes to the same button of the new version, and the new position is announced.
+    fn switch_version(&self, id: u64, to: usize, forward: bool) {
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        let now = browser::now_ms();
+        let shown = self
+            .library
+            .try_update_value(|lib| {
+                let c = lib.get_mut(&conv_id)?;
+                let pos = c.messages.iter().position(|m| m.id == id)?;
+                c.switch_version(id, to, now).then(|| {
+                    c.messages[pos..]
+                        .iter()
+                        .map(|m| self.row_of(m))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .flatten();
+        let Some(shown) = shown else { return };
+        let Some(first) = shown.first().copied() else {
+            return;
+        };
+        self.version_focus.set(Some((first.id, forward)));
+        self.rows.update(|rows| {
+            if let Some(pos) = rows.iter().position(|r| r.id == id) {
+                rows.truncate(pos);
+            }
+            rows.extend(shown);
+        });
+        self.announce.set(version_of(
+            self.lang.get_untracked(),
+            first.versions.0,
+            first.versions.1,
+        ));
+        self.save();
     }
 
     /// Asks the model to go on from an interrupted or stopped reply, appending to it.
