@@ -12,6 +12,7 @@
 use crate::chat::format::ChatFormat;
 use crate::i18n::Lang;
 use crate::json::Json;
+use crate::percent::{hex_digit, percent_decode, percent_encode};
 use crate::transport::Transport;
 
 /// Which view the shell shows (`?view=`).
@@ -214,7 +215,7 @@ impl Accent {
         if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        let digit = |i: usize| hex.as_bytes().get(i).and_then(|b| self::hex(*b));
+        let digit = |i: usize| hex.as_bytes().get(i).and_then(|b| hex_digit(*b));
         let rgb = match hex.len() {
             3 => [digit(0)? * 17, digit(1)? * 17, digit(2)? * 17],
             6 => [
@@ -475,51 +476,6 @@ pub fn with_param(query: &str, key: &str, value: &str) -> String {
         .collect();
     parts.push(format!("{}={}", percent_encode(key), percent_encode(value)));
     format!("?{}", parts.join("&"))
-}
-
-/// Encodes everything but unreserved characters (RFC 3986) as `%XX`.
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Decodes `%XX` escapes and `+` (as a space) of `application/x-www-form-urlencoded`.
-/// Invalid escapes are kept as written; invalid UTF-8 becomes U+FFFD.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -871,14 +827,5 @@ mod tests {
         assert_eq!(text("#ffcc00"), Some("#000000"));
         assert_eq!(text("#4ea1ff"), Some("#000000"));
         assert_eq!(text("#b91c1c"), Some("#ffffff"));
-    }
-
-    #[test]
-    fn percent_decoding_handles_plus_utf8_and_bad_escapes() {
-        assert_eq!(percent_decode("a+b%20c"), "a b c");
-        assert_eq!(percent_decode("%E4%BD%A0%E5%A5%BD"), "你好");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
     }
 }

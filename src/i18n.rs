@@ -96,6 +96,10 @@ pub struct Strings {
     pub chat_stalled: &'static str,
     pub chat_keep_waiting: &'static str,
     pub chat_seconds: &'static str,
+    /// The version switcher of a regenerated reply or an edited message (a group's name).
+    pub chat_versions: &'static str,
+    pub chat_version_prev: &'static str,
+    pub chat_version_next: &'static str,
     pub chat_conversations: &'static str,
     pub chat_new: &'static str,
     pub chat_search: &'static str,
@@ -178,6 +182,9 @@ const EN: Strings = Strings {
     chat_stalled: "No data for",
     chat_keep_waiting: "Keep waiting",
     chat_seconds: "s",
+    chat_versions: "Versions",
+    chat_version_prev: "Previous version",
+    chat_version_next: "Next version",
     chat_conversations: "Conversations",
     chat_new: "New chat",
     chat_search: "Search conversations",
@@ -259,6 +266,9 @@ const ZH: Strings = Strings {
     chat_stalled: "已无数据",
     chat_keep_waiting: "继续等待",
     chat_seconds: "秒",
+    chat_versions: "版本",
+    chat_version_prev: "上一个版本",
+    chat_version_next: "下一个版本",
     chat_conversations: "对话列表",
     chat_new: "新对话",
     chat_search: "搜索对话",
@@ -514,6 +524,14 @@ mod tests {
 fn tenths(n: f64) -> String {
     let t = (n * 10.0).round().max(0.0) as u64;
     format!("{}.{}", t / 10, t % 10)
+}
+
+/// Where a shown version stands, for screen readers: "Version 2 of 3".
+pub fn version_of(lang: Lang, n: usize, of: usize) -> String {
+    match lang {
+        Lang::En => format!("Version {n} of {of}"),
+        Lang::Zh => format!("第 {n} 个版本，共 {of} 个"),
+    }
 }
 
 /// The reasoning block's title once the answer began: "Thought for 3.2 s".

@@ -4,6 +4,7 @@
 //! - [`config`]: the app's settings from config.json and URL parameters (pure).
 //! - [`i18n`]: every user-visible string, English and 简体中文 (pure).
 //! - [`json`]: the page's JSON value, parser and writer (pure).
+//! - [`percent`]: percent-encoding of URL components (pure, a leaf).
 //! - [`chat`]: conversations, chat wire formats, reading streamed replies (pure), storage.
 //! - [`clock`]: the clock/feed view's state machine (pure).
 //! - [`transport`]: stream events (pure) and the browser glue that produces them.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod i18n;
 pub mod inspect;
 pub mod json;
+pub mod percent;
 pub mod transport;
 
 /// Mounts the app with one bundle's views on `<body>`, configured from the site's

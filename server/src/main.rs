@@ -43,6 +43,7 @@ The built-in model `rill-demo` answers any model name with a deterministic markd
   [[error:S]]     HTTP status S with the API's JSON error body (message \"boom\")
   [[malformed]]   one chunk of invalid JSON after 3 tokens, then the stream goes on
   [[echo]]        the reply is exactly the prompt without its markers
+  [[system]]      the reply is exactly the system prompt (echo wins)
 With --upstream, exactly the routes above under /v1 and /api, with their methods, are
 forwarded instead (and the markers mean nothing here); any other /v1 or /api request is
 answered 404 and never reaches the upstream.

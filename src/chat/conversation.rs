@@ -5,31 +5,7 @@
 
 use crate::json::{read, Json};
 
-/// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::System, Role::User, Role::Assistant];
-
-    /// The wire name (`data-role`, OpenAI and Ollama `role`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
-        }
-    }
-
-    /// Reads a wire name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+pub use super::role::Role;
 
 /// Where a message stands (`data-state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +52,9 @@ impl MessageState {
 ///
 /// Saved and exported as `{id, role, content, state, error?, at_ms}` and, for replies that
 /// have them, `reasoning`, `thought_ms`, `tool_calls` and `usage`; `error` is left out when
-/// there is none, and a missing `at_ms` reads as 0.
+/// there is none, and a missing `at_ms` reads as 0. A message with other versions (see
+/// [`Versions`]) also has `versions` (the others, each a list of messages) and `version`
+/// (where this one stands among them all, from 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub id: u64,
@@ -89,6 +67,46 @@ pub struct Message {
     /// A reply's reasoning, tool calls, usage and timing (saved as `reasoning`,
     /// `thought_ms`, `tool_calls`, `usage`, each only when there is one).
     pub extras: super::extras::ReplyExtras,
+    /// The other versions of this turn, when it has them.
+    pub versions: Versions,
+}
+
+/// The versions of one turn of a conversation that are not shown.
+///
+/// A turn has versions when a reply was regenerated (each earlier reply is a version of it)
+/// or a user message was edited (each earlier text, with everything that followed it, is a
+/// branch). Both are the same thing: an alternative message at this place, followed by its
+/// own messages. They are held by the message shown at the place, so
+/// [`Conversation::messages`] is always the shown branch, what the view shows and what is
+/// sent to a model; switching swaps the shown one for another.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Versions {
+    /// The versions not shown, in their order: each is its first message (the version
+    /// itself) and the messages that followed it in that branch (which may have versions
+    /// of their own).
+    pub others: Vec<Vec<Message>>,
+    /// Where the shown version stands among all of them: `others[..index]` come before it.
+    pub index: usize,
+}
+
+impl Versions {
+    /// How many versions the turn has (1 when it has none besides the shown one).
+    pub fn count(&self) -> usize {
+        self.others.len() + 1
+    }
+
+    /// These versions with `shown` (the versions' message, and what follows it) added at
+    /// the end as the newest; returns where it stands.
+    fn with_newest(mut self, shown_before: Option<Vec<Message>>) -> Versions {
+        if let Some(before) = shown_before {
+            let at = self.index.min(self.others.len());
+            self.others.insert(at, before);
+        }
+        Versions {
+            index: self.others.len(),
+            others: self.others,
+        }
+    }
 }
 
 impl Message {
@@ -105,6 +123,15 @@ impl Message {
         }
         members.push(("at_ms".into(), self.at_ms.into()));
         self.extras.write_members(&mut members);
+        if !self.versions.others.is_empty() {
+            let threads = self
+                .versions
+                .others
+                .iter()
+                .map(|thread| Json::Arr(thread.iter().map(Message::to_json).collect()));
+            members.push(("versions".into(), Json::Arr(threads.collect())));
+            members.push(("version".into(), (self.versions.index as u64).into()));
+        }
         Json::Obj(members)
     }
 
@@ -128,8 +155,69 @@ impl Message {
             error: read::opt_string(v, "error", path)?,
             at_ms: read::opt_f64(v, "at_ms", path)?.unwrap_or(0.0),
             extras: super::extras::ReplyExtras::read(v, path)?,
+            versions: read_versions(v, path)?,
         })
     }
+
+    /// This message and every message in its other versions, depth first.
+    fn each(&self, f: &mut dyn FnMut(&Message, &str), path: &str) {
+        f(self, path);
+        for (v, thread) in self.versions.others.iter().enumerate() {
+            for (i, m) in thread.iter().enumerate() {
+                m.each(f, &format!("{path}.versions[{v}][{i}]"));
+            }
+        }
+    }
+
+    fn each_mut(&mut self, f: &mut dyn FnMut(&mut Message)) {
+        f(self);
+        for thread in &mut self.versions.others {
+            for m in thread {
+                m.each_mut(f);
+            }
+        }
+    }
+
+    /// Worth keeping as a version: it has text, reasoning or tool calls (a failed attempt
+    /// with nothing in it is not).
+    fn has_anything(&self) -> bool {
+        !self.content.is_empty() || !self.extras.is_empty()
+    }
+}
+
+/// Reads a message's `versions` and `version` (absent: none).
+fn read_versions(v: &Json<'_>, path: &str) -> Result<Versions, String> {
+    let others = match v.get("versions") {
+        None | Some(Json::Null) => return Ok(Versions::default()),
+        Some(list) => list
+            .as_array()
+            .ok_or_else(|| read::expected(&format!("{path}.versions"), "an array"))?
+            .iter()
+            .enumerate()
+            .map(|(n, thread)| {
+                let at = format!("{path}.versions[{n}]");
+                thread
+                    .as_array()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| read::expected(&at, "a non-empty array of messages"))?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| Message::from_json(m, &format!("{at}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let index = read::opt_u64(v, "version", path)?.unwrap_or(others.len() as u64);
+    if index > others.len() as u64 {
+        return Err(read::expected(
+            &format!("{path}.version"),
+            &format!("0 to {}", others.len()),
+        ));
+    }
+    Ok(Versions {
+        index: index as usize,
+        others,
+    })
 }
 
 /// Message ids stay below this: 2^53 - 1, JavaScript's largest exact integer
@@ -204,30 +292,40 @@ impl Conversation {
                 self.next_message_id
             ));
         }
+        // Every version's messages too: an id names one message in all the branches.
         let mut seen = std::collections::HashSet::with_capacity(self.messages.len());
+        let mut problem = None;
         for (i, m) in self.messages.iter().enumerate() {
-            let at = format!("{path}.messages[{i}].id");
-            if m.id == 0 || m.id >= MAX_MESSAGE_ID {
-                return Err(format!(
-                    "{at}: {} is out of range (1 to {})",
-                    m.id,
-                    MAX_MESSAGE_ID - 1
-                ));
-            }
-            if self.next_message_id != 0 && m.id >= self.next_message_id {
-                return Err(format!(
-                    "{at}: {} is not below next_message_id ({})",
-                    m.id, self.next_message_id
-                ));
-            }
-            if !seen.insert(m.id) {
-                return Err(format!(
-                    "{at}: {} is used by an earlier message of the conversation",
-                    m.id
-                ));
-            }
+            m.each(
+                &mut |m, at| {
+                    if problem.is_some() {
+                        return;
+                    }
+                    let at = format!("{at}.id");
+                    problem = if m.id == 0 || m.id >= MAX_MESSAGE_ID {
+                        Some(format!(
+                            "{at}: {} is out of range (1 to {})",
+                            m.id,
+                            MAX_MESSAGE_ID - 1
+                        ))
+                    } else if self.next_message_id != 0 && m.id >= self.next_message_id {
+                        Some(format!(
+                            "{at}: {} is not below next_message_id ({})",
+                            m.id, self.next_message_id
+                        ))
+                    } else if !seen.insert(m.id) {
+                        Some(format!(
+                            "{at}: {} is used by an earlier message of the conversation",
+                            m.id
+                        ))
+                    } else {
+                        None
+                    };
+                },
+                &format!("{path}.messages[{i}]"),
+            );
         }
-        Ok(())
+        problem.map_or(Ok(()), Err)
     }
 
     /// An empty conversation.
@@ -243,13 +341,11 @@ impl Conversation {
     }
 
     fn next_id(&mut self) -> u64 {
-        let id = self
-            .messages
-            .iter()
-            .map(|m| m.id + 1)
-            .max()
-            .unwrap_or(1)
-            .max(self.next_message_id);
+        let mut after = 1;
+        for m in &self.messages {
+            m.each(&mut |m, _| after = after.max(m.id + 1), "");
+        }
+        let id = after.max(self.next_message_id);
         self.next_message_id = id + 1;
         id
     }
@@ -277,6 +373,7 @@ impl Conversation {
             error: None,
             at_ms: now,
             extras: Default::default(),
+            versions: Versions::default(),
         });
         self.updated_ms = now;
         id
@@ -316,7 +413,8 @@ impl Conversation {
     }
 
     /// The messages to send for a reply that follows message `upto` (inclusive), with an
-    /// optional system prompt first. Error replies without text are left out.
+    /// optional system prompt first. Error replies without text are left out. Only the shown
+    /// branch is sent: other versions are never part of a model's history.
     pub fn history(&self, upto: u64, system: &str) -> Vec<super::format::WireMessage> {
         let mut out = Vec::new();
         if !system.trim().is_empty() {
@@ -325,10 +423,12 @@ impl Conversation {
                 content: system.to_string(),
             });
         }
-        for m in &self.messages {
-            if m.id > upto {
-                break;
-            }
+        let end = self
+            .messages
+            .iter()
+            .position(|m| m.id == upto)
+            .map_or(0, |pos| pos + 1);
+        for m in &self.messages[..end] {
             if m.role == Role::Assistant && m.content.is_empty() {
                 continue;
             }
@@ -340,32 +440,76 @@ impl Conversation {
         out
     }
 
-    /// Removes the last assistant reply so it can be generated again; returns the id of
-    /// the user message it answered.
-    pub fn drop_last_reply(&mut self) -> Option<u64> {
+    /// Starts a new version of the last reply, streaming and empty; the earlier reply is
+    /// kept as a version of it (unless it holds nothing: a failed attempt is replaced).
+    /// Returns the id of the user message it answers and the new reply's id; after a user
+    /// message with no reply, just a new reply.
+    pub fn regenerate(&mut self, now: f64) -> Option<(u64, u64)> {
         let last = self.messages.last()?;
-        if last.role == Role::Assistant {
-            self.messages.pop();
-        }
-        self.messages
+        let before = if last.role == Role::Assistant {
+            self.messages.pop()
+        } else {
+            None
+        };
+        let upto = self
+            .messages
             .iter()
             .rev()
             .find(|m| m.role == Role::User)
-            .map(|m| m.id)
+            .map(|m| m.id);
+        let Some(upto) = upto else {
+            // Nothing to answer: put it back.
+            self.messages.extend(before);
+            return None;
+        };
+        let versions = match before {
+            Some(mut old) => {
+                let versions = std::mem::take(&mut old.versions);
+                versions.with_newest(old.has_anything().then(|| vec![old]))
+            }
+            None => Versions::default(),
+        };
+        let id = self.start_reply(now);
+        if let Some(reply) = self.messages.last_mut() {
+            reply.versions = versions;
+        }
+        Some((upto, id))
     }
 
-    /// Replaces the text of user message `id` and removes everything after it, so the
-    /// conversation continues from the edited message.
-    pub fn edit_user(&mut self, id: u64, text: &str, now: f64) -> bool {
-        let Some(pos) = self
+    /// Edits user message `id`: the edited text starts a new branch at its place (a new
+    /// message, to be answered), and the message as it was, with everything that followed
+    /// it, is kept as another version of that place. Returns the new message's id.
+    pub fn edit_user(&mut self, id: u64, text: &str, now: f64) -> Option<u64> {
+        let pos = self
             .messages
             .iter()
-            .position(|m| m.id == id && m.role == Role::User)
-        else {
+            .position(|m| m.id == id && m.role == Role::User)?;
+        let mut before = self.messages.split_off(pos);
+        let versions = std::mem::take(&mut before[0].versions).with_newest(Some(before));
+        let new = self.push(Role::User, text.to_string(), MessageState::Done, now);
+        if let Some(m) = self.messages.last_mut() {
+            m.versions = versions;
+        }
+        Some(new)
+    }
+
+    /// Shows version `to` (from 0) of the turn whose shown message is `id`: the messages
+    /// from there on are replaced by that version's branch, and the shown ones are kept as
+    /// a version. False when `id` is not shown or `to` is no other version.
+    pub fn switch_version(&mut self, id: u64, to: usize, now: f64) -> bool {
+        let Some(pos) = self.messages.iter().position(|m| m.id == id) else {
             return false;
         };
-        self.messages.truncate(pos + 1);
-        self.messages[pos].content = text.to_string();
+        let versions = &self.messages[pos].versions;
+        if to >= versions.count() || to == versions.index {
+            return false;
+        }
+        let mut shown = self.messages.split_off(pos);
+        let Versions { mut others, index } = std::mem::take(&mut shown[0].versions);
+        others.insert(index.min(others.len()), shown);
+        let mut branch = others.remove(to);
+        branch[0].versions = Versions { others, index: to };
+        self.messages.extend(branch);
         self.updated_ms = now;
         true
     }
@@ -373,9 +517,11 @@ impl Conversation {
     /// After a reload: a reply that was streaming when the page closed is interrupted.
     pub fn settle_after_reload(&mut self) {
         for m in &mut self.messages {
-            if m.state == MessageState::Streaming {
-                m.state = MessageState::Interrupted;
-            }
+            m.each_mut(&mut |m| {
+                if m.state == MessageState::Streaming {
+                    m.state = MessageState::Interrupted;
+                }
+            });
         }
     }
 
@@ -473,37 +619,208 @@ mod tests {
         assert_eq!(c.history(1, "").len(), 1);
     }
 
-    #[test]
-    fn regenerate_drops_the_last_reply_only() {
-        let mut c = conv();
-        assert_eq!(c.drop_last_reply(), Some(1));
-        assert_eq!(c.messages.len(), 1);
-        assert_eq!(
-            c.drop_last_reply(),
-            Some(1),
-            "no reply left: nothing more is removed"
-        );
-        assert_eq!(c.messages.len(), 1);
+    /// Answers the last message with `text`, done.
+    fn answer(c: &mut Conversation, id: u64, text: &str, now: f64) {
+        c.append(id, text);
+        c.finish(id, MessageState::Done, None, now);
+    }
+
+    fn shown(c: &Conversation) -> Vec<&str> {
+        c.messages.iter().map(|m| m.content.as_str()).collect()
+    }
+
+    fn counter(c: &Conversation, id: u64) -> (usize, usize) {
+        let v = &c.get(id).expect("shown").versions;
+        (v.index + 1, v.count())
     }
 
     #[test]
-    fn editing_a_user_message_truncates_after_it() {
+    fn regenerate_keeps_each_earlier_reply_as_a_version() {
         let mut c = conv();
-        c.push_user("second", 4.0);
-        assert!(c.edit_user(1, "Explain SSE briefly", 5.0));
-        assert_eq!(c.messages.len(), 1);
-        assert_eq!(c.messages[0].content, "Explain SSE briefly");
-        assert!(!c.edit_user(99, "x", 6.0));
+        let (upto, second) = c.regenerate(4.0).expect("regenerates");
+        assert_eq!(upto, 1);
+        assert_eq!(c.messages.len(), 2, "one reply shown");
+        assert_eq!(counter(&c, second), (2, 2), "the newest is shown");
+        answer(&mut c, second, "second", 5.0);
+        let (_, third) = c.regenerate(6.0).expect("regenerates");
+        answer(&mut c, third, "third", 7.0);
+        assert_eq!(counter(&c, third), (3, 3));
+        assert_eq!(shown(&c), ["Explain SSE\nplease", "third"]);
+        // Back to the first, forward to the second.
+        assert!(c.switch_version(third, 0, 8.0));
+        assert_eq!(shown(&c), ["Explain SSE\nplease", "Server-Sent Events"]);
+        assert_eq!(counter(&c, 2), (1, 3));
+        assert!(c.switch_version(2, 1, 9.0));
+        assert_eq!(shown(&c), ["Explain SSE\nplease", "second"]);
+        assert_eq!(counter(&c, second), (2, 3));
+        assert!(!c.switch_version(second, 1, 9.0), "already shown");
+        assert!(!c.switch_version(second, 3, 9.0), "no such version");
+        assert!(!c.switch_version(1, 0, 9.0), "the question has no versions");
+        // Regenerating from version 2 adds the fourth at the end; order is kept.
+        let (_, fourth) = c.regenerate(10.0).expect("regenerates");
+        assert_eq!(counter(&c, fourth), (4, 4));
+        let order: Vec<&str> = c.messages[1]
+            .versions
+            .others
+            .iter()
+            .map(|t| t[0].content.as_str())
+            .collect();
+        assert_eq!(order, ["Server-Sent Events", "second", "third"]);
+    }
+
+    #[test]
+    fn a_failed_attempt_with_nothing_in_it_is_replaced_not_kept() {
+        let mut c = conv();
+        let (_, failed) = c.regenerate(4.0).expect("regenerates");
+        c.finish(failed, MessageState::Error, Some("HTTP 500".into()), 5.0);
+        let (_, retry) = c.regenerate(6.0).expect("retries");
+        assert_eq!(counter(&c, retry), (2, 2), "the first reply and the retry");
+        // A user message without a reply gets a reply, with no versions.
+        let u = c.push_user("next", 7.0);
+        let (upto, r) = c.regenerate(8.0).expect("answers");
+        assert_eq!((upto, counter(&c, r)), (u, (1, 1)));
+        let mut empty = Conversation::new("e", 0.0);
+        assert_eq!(empty.regenerate(1.0), None);
+    }
+
+    #[test]
+    fn editing_a_user_message_starts_a_branch_and_keeps_the_old_one() {
+        let mut c = conv();
+        let u2 = c.push_user("second question", 4.0);
+        let a2 = c.start_reply(5.0);
+        answer(&mut c, a2, "second answer", 6.0);
+        // Edit the first question: a new branch from there.
+        let edited = c.edit_user(1, "Explain SSE briefly", 7.0).expect("edits");
+        assert_ne!(edited, 1, "the edit is a new message");
+        assert_eq!(shown(&c), ["Explain SSE briefly"]);
+        assert_eq!(counter(&c, edited), (2, 2));
+        let r = c.start_reply(8.0);
+        answer(&mut c, r, "brief answer", 9.0);
+        // Only the shown branch is sent.
+        let sent: Vec<String> = c
+            .history(edited, "")
+            .into_iter()
+            .map(|m| m.content)
+            .collect();
+        assert_eq!(sent, ["Explain SSE briefly"]);
+        // Back to the old branch: the old question and all that followed it.
+        assert!(c.switch_version(edited, 0, 10.0));
+        assert_eq!(
+            shown(&c),
+            [
+                "Explain SSE\nplease",
+                "Server-Sent Events",
+                "second question",
+                "second answer"
+            ]
+        );
+        assert_eq!(counter(&c, 1), (1, 2));
+        let sent: Vec<String> = c.history(u2, "").into_iter().map(|m| m.content).collect();
+        assert_eq!(
+            sent,
+            [
+                "Explain SSE\nplease",
+                "Server-Sent Events",
+                "second question"
+            ]
+        );
+        // Forward again: the new branch with its reply.
+        assert!(c.switch_version(1, 1, 11.0));
+        assert_eq!(shown(&c), ["Explain SSE briefly", "brief answer"]);
+        assert_eq!(c.edit_user(99, "x", 12.0), None);
+        assert_eq!(
+            c.edit_user(r, "x", 12.0),
+            None,
+            "only user messages are edited"
+        );
+    }
+
+    #[test]
+    fn versions_nest_inside_branches() {
+        let mut c = conv();
+        // Regenerate in the first branch, then branch off above it.
+        let (_, a2) = c.regenerate(4.0).expect("regenerates");
+        answer(&mut c, a2, "v2", 5.0);
+        let e = c.edit_user(1, "other", 6.0).expect("edits");
+        let r = c.start_reply(7.0);
+        answer(&mut c, r, "other answer", 8.0);
+        assert!(c.switch_version(e, 0, 9.0));
+        // The old branch kept its reply's two versions, the second shown.
+        assert_eq!(shown(&c), ["Explain SSE\nplease", "v2"]);
+        assert_eq!(counter(&c, a2), (2, 2));
+        assert!(c.switch_version(a2, 0, 10.0));
+        assert_eq!(shown(&c), ["Explain SSE\nplease", "Server-Sent Events"]);
+        // Ids stay unique across every branch; next ids are past all of them.
+        assert_eq!(c.check_ids("c", 128), Ok(()));
+        let mut ids = Vec::new();
+        for m in &c.messages {
+            m.each(&mut |m, _| ids.push(m.id), "");
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
+        assert_eq!(c.start_reply(11.0), 6);
+    }
+
+    #[test]
+    fn versions_and_branches_survive_saving_and_an_import_sees_their_ids() {
+        let mut c = conv();
+        let (_, a2) = c.regenerate(4.0).expect("regenerates");
+        answer(&mut c, a2, "v2", 5.0);
+        c.extras_mut(a2).expect("reply").add_reasoning("hmm");
+        let e = c.edit_user(1, "other", 6.0).expect("edits");
+        let r = c.start_reply(7.0);
+        c.append(r, "half");
+        let json = c.to_json().to_string();
+        assert!(json.contains(r#""versions":[["#), "{json}");
+        let back = Conversation::from_json(&Json::parse(&json).expect("json"), "c").expect("reads");
+        assert_eq!(back, c);
+        // Switched, saved and read again: the same.
+        let mut switched = back.clone();
+        assert!(switched.switch_version(e, 0, 8.0));
+        let json = switched.to_json().to_string();
+        let again =
+            Conversation::from_json(&Json::parse(&json).expect("json"), "c").expect("reads");
+        assert_eq!(again, switched);
+        // A streaming reply in a version not shown is interrupted after a reload, too.
+        let mut settled = again.clone();
+        settled.settle_after_reload();
+        assert!(settled.to_json().to_string().contains("interrupted"));
+        // A repeated id inside a version is named with its path.
+        let mut bad = c.clone();
+        bad.messages[0].versions.others[0][1].id = e;
+        let err = bad.check_ids("conversations[0]", 128).expect_err("refused");
+        assert!(
+            err.starts_with("conversations[0].messages[0].versions[0][1].id: "),
+            "{err}"
+        );
+        // A bad `version` is named too.
+        let text = json.replace(r#""version":1"#, r#""version":7"#);
+        let err =
+            Conversation::from_json(&Json::parse(&text).expect("json"), "c").expect_err("refused");
+        assert!(err.contains("version"), "{err}");
+    }
+
+    #[test]
+    fn a_message_saved_before_versions_reads_with_none() {
+        let saved = r#"{"id":"c1","title":"t","messages":[{"id":1,"role":"user","content":"q","state":"done","at_ms":1},{"id":2,"role":"assistant","content":"a","state":"done","at_ms":2}],"created_ms":1,"updated_ms":2,"next_message_id":3}"#;
+        let c = Conversation::from_json(&Json::parse(saved).expect("json"), "c").expect("reads");
+        assert!(c.messages.iter().all(|m| m.versions == Versions::default()));
+        assert_eq!(
+            c.to_json().to_string(),
+            saved,
+            "no versions, nothing new written"
+        );
     }
 
     #[test]
     fn message_ids_are_never_reused() {
         let mut c = conv();
-        assert!(c.edit_user(1, "again", 4.0));
+        let edited = c.edit_user(1, "again", 4.0).expect("edits");
+        assert_eq!(edited, 3);
         let reply = c.start_reply(5.0);
-        assert_eq!(reply, 3, "id 2 belonged to the removed reply");
-        c.drop_last_reply();
-        assert_eq!(c.start_reply(6.0), 4);
+        assert_eq!(reply, 4, "ids 1 and 2 are in the kept branch");
+        let (_, again) = c.regenerate(6.0).expect("regenerates");
+        assert_eq!(again, 5);
     }
 
     #[test]

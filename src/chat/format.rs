@@ -22,7 +22,7 @@
 //! are split off by the reply reader), tool calls (fragments, accumulated by index) and token
 //! usage: each is a [`Piece`] of its own.
 
-use super::conversation::Role;
+use super::role::Role;
 use crate::json::{Json, JsonError};
 
 /// Which protocol a chat endpoint speaks (`?format=`).
@@ -103,9 +103,23 @@ pub struct WireMessage {
 /// `max_tokens` is required).
 pub const MAX_TOKENS: u64 = 4096;
 
+/// How a chat request is sent and its reply read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// A GET by the browser's EventSource, its `message` events appended (`summary`: no
+    /// headers, no body, as EventSource allows).
+    EventSource,
+    /// A POST by fetch whose reply is an event stream.
+    FetchEventStream,
+    /// A POST by fetch whose reply is NDJSON (Ollama).
+    FetchNdjson,
+}
+
 /// A chat request as the page sends it, built per format (pure; the transport sends it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatRequest {
+    /// Which transport carries it.
+    pub carrier: Carrier,
     /// Where to send it (for `summary`, the GET URL with the prompt).
     pub url: String,
     /// Headers beyond `Content-Type` and `Accept` (which the transport sets): the format's
@@ -133,12 +147,18 @@ impl ChatRequest {
                 .find(|m| m.role == Role::User)
                 .map_or("", |m| m.content.as_str());
             return ChatRequest {
+                carrier: Carrier::EventSource,
                 url: summary_url(endpoint, prompt),
                 headers: Vec::new(),
                 body: None,
             };
         }
         ChatRequest {
+            carrier: if format.is_ndjson() {
+                Carrier::FetchNdjson
+            } else {
+                Carrier::FetchEventStream
+            },
             url: endpoint.to_string(),
             headers: request_headers(format, key),
             body: request_body(format, model, messages, temperature),
@@ -251,7 +271,7 @@ pub fn summary_url(endpoint: &str, prompt: &str) -> String {
     let sep = if endpoint.contains('?') { '&' } else { '?' };
     format!(
         "{endpoint}{sep}content={}",
-        crate::config::percent_encode(prompt)
+        crate::percent::percent_encode(prompt)
     )
 }
 
@@ -899,6 +919,75 @@ mod tests {
             ChatFormat::Responses.models_url("/v1/responses").as_deref(),
             Some("/v1/models")
         );
+    }
+
+    /// Every format's whole request, exactly: the match has no catch-all, so a new format
+    /// cannot be added without its expected request here.
+    #[test]
+    fn chat_request_build_is_exact_for_every_format() {
+        let all = r#"[{"role":"system","content":"be brief"},{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"more"}]"#;
+        let turns = r#"[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"more"}]"#;
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect()
+        };
+        for format in ChatFormat::ALL {
+            let endpoint = format.default_endpoint();
+            let got = ChatRequest::build(format, endpoint, "m", &convo(), Some(0.5), Some("k1"));
+            let want = match format {
+                ChatFormat::OpenAi => ChatRequest {
+                    carrier: Carrier::FetchEventStream,
+                    url: "/v1/chat/completions".into(),
+                    headers: pairs(&[("Authorization", "Bearer k1")]),
+                    body: Some(format!(
+                        r#"{{"model":"m","messages":{all},"stream":true,"stream_options":{{"include_usage":true}},"temperature":0.5}}"#
+                    )),
+                },
+                ChatFormat::Ollama => ChatRequest {
+                    carrier: Carrier::FetchNdjson,
+                    url: "/api/chat".into(),
+                    headers: pairs(&[("Authorization", "Bearer k1")]),
+                    body: Some(format!(
+                        r#"{{"model":"m","messages":{all},"stream":true,"options":{{"temperature":0.5}}}}"#
+                    )),
+                },
+                ChatFormat::Summary => ChatRequest {
+                    carrier: Carrier::EventSource,
+                    url: "/gpt/summary?content=more".into(),
+                    headers: Vec::new(),
+                    body: None,
+                },
+                ChatFormat::Anthropic => ChatRequest {
+                    carrier: Carrier::FetchEventStream,
+                    url: "/v1/messages".into(),
+                    headers: pairs(&[
+                        ("anthropic-version", "2023-06-01"),
+                        ("anthropic-dangerous-direct-browser-access", "true"),
+                        ("x-api-key", "k1"),
+                    ]),
+                    body: Some(format!(
+                        r#"{{"model":"m","max_tokens":4096,"system":"be brief","messages":{turns},"stream":true,"temperature":0.5}}"#
+                    )),
+                },
+                ChatFormat::Responses => ChatRequest {
+                    carrier: Carrier::FetchEventStream,
+                    url: "/v1/responses".into(),
+                    headers: pairs(&[("Authorization", "Bearer k1")]),
+                    body: Some(format!(
+                        r#"{{"model":"m","input":{turns},"instructions":"be brief","stream":true,"temperature":0.5}}"#
+                    )),
+                },
+            };
+            assert_eq!(got, want, "{}", format.as_str());
+            // Without a key: no key header, nothing else changes.
+            let keyless = ChatRequest::build(format, endpoint, "m", &convo(), Some(0.5), None);
+            let mut want_keyless = want.clone();
+            want_keyless
+                .headers
+                .retain(|(n, _)| n != "Authorization" && n != "x-api-key");
+            assert_eq!(keyless, want_keyless, "{} without a key", format.as_str());
+        }
     }
 
     #[test]

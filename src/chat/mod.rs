@@ -9,6 +9,7 @@ pub mod extras;
 pub mod format;
 pub mod keys;
 pub mod reply;
+pub mod role;
 pub mod settings;
 pub mod stall;
 pub mod store;

@@ -604,6 +604,76 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_versions_save_and_imports_it() {
+        // A reply regenerated once (its first version kept) under a question edited once
+        // (the first question, with its reply, kept as a branch), as this version saves it.
+        let saved = r#"{"version":1,"conversations":[{"id":"c1","title":"Rivers","messages":[{"id":3,"role":"user","content":"edited","state":"done","at_ms":3,"versions":[[{"id":1,"role":"user","content":"first","state":"done","at_ms":1},{"id":2,"role":"assistant","content":"old answer","state":"done","at_ms":2}]],"version":1},{"id":5,"role":"assistant","content":"new answer","state":"done","at_ms":5,"versions":[[{"id":4,"role":"assistant","content":"first answer","state":"stopped","at_ms":4,"reasoning":"hmm"}]],"version":1}],"created_ms":1,"updated_ms":5,"next_message_id":6}],"deleted":[]}"#;
+        let lib = Library::from_json(saved).expect("reads");
+        let c = lib.get("c1").expect("c1");
+        let shown: Vec<&str> = c.messages.iter().map(|m| m.content.as_str()).collect();
+        assert_eq!(shown, ["edited", "new answer"]);
+        let first = &c.messages[1].versions.others[0][0];
+        assert_eq!(
+            (
+                first.content.as_str(),
+                first.state,
+                first.extras.reasoning.as_str()
+            ),
+            ("first answer", MessageState::Stopped, "hmm")
+        );
+        assert_eq!(c.messages[0].versions.others[0][1].content, "old answer");
+        // Stored again exactly as read, and exported and imported with every version.
+        let (json, _) = stored_json(&lib);
+        assert_eq!(json, saved);
+        let mut other = Library::new();
+        assert_eq!(other.import(&lib.to_json(), || "x".into()), Ok(1));
+        assert_eq!(other.get("c1"), Some(c));
+        // Ids repeated across versions make an import ambiguous: refused, with the path.
+        let clash = saved.replace(r#""id":4,"#, r#""id":1,"#);
+        let err = other.import(&clash, || "y".into()).expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("conversations[0].messages[1].versions[0][0].id: 1 is used"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tabs_merge_versions_with_their_conversation() {
+        let mut storage = Mem::new(BIG);
+        let mut a = Tab::open(&mut storage);
+        let c = a.library.create("c".into(), 1.0);
+        c.push_user("q", 1.0);
+        let r = c.start_reply(2.0);
+        c.append(r, "one");
+        c.finish(r, MessageState::Done, None, 3.0);
+        a.save(&mut storage, None);
+        let mut b = Tab::open(&mut storage);
+        // B regenerates: the stored conversation has both versions, and A takes them.
+        let c = b.library.get_mut("c").expect("c");
+        let (_, r2) = c.regenerate(4.0).expect("regenerates");
+        c.append(r2, "two");
+        c.finish(r2, MessageState::Done, None, 5.0);
+        b.save(&mut storage, None);
+        assert_eq!(
+            a.save(&mut storage, None),
+            SaveOutcome::Saved { changed: true }
+        );
+        assert_eq!(a.text("c"), "qtwo");
+        let kept = &a.library.get("c").expect("c").messages[1].versions;
+        assert_eq!((kept.index, kept.others[0][0].content.as_str()), (1, "one"));
+        // A switches back to the first: B takes the switch.
+        assert!(a
+            .library
+            .get_mut("c")
+            .expect("c")
+            .switch_version(r2, 0, 6.0));
+        a.save(&mut storage, None);
+        b.save(&mut storage, None);
+        assert_eq!(b.text("c"), "qone");
+    }
+
+    #[test]
     fn unreadable_libraries_say_where() {
         assert_eq!(
             Library::from_json(

@@ -38,6 +38,10 @@
 //! - `[[malformed]]` — after [`MALFORMED_AFTER`] tokens, one chunk whose JSON is invalid, then
 //!   the stream goes on.
 //! - `[[echo]]` — the reply is exactly the prompt minus its markers (wins over `long`).
+//! - `[[system]]` — the reply is exactly the conversation's system prompt (its `system`
+//!   messages, joined by blank lines), so a client can get a different reply to the same
+//!   question by changing its settings, as a regenerated reply's versions need (`[[echo]]`
+//!   wins over it).
 //! - `[[think]]` or `[[think:N]]` — the reply starts with reasoning ([`Reply::thinking`],
 //!   [`THINK_TOKENS`] or N tokens), which each API streams in its own reasoning field.
 //! - `[[think-inline]]` — the same reasoning, inline at the start of the text as
@@ -102,6 +106,8 @@ pub struct Markers {
     pub malformed: bool,
     /// `[[echo]]`: the reply is the prompt.
     pub echo: bool,
+    /// `[[system]]`: the reply is the system prompt.
+    pub system: bool,
     /// `[[think]]` / `[[think:N]]`: N tokens of reasoning before the answer.
     pub think: Option<usize>,
     /// `[[think-inline]]`: the reasoning inline in the text, in `<think>` tags.
@@ -161,6 +167,7 @@ fn apply_marker_named(inner: &str, markers: &mut Markers, tool: &mut Option<Stri
         ("slow", None) => markers.slow = true,
         ("malformed", None) => markers.malformed = true,
         ("echo", None) => markers.echo = true,
+        ("system", None) => markers.system = true,
         ("think", None) => markers.think = Some(THINK_TOKENS),
         ("think", Some(_)) => match number() {
             Some(n) => markers.think = Some(n.min(MAX_LONG)),
@@ -341,6 +348,15 @@ pub fn respond(messages: &[Message]) -> Reply {
     let (text, ends) = if markers.echo {
         let ends = tokenize(&clean);
         (clean.clone(), ends)
+    } else if markers.system {
+        let text = messages
+            .iter()
+            .filter(|m| m.role == "system")
+            .map(|m| m.content.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let ends = tokenize(&text);
+        (text, ends)
     } else if let Some(n) = markers.long {
         long_reply(&clean, n)
     } else {
@@ -918,6 +934,22 @@ mod tests {
         assert!(m.echo);
         assert_eq!(parse_markers("[[long:99999999999]]").0.long, Some(MAX_LONG));
         assert_eq!(parse_markers("no markers ]] [[").1, "no markers ]] [[");
+    }
+
+    #[test]
+    fn system_marker_replies_with_the_system_prompt() {
+        let convo = |system: &str| {
+            vec![
+                Message::new("system", system),
+                Message::user("[[system]]same question"),
+            ]
+        };
+        assert_eq!(reply(&convo("first")), "first");
+        assert_eq!(reply(&convo("second 你好")), "second 你好");
+        assert_eq!(reply(&user("[[system]]q")), "", "no system prompt");
+        assert_eq!(reply(&user("[[system]][[echo]]q")), "q", "echo wins");
+        let r = respond(&convo("a b c"));
+        assert_eq!(r.tokens().collect::<String>(), "a b c");
     }
 
     #[test]

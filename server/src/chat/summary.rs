@@ -12,7 +12,6 @@
 //! `{"detail":"No content provided"}`, not a 500; the first chunk goes out as soon as it is
 //! ready rather than after the whole answer was read.
 
-use std::io;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
@@ -28,21 +27,12 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use super::demo::{self, Message};
 use super::pace::{self, Chunk, Piece};
+use super::source::Source;
 use super::time::python_utc;
 use super::{marker_status, read_body, upstream, ChatState, Flavor};
 
 /// The original's `chunk_size`: a chunk is sent once this many characters have gathered.
 pub const CHUNK_CHARS: usize = 100;
-
-/// Text on its way into the feed, from the demo model or the upstream.
-pub(crate) enum Source {
-    /// Generated text.
-    Text(String),
-    /// `[[drop:N]]`: write what has gathered as an unfinished event.
-    Partial,
-    /// Abort the response.
-    Abort(io::Error),
-}
 
 #[derive(Debug, Deserialize)]
 struct SummaryQuery {

@@ -37,7 +37,7 @@ use rill_sse::NdjsonDecoder;
 use serde_json::{json, Value};
 
 use super::pace;
-use super::summary::Source;
+use super::source::Source;
 use super::{read_body, ChatConfig, ChatState, Flavor};
 
 /// The HTTP client used for the upstream.

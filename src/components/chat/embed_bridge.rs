@@ -64,7 +64,7 @@ pub fn host_param(query: &str) -> Option<String> {
         .split('&')
         .filter_map(|pair| pair.split_once('='))
         .rfind(|(k, _)| *k == "host")
-        .map(|(_, v)| crate::config::percent_decode(v))
+        .map(|(_, v)| crate::percent::percent_decode(v))
 }
 
 /// One event listener on a target, removed on drop.

@@ -1,11 +1,13 @@
 //! One message: its text (markdown for replies, plain text for the user's), its end state,
-//! and the actions that fit it (copy, edit, regenerate, continue, retry).
+//! and the actions that fit it (copy, edit, regenerate, continue, retry, and the switcher
+//! between its versions when it has some).
 
 use leptos::prelude::*;
 
 use super::controller::{ChatCtx, Row};
 use super::markdown_body::MarkdownBody;
 use super::reply_extras::{ReasoningBlock, ReplyFooter};
+use super::version_switcher::VersionSwitcher;
 use crate::browser;
 use crate::chat::conversation::{MessageState, Role};
 use crate::i18n::strings;
@@ -158,6 +160,7 @@ pub fn MessageView(row: Row, ctx: ChatCtx, #[prop(into)] is_last: Signal<bool>) 
                     .map(|w| view! { <p class="rill-msg-warning" data-testid="message-warning">{w}</p> })
             }}
             <div class="rill-msg-actions" hidden=move || editing.get()>
+                {(row.versions.1 > 1).then(|| view! { <VersionSwitcher row=row ctx=ctx /> })}
                 <button
                     type="button"
                     class="rill-btn rill-btn-small rill-btn-ghost"

@@ -12,6 +12,7 @@ pub mod reply_watch;
 pub mod settings_panel;
 pub mod sidebar;
 pub mod storage_notice;
+pub mod version_switcher;
 
 use leptos::html;
 use leptos::prelude::*;

@@ -1,0 +1,443 @@
+//! Streaming one reply: the request (`chat::format::ChatRequest::build`) sent on its
+//! transport, each event read by [`ReplyReader`] into the saved conversation at once and onto
+//! the screen once per animation frame, and the reply's end (state, timing, save).
+//!
+//! Data flows one way: transport → [`ReplyReader`] → conversation (pure) and row signals →
+//! view.
+
+use leptos::prelude::*;
+
+use super::ChatCtx;
+use crate::browser::{self, AnimationFrame};
+use crate::chat::conversation::{MessageState, Role};
+use crate::chat::extras::ReplyExtras;
+use crate::chat::format::{Carrier, ChatFormat, ChatRequest, WireMessage};
+use crate::chat::reply::{ReplyAction, ReplyReader};
+use crate::i18n::strings;
+use crate::transport::fetch::FetchRequest;
+use crate::transport::response::BodyFormat;
+use crate::transport::{ErrorKind, StreamEvent, StreamHandle, Transport};
+
+/// How often a streaming reply is saved, at most.
+const SAVE_EVERY_MS: f64 = 1_000.0;
+
+/// The reply being streamed.
+pub(super) struct Active {
+    pub(super) conv_id: String,
+    msg_id: u64,
+    format: ChatFormat,
+    url: String,
+    handle: Option<StreamHandle>,
+    reader: ReplyReader,
+    pending: String,
+    /// Reasoning text not yet on screen (moved there once per frame, as `pending`).
+    pending_reason: String,
+    frame: Option<AnimationFrame>,
+    last_save: f64,
+    /// When the request was sent, the first text (answer or reasoning) and the first
+    /// reasoning arrived (ms, the page's clock): time to first token, thinking time, speed.
+    started: f64,
+    first_text: Option<f64>,
+    first_reason: Option<f64>,
+    /// The answer's text has begun (the thinking time is taken then, once).
+    answering: bool,
+}
+
+impl ChatCtx {
+    /// Starts streaming a reply to the history up to `upto`. With `append_to`, the text
+    /// goes on the end of that (partial, or new and empty) reply instead of a new one.
+    pub(super) fn start_reply(&self, conv_id: &str, upto: u64, append_to: Option<u64>) {
+        let settings = self.settings.get_untracked();
+        let lang = self.lang.get_untracked();
+        let now = browser::now_ms();
+        let Some(mut history) = self
+            .library
+            .with_value(|lib| lib.get(conv_id).map(|c| c.history(upto, &settings.system)))
+        else {
+            return;
+        };
+        let msg_id = match append_to {
+            Some(id) => {
+                let mut partial = false;
+                self.library.update_value(|lib| {
+                    if let Some(m) = lib
+                        .get_mut(conv_id)
+                        .and_then(|c| c.messages.iter_mut().find(|m| m.id == id))
+                    {
+                        m.state = MessageState::Streaming;
+                        m.error = None;
+                        partial = !m.content.is_empty();
+                    }
+                });
+                if let Some(row) = self.row(id) {
+                    row.state.set(MessageState::Streaming);
+                    row.error.set(None);
+                }
+                // A reply with text is asked to go on; an empty one (a new version) is
+                // simply answered.
+                if partial {
+                    history.push(WireMessage {
+                        role: Role::User,
+                        content: strings(lang).chat_continue_prompt.to_string(),
+                    });
+                }
+                id
+            }
+            None => {
+                let Some(id) = self
+                    .library
+                    .try_update_value(|lib| lib.get_mut(conv_id).map(|c| c.start_reply(now)))
+                    .flatten()
+                else {
+                    return;
+                };
+                let row = self.new_row(
+                    id,
+                    Role::Assistant,
+                    String::new(),
+                    MessageState::Streaming,
+                    None,
+                    ReplyExtras::default(),
+                );
+                self.rows.update(|rows| rows.push(row));
+                id
+            }
+        };
+        self.streaming.set(Some(msg_id));
+        self.watch.start();
+        let ctx = *self;
+        let sink = move |event: StreamEvent| ctx.on_event(event);
+        // One request per format; a summary GET carries no headers (an EventSource cannot).
+        let key = self.key_for(&settings.endpoint);
+        let chat = ChatRequest::build(
+            settings.format,
+            &settings.endpoint,
+            &settings.model,
+            &history,
+            settings.temperature,
+            key.as_deref(),
+        );
+        let (url, handle) = match chat.carrier {
+            Carrier::EventSource => {
+                let handle =
+                    StreamHandle::open_feed(Transport::EventSource, &chat.url, &["message"], sink);
+                (chat.url, handle)
+            }
+            carrier => {
+                let body_format = if carrier == Carrier::FetchNdjson {
+                    BodyFormat::Ndjson
+                } else {
+                    BodyFormat::EventStream
+                };
+                let mut request =
+                    FetchRequest::post_json(&chat.url, chat.body.unwrap_or_default(), body_format);
+                request.headers.extend(chat.headers);
+                (
+                    settings.endpoint.clone(),
+                    Ok(StreamHandle::open_fetch(request, sink)),
+                )
+            }
+        };
+        let active = Active {
+            conv_id: conv_id.to_string(),
+            msg_id,
+            format: settings.format,
+            url,
+            handle: None,
+            reader: ReplyReader::new(settings.format, lang),
+            pending: String::new(),
+            pending_reason: String::new(),
+            frame: None,
+            last_save: now,
+            started: now,
+            first_text: None,
+            first_reason: None,
+            answering: false,
+        };
+        self.active.set_value(Some(active));
+        self.save();
+        match handle {
+            Ok(handle) => {
+                self.active.update_value(|a| {
+                    if let Some(a) = a {
+                        a.handle = Some(handle);
+                    }
+                });
+            }
+            Err(event) => self.on_event(event),
+        }
+    }
+
+    /// One transport event for the active reply.
+    fn on_event(&self, event: StreamEvent) {
+        let refused = matches!(&event, StreamEvent::Error(e) if e.kind == ErrorKind::Refused);
+        let Some(actions) = self
+            .active
+            .try_update_value(|a| a.as_mut().map(|a| a.reader.on_event(&event)))
+            .flatten()
+        else {
+            return;
+        };
+        self.watch.on_event(&event);
+        for action in actions {
+            match action {
+                ReplyAction::Append(text) => self.append(&text),
+                ReplyAction::Reason(text) => self.reason(&text),
+                ReplyAction::Tool(delta) => self.with_extras(|x| x.add_tool(&delta)),
+                ReplyAction::Usage(usage) => self.with_extras(|x| x.add_usage(usage)),
+                ReplyAction::Warn(message) => {
+                    let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
+                    if let Some(row) = id.and_then(|id| self.row(id)) {
+                        row.warning.set(Some(message));
+                    }
+                }
+                ReplyAction::RetryAfter(ms) => {
+                    let id = self.active.with_value(|a| a.as_ref().map(|a| a.msg_id));
+                    if let Some(id) = id {
+                        self.watch.retry_after(id, ms);
+                    }
+                }
+                ReplyAction::Finish(state, error) => {
+                    let probe = (refused && state == MessageState::Error)
+                        .then(|| {
+                            self.active.with_value(|a| {
+                                a.as_ref().map(|a| (a.format, a.url.clone(), a.msg_id))
+                            })
+                        })
+                        .flatten();
+                    self.finish(state, error);
+                    if let Some((ChatFormat::Summary, url, id)) = probe {
+                        self.explain_refusal(url, id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Changes the streaming reply's extras, in the saved conversation and on screen.
+    fn with_extras(&self, change: impl Fn(&mut ReplyExtras)) {
+        let Some((conv_id, msg_id)) = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| (a.conv_id.clone(), a.msg_id)))
+        else {
+            return;
+        };
+        self.library.update_value(|lib| {
+            if let Some(x) = lib.get_mut(&conv_id).and_then(|c| c.extras_mut(msg_id)) {
+                change(x);
+            }
+        });
+        if let Some(row) = self.row(msg_id) {
+            row.extras.update(|x| change(x));
+        }
+    }
+
+    /// The time to the first token, once: the first text of either kind.
+    fn first_text(&self, now: f64) {
+        let first = self.active.try_update_value(|a| {
+            a.as_mut().and_then(|a| {
+                if a.first_text.is_some() {
+                    return None;
+                }
+                a.first_text = Some(now);
+                Some(now - a.started)
+            })
+        });
+        if let Some(ms) = first.flatten() {
+            self.with_extras(|x| {
+                if x.first_token_ms.is_none() {
+                    x.first_token_ms = Some(ms);
+                }
+            });
+        }
+    }
+
+    /// Reasoning text: kept in the saved reply at once, shown once per frame.
+    fn reason(&self, text: &str) {
+        let ctx = *self;
+        let now = browser::now_ms();
+        self.first_text(now);
+        let Some((conv_id, msg_id)) = self
+            .active
+            .try_update_value(|a| {
+                a.as_mut().map(|a| {
+                    a.first_reason.get_or_insert(now);
+                    a.pending_reason.push_str(text);
+                    if a.frame.is_none() {
+                        a.frame = AnimationFrame::request(move || ctx.flush());
+                    }
+                    (a.conv_id.clone(), a.msg_id)
+                })
+            })
+            .flatten()
+        else {
+            return;
+        };
+        self.library.update_value(|lib| {
+            if let Some(x) = lib.get_mut(&conv_id).and_then(|c| c.extras_mut(msg_id)) {
+                x.add_reasoning(text);
+            }
+        });
+    }
+
+    fn append(&self, text: &str) {
+        let ctx = *self;
+        let now = browser::now_ms();
+        let mut save = false;
+        self.first_text(now);
+        // The answer's first text: the model thought from its first reasoning until now
+        // (once per reply; a continued reply keeps the time of its first thought).
+        let thought = self
+            .active
+            .try_update_value(|a| {
+                a.as_mut().and_then(|a| {
+                    if a.answering {
+                        return None;
+                    }
+                    a.answering = true;
+                    a.first_reason.map(|from| now - from)
+                })
+            })
+            .flatten();
+        if let Some(ms) = thought {
+            self.with_extras(|x| {
+                if x.thought_ms.is_none() {
+                    x.thought_ms = Some(ms);
+                }
+            });
+        }
+        self.active.update_value(|a| {
+            let Some(a) = a else { return };
+            a.pending.push_str(text);
+            // The saved conversation gets the text at once: a page closed mid-reply keeps it.
+            let (conv_id, msg_id) = (a.conv_id.clone(), a.msg_id);
+            ctx.library.update_value(|lib| {
+                if let Some(c) = lib.get_mut(&conv_id) {
+                    c.append(msg_id, text);
+                }
+            });
+            if now - a.last_save > SAVE_EVERY_MS {
+                a.last_save = now;
+                save = true;
+            }
+            if a.frame.is_none() {
+                a.frame = AnimationFrame::request(move || ctx.flush());
+            }
+        });
+        if save {
+            self.save();
+        }
+    }
+
+    /// Moves pending text into the visible message (once per animation frame).
+    fn flush(&self) {
+        let taken = self
+            .active
+            .try_update_value(|a| {
+                a.as_mut().map(|a| {
+                    a.frame = None;
+                    (
+                        a.msg_id,
+                        std::mem::take(&mut a.pending),
+                        std::mem::take(&mut a.pending_reason),
+                    )
+                })
+            })
+            .flatten();
+        if let Some((id, text, reason)) = taken {
+            if let Some(row) = self.row(id) {
+                if !reason.is_empty() {
+                    row.extras.update(|x| x.add_reasoning(&reason));
+                }
+                if !text.is_empty() {
+                    row.content.update(|c| c.push_str(&text));
+                }
+            }
+        }
+    }
+
+    fn finish(&self, state: MessageState, error: Option<String>) {
+        self.flush();
+        let Some(active) = self.active.try_update_value(|a| a.take()).flatten() else {
+            return;
+        };
+        self.watch.end();
+        if let Some(handle) = &active.handle {
+            // Closed now, so an EventSource cannot reconnect and ask for the reply again;
+            // released after this callback returns.
+            handle.close();
+        }
+        let now = browser::now_ms();
+        let gen_ms = active.first_text.map(|first| now - first);
+        self.library.update_value(|lib| {
+            if let Some(c) = lib.get_mut(&active.conv_id) {
+                if let Some(x) = c.extras_mut(active.msg_id) {
+                    x.gen_ms = gen_ms.or(x.gen_ms);
+                }
+                c.finish(active.msg_id, state, error.clone(), now);
+            }
+        });
+        let mut finished_text = None;
+        if let Some(row) = self.row(active.msg_id) {
+            if let Some(ms) = gen_ms {
+                row.extras.update(|x| x.gen_ms = Some(ms));
+            }
+            row.state.set(state);
+            row.error.set(error);
+            finished_text = Some(row.content.get_untracked());
+        }
+        self.streaming.set(None);
+        // The screen-reader announcement, the save (the whole library as JSON) and the
+        // handle's release run in a later task, so the frame that shows the end of a long
+        // reply is not held up by them. A page closed in between still saves (pagehide).
+        let ctx = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            drop(active);
+            if let Some(text) = finished_text {
+                let _ = ctx.finished.try_set(Some((state, text.clone())));
+                let _ = ctx.announce.try_set(text);
+            }
+            ctx.save();
+        });
+    }
+
+    /// Stops the streaming reply; its partial text is kept.
+    pub fn stop(&self) {
+        if self.streaming.get_untracked().is_some() {
+            self.finish(MessageState::Stopped, None);
+        }
+    }
+
+    /// EventSource hides why it refused a stream: ask once more with fetch to show the
+    /// status and the server's message (only after a refusal, so nothing is generated twice).
+    fn explain_refusal(&self, url: String, msg_id: u64) {
+        let ctx = *self;
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(response) = browser::fetch(&url, browser::FetchInit::default()).await else {
+                return;
+            };
+            let status = response.status();
+            // At most a few KB of the body: an error page can be anything.
+            let message = crate::transport::fetch::read_error_message(&response).await;
+            let text = if message.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                format!("HTTP {status}: {message}")
+            };
+            if let Some(row) = ctx.row(msg_id) {
+                let _ = row.error.try_set(Some(text.clone()));
+            }
+            let conv = ctx.current.get_untracked();
+            ctx.library.update_value(|lib| {
+                if let Some(m) = conv
+                    .and_then(|id| lib.get_mut(&id))
+                    .and_then(|c| c.messages.iter_mut().find(|m| m.id == msg_id))
+                {
+                    m.error = Some(text);
+                }
+            });
+            ctx.save();
+        });
+    }
+}
