@@ -75,6 +75,7 @@ mod ollama;
 mod openai;
 mod pace;
 mod responses;
+pub mod sample;
 mod summary;
 mod time;
 mod upstream;
