@@ -25,8 +25,8 @@ pub(crate) fn line(state: &mut State, text: &str, out: &mut Out) {
     while i < bytes.len() {
         let b = bytes[i];
         let rest = &text[i..];
-        if rest.starts_with("/*") {
-            match rest[2..].find("*/") {
+        if let Some(body) = rest.strip_prefix("/*") {
+            match body.find("*/") {
                 Some(at) => {
                     out.token(Kind::Comment, &rest[..at + 4]);
                     i += at + 4;

@@ -753,8 +753,8 @@ pub(crate) fn line(syntax: &Syntax, state: &mut State, text: &str, out: &mut Out
             return;
         }
         if let Some((open, close)) = syntax.block_comment {
-            if rest.starts_with(open) {
-                match rest[open.len()..].find(close) {
+            if let Some(body) = rest.strip_prefix(open) {
+                match body.find(close) {
                     Some(at) => {
                         let end = i + open.len() + at + close.len();
                         out.token(Kind::Comment, &text[i..end]);
@@ -1119,16 +1119,13 @@ fn number_end(bytes: &[u8], at: usize) -> usize {
     let hex = bytes.get(at + 1).is_some_and(|c| matches!(c, b'x' | b'X'));
     while i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii_alphanumeric() || b == b'_' {
-            i += 1;
-        } else if b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        } else if (b == b'+' || b == b'-')
+        let digit_next = bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let exponent_sign = (b == b'+' || b == b'-')
             && !hex
             && i > at
             && matches!(bytes[i - 1], b'e' | b'E')
-            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
-        {
+            && digit_next;
+        if b.is_ascii_alphanumeric() || b == b'_' || (b == b'.' && digit_next) || exponent_sign {
             i += 1;
         } else {
             break;
