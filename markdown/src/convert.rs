@@ -6,18 +6,25 @@
 //! parses: the caller passes in the link reference definitions of earlier blocks.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use pulldown_cmark::{Alignment, BrokenLink, CowStr, Event, LinkType, Options, Parser};
 
+use super::highlight::{highlight, Lang};
 use super::href::{allowed_href, allowed_image_href};
+use super::math;
 use super::node::{
     push_text, Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT,
     CLASS_IMAGE_LINK, CLASS_RAW_HTML, CLASS_TASK,
 };
 
-/// The markdown dialect: CommonMark with GFM tables, strikethrough and task lists.
+/// The markdown dialect: CommonMark with GFM tables, strikethrough and task lists, and
+/// math (`$…$`, `$$…$$` by pulldown-cmark's rules; `\(…\)` and `\[…\]` found here).
 pub(crate) fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_MATH
 }
 
 /// Link reference definitions by label key ([`label_key`]): destination and title.
@@ -48,9 +55,11 @@ pub(crate) fn parse(text: &str, refs: &RefMap) -> Parsed {
         refs.get(&label_key(&link.reference))
             .map(|(dest, title)| (CowStr::from(dest.clone()), CowStr::from(title.clone())))
     };
-    let mut parser = Parser::new_with_broken_link_callback(text, options(), Some(resolve));
+    let mut parser =
+        Parser::new_with_broken_link_callback(text, options(), Some(resolve)).into_offset_iter();
+    let events: Vec<(Event, Range<usize>)> = parser.by_ref().collect();
     let mut builder = TreeBuilder::default();
-    for event in parser.by_ref() {
+    for event in bracket_math(text, events) {
         builder.event(event);
     }
     let mut defs: Vec<(usize, RefDef)> = parser
@@ -88,6 +97,169 @@ pub(crate) fn top_level_block_starts_at(text: &str, offset: usize) -> bool {
         }
     }
     false
+}
+
+/// Turns `\(…\)` and `\[…\]` into math events. The parser has already read `\(` as an
+/// escaped `(`: a text event that starts at a `(` right after an odd run of backslashes in
+/// the source. The formula is the source up to the matching escaped `)` (or `]`) in the
+/// same run of inline content, taken raw (TeX's own backslashes intact), with each line
+/// break's container prefix (`> `, indentation) left out; only inline events that open and
+/// close between the two may lie between them, else the text stays as it is.
+fn bracket_math<'a>(src: &str, events: Vec<(Event<'a>, Range<usize>)>) -> Vec<Event<'a>> {
+    // First the formulas (opener, closer, TeX, display), then the events around them.
+    let mut spans: Vec<(usize, usize, String, bool)> = Vec::new();
+    // From this index on no closing delimiter of that kind exists: openers fail at once.
+    let mut no_close = [usize::MAX; 2];
+    let mut i = 0;
+    while i < events.len() {
+        let Some(kind) = escaped_at(src, &events[i], b"([") else {
+            i += 1;
+            continue;
+        };
+        if i >= no_close[kind] {
+            i += 1;
+            continue;
+        }
+        match find_close(src, &events, i, kind) {
+            Ok(j) => {
+                spans.push((i, j, formula(src, &events[i..=j]), kind == 1));
+                i = j + 1;
+            }
+            Err(none_at_all) => {
+                if none_at_all {
+                    no_close[kind] = i;
+                }
+                i += 1;
+            }
+        }
+    }
+    if spans.is_empty() {
+        return events.into_iter().map(|(event, _)| event).collect();
+    }
+    let mut out = Vec::with_capacity(events.len());
+    let mut spans = spans.into_iter().peekable();
+    let mut skip_until = None;
+    for (k, (event, _)) in events.into_iter().enumerate() {
+        if let Some(close) = skip_until {
+            if k < close {
+                continue;
+            }
+            skip_until = None;
+            // The closer: its text after the delimiter stays text.
+            if let Event::Text(text) = &event {
+                if let Some(rest) = text.get(1..).filter(|rest| !rest.is_empty()) {
+                    out.push(Event::Text(CowStr::from(rest.to_owned())));
+                }
+            }
+            continue;
+        }
+        if spans.peek().is_some_and(|span| span.0 == k) {
+            if let Some((_, close, tex, display)) = spans.next() {
+                out.push(if display {
+                    Event::DisplayMath(CowStr::from(tex))
+                } else {
+                    Event::InlineMath(CowStr::from(tex))
+                });
+                skip_until = Some(close);
+            }
+            continue;
+        }
+        out.push(event);
+    }
+    out
+}
+
+/// Which of `chars` (0 or 1) a text event starts with, as an escaped character in the source.
+fn escaped_at(
+    src: &str,
+    (event, range): &(Event<'_>, Range<usize>),
+    chars: &[u8; 2],
+) -> Option<usize> {
+    let Event::Text(text) = event else {
+        return None;
+    };
+    let first = *text.as_bytes().first()?;
+    let kind = chars.iter().position(|&c| c == first)?;
+    let bytes = src.as_bytes();
+    if bytes.get(range.start) != Some(&first) {
+        return None;
+    }
+    let backslashes = bytes[..range.start]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count();
+    (backslashes % 2 == 1).then_some(kind)
+}
+
+/// How far a search for a closing delimiter looks, in events: bounds the work for many
+/// openers without a close.
+const MATH_SEARCH: usize = 2048;
+
+/// The index of the event that closes the formula opened at `open`; `Err(true)` if no
+/// closing delimiter follows anywhere, `Err(false)` if one does but not in the same inline
+/// content.
+fn find_close(
+    src: &str,
+    events: &[(Event<'_>, Range<usize>)],
+    open: usize,
+    kind: usize,
+) -> Result<usize, bool> {
+    use pulldown_cmark::{Tag as Md, TagEnd};
+    let mut depth = 0usize;
+    for (j, item) in events.iter().enumerate().skip(open + 1).take(MATH_SEARCH) {
+        match &item.0 {
+            Event::Text(_) => {
+                if depth == 0 && escaped_at(src, item, b")]") == Some(kind) {
+                    return Ok(j);
+                }
+            }
+            Event::Code(_)
+            | Event::SoftBreak
+            | Event::HardBreak
+            | Event::InlineHtml(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::FootnoteReference(_) => {}
+            Event::Start(
+                Md::Emphasis | Md::Strong | Md::Strikethrough | Md::Link { .. } | Md::Image { .. },
+            ) => depth += 1,
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Image,
+            ) if depth > 0 => depth -= 1,
+            _ => return Err(false),
+        }
+    }
+    if events.len() > open + 1 + MATH_SEARCH {
+        return Err(false);
+    }
+    Err(true)
+}
+
+/// The TeX source of a formula: `events[0]` is the opener, the last the closer.
+fn formula(src: &str, events: &[(Event<'_>, Range<usize>)]) -> String {
+    let (Some((_, first)), Some((_, last))) = (events.first(), events.last()) else {
+        return String::new();
+    };
+    let end = last.start.saturating_sub(1);
+    let mut pos = first.start + 1;
+    let mut tex = String::new();
+    for (k, (event, range)) in events.iter().enumerate() {
+        if matches!(event, Event::SoftBreak | Event::HardBreak) && range.start >= pos {
+            tex.push_str(src.get(pos..range.start).unwrap_or(""));
+            tex.push('\n');
+            pos = events
+                .get(k + 1)
+                .map_or(end, |(_, next)| next.start)
+                .max(range.start);
+        }
+    }
+    tex.push_str(src.get(pos..end).unwrap_or(""));
+    tex
 }
 
 /// The code block language from a fence's info string: its first word, up to the first
@@ -153,6 +325,15 @@ impl Frame {
             FrameKind::Image { href, .. } => usize::from(href.is_some()),
             FrameKind::Transparent => 0,
         }
+    }
+}
+
+/// How many levels of elements `node` is (a leaf element is 1); its recursion is bounded by
+/// [`math::MAX_DEPTH`], as only formulas are measured.
+fn tree_depth(node: &Node) -> usize {
+    match node {
+        Node::Text(_) => 0,
+        Node::Element { children, .. } => 1 + children.iter().map(tree_depth).max().unwrap_or(0),
     }
 }
 
@@ -476,6 +657,7 @@ impl TreeBuilder {
                 use pulldown_cmark::TagEnd;
                 match end {
                     TagEnd::CodeBlock => {
+                        self.highlight_open_code();
                         self.close();
                         self.close();
                     }
@@ -495,11 +677,11 @@ impl TreeBuilder {
                     _ => self.close(),
                 }
             }
-            Event::Text(text)
-            | Event::Html(text)
-            | Event::InlineHtml(text)
-            | Event::InlineMath(text)
-            | Event::DisplayMath(text) => push_text(self.children(), &text),
+            Event::Text(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                push_text(self.children(), &text)
+            }
+            Event::InlineMath(tex) => self.math(&tex, false),
+            Event::DisplayMath(tex) => self.math(&tex, true),
             Event::Code(text) => self.leaf(
                 Node::element(Tag::Code, vec![Node::Text(text.to_string())]),
                 &text,
@@ -536,6 +718,44 @@ impl TreeBuilder {
                     }
                 }
             }
+        }
+    }
+
+    /// Highlights the code of the open `pre > code` if its language is one rill knows and
+    /// the token spans fit under the nesting cap.
+    fn highlight_open_code(&mut self) {
+        let n = self.stack.len();
+        if n < 2 || !self.room(1) {
+            return;
+        }
+        let lang = match &self.stack[n - 2] {
+            Frame {
+                kind: FrameKind::Element(Tag::Pre),
+                attrs,
+                ..
+            } => attrs
+                .iter()
+                .find(|(attr, _)| *attr == Attr::DataLang)
+                .and_then(|(_, lang)| Lang::from_name(lang)),
+            _ => None,
+        };
+        let Some(lang) = lang else { return };
+        let code = &mut self.stack[n - 1];
+        if !matches!(code.kind, FrameKind::Element(Tag::Code)) {
+            return;
+        }
+        let text: String = code.children.iter().map(Node::text_content).collect();
+        code.children = highlight(lang, &text);
+    }
+
+    /// A formula as MathML, or as its source text where the tree would nest too deep.
+    fn math(&mut self, tex: &str, display: bool) {
+        let node = math::render(tex, display);
+        if self.room(tree_depth(&node)) {
+            self.children().push(node);
+        } else {
+            let fence = if display { "$$" } else { "$" };
+            push_text(self.children(), &format!("{fence}{tex}{fence}"));
         }
     }
 

@@ -18,7 +18,8 @@
 
 use super::blocks::{Boundary, Splitter};
 use super::convert::{parse, top_level_block_starts_at, Parsed, RefMap};
-use super::node::{push_text, Node, Tag};
+use super::highlight::{Lang, LineHighlighter};
+use super::node::{push_text, Attr, Node, Tag};
 
 /// How many bytes re-parsing the tail may cost in total, per byte of text received (plus a
 /// fixed [`DISPLAY_SLACK`] so that short replies are always fully formatted). With the one
@@ -72,6 +73,8 @@ struct FenceView {
     /// `text[..converted]` is in `code`.
     converted: usize,
     code: String,
+    /// Highlights the code as it grows, if the fence names a language rill knows.
+    highlighter: Option<LineHighlighter>,
 }
 
 /// Renders a markdown reply as it streams in.
@@ -333,11 +336,16 @@ impl Incremental {
             if !is_empty_code_block(&shell) {
                 return None;
             }
+            let highlighter = shell
+                .attr(Attr::DataLang)
+                .and_then(Lang::from_name)
+                .map(LineHighlighter::new);
             self.fence_view = Some(FenceView {
                 block_start: self.block_start,
                 shell,
                 converted: line_end,
                 code: String::new(),
+                highlighter,
             });
         }
         let view = self.fence_view.as_mut()?;
@@ -360,7 +368,11 @@ impl Incremental {
                 ..
             }) = children.first_mut()
             {
-                push_text(code_children, &code);
+                match view.highlighter.as_mut() {
+                    // Finished lines are highlighted once; only the last line is new work.
+                    Some(highlighter) => *code_children = highlighter.view_open(&code),
+                    None => push_text(code_children, &code),
+                }
             }
         }
         Some(vec![pre])
@@ -623,8 +635,13 @@ mod tests {
             while_open < 100,
             "parsed {while_open} bytes while the fence was open"
         );
-        let tail = last_tail.map(|tail| tail.nodes);
-        assert_eq!(tail, renderer.reparse_open_block());
+        // Past `OPEN_HIGHLIGHT_LIMIT` the open code is shown unhighlighted: the same text.
+        let text = |nodes: &[Node]| nodes.iter().map(Node::text_content).collect::<String>();
+        let tail = last_tail.map(|tail| text(&tail.nodes));
+        assert_eq!(
+            tail,
+            renderer.reparse_open_block().map(|nodes| text(&nodes))
+        );
         renderer.finish();
         assert!(renderer.parsed_bytes() < 2 * len);
     }
@@ -667,13 +684,13 @@ mod tests {
     #[test]
     fn the_tail_shows_an_open_fence_as_code_while_it_streams() {
         let mut renderer = Incremental::new();
-        renderer.push("```js\nlet a");
+        renderer.push("```text\nlet a");
         let update = renderer.push(" = 1;\r\nlet b");
         assert_eq!(
             update.tail.map(|t| t.nodes),
             Some(vec![Node::Element {
                 tag: Tag::Pre,
-                attrs: vec![(crate::Attr::DataLang, "js".to_owned())],
+                attrs: vec![(crate::Attr::DataLang, "text".to_owned())],
                 children: vec![Node::element(
                     Tag::Code,
                     vec![Node::Text("let a = 1;\nlet b".to_owned())]

@@ -53,8 +53,10 @@
 
 mod blocks;
 mod convert;
+mod highlight;
 mod href;
 mod incremental;
+mod math;
 mod node;
 pub mod service;
 pub mod wire;
@@ -68,7 +70,7 @@ pub use href::is_allowed_href;
 pub use incremental::{Block, Incremental, Update, DEFAULT_DISPLAY_BUDGET, DISPLAY_SLACK};
 pub use node::{
     Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT, CLASS_IMAGE_LINK,
-    CLASS_RAW_HTML, CLASS_TASK,
+    CLASS_RAW_HTML, CLASS_TASK, MATHML_NS,
 };
 
 /// How deep a rendered tree may nest: an element opened deeper than this is left out and its

@@ -91,11 +91,46 @@ pub enum Tag {
     Br,
     /// Only ever a disabled task-list checkbox: `type="checkbox" disabled [checked]`.
     Input,
+    // Tokens of highlighted code: each is a `span` whose class is fixed by its tag
+    // ([`Tag::class`]), inside `pre > code`.
+    TokKeyword,
+    TokString,
+    TokNumber,
+    TokComment,
+    TokFunction,
+    TokType,
+    TokConstant,
+    TokOperator,
+    TokPunctuation,
+    TokProperty,
+    TokTag,
+    TokVariable,
+    TokMeta,
+    // MathML (created in the MathML namespace, [`Tag::is_mathml`]).
+    Math,
+    Mrow,
+    Mi,
+    Mn,
+    Mo,
+    Mtext,
+    Mspace,
+    Mfrac,
+    Msqrt,
+    Mroot,
+    Msup,
+    Msub,
+    Msubsup,
+    Munder,
+    Mover,
+    Munderover,
+    Mtable,
+    Mtr,
+    Mtd,
 }
 
 impl Tag {
     /// Every tag, in declaration order; a tag's index here is its number on the wire.
-    pub const ALL: [Tag; 26] = [
+    pub const ALL: [Tag; 58] = [
         Tag::P,
         Tag::H1,
         Tag::H2,
@@ -122,6 +157,38 @@ impl Tag {
         Tag::Hr,
         Tag::Br,
         Tag::Input,
+        Tag::TokKeyword,
+        Tag::TokString,
+        Tag::TokNumber,
+        Tag::TokComment,
+        Tag::TokFunction,
+        Tag::TokType,
+        Tag::TokConstant,
+        Tag::TokOperator,
+        Tag::TokPunctuation,
+        Tag::TokProperty,
+        Tag::TokTag,
+        Tag::TokVariable,
+        Tag::TokMeta,
+        Tag::Math,
+        Tag::Mrow,
+        Tag::Mi,
+        Tag::Mn,
+        Tag::Mo,
+        Tag::Mtext,
+        Tag::Mspace,
+        Tag::Mfrac,
+        Tag::Msqrt,
+        Tag::Mroot,
+        Tag::Msup,
+        Tag::Msub,
+        Tag::Msubsup,
+        Tag::Munder,
+        Tag::Mover,
+        Tag::Munderover,
+        Tag::Mtable,
+        Tag::Mtr,
+        Tag::Mtd,
     ];
 
     /// The HTML element name, for `document.createElement`.
@@ -153,12 +220,70 @@ impl Tag {
             Tag::Hr => "hr",
             Tag::Br => "br",
             Tag::Input => "input",
+            Tag::TokKeyword
+            | Tag::TokString
+            | Tag::TokNumber
+            | Tag::TokComment
+            | Tag::TokFunction
+            | Tag::TokType
+            | Tag::TokConstant
+            | Tag::TokOperator
+            | Tag::TokPunctuation
+            | Tag::TokProperty
+            | Tag::TokTag
+            | Tag::TokVariable
+            | Tag::TokMeta => "span",
+            Tag::Math => "math",
+            Tag::Mrow => "mrow",
+            Tag::Mi => "mi",
+            Tag::Mn => "mn",
+            Tag::Mo => "mo",
+            Tag::Mtext => "mtext",
+            Tag::Mspace => "mspace",
+            Tag::Mfrac => "mfrac",
+            Tag::Msqrt => "msqrt",
+            Tag::Mroot => "mroot",
+            Tag::Msup => "msup",
+            Tag::Msub => "msub",
+            Tag::Msubsup => "msubsup",
+            Tag::Munder => "munder",
+            Tag::Mover => "mover",
+            Tag::Munderover => "munderover",
+            Tag::Mtable => "mtable",
+            Tag::Mtr => "mtr",
+            Tag::Mtd => "mtd",
         }
     }
 
-    /// Whether the element never has children (`hr`, `br`, `input`).
+    /// The class a tag always has (the token spans of highlighted code): set by the view,
+    /// never carried as an attribute.
+    pub fn class(self) -> Option<&'static str> {
+        Some(match self {
+            Tag::TokKeyword => "rill-tok-keyword",
+            Tag::TokString => "rill-tok-string",
+            Tag::TokNumber => "rill-tok-number",
+            Tag::TokComment => "rill-tok-comment",
+            Tag::TokFunction => "rill-tok-function",
+            Tag::TokType => "rill-tok-type",
+            Tag::TokConstant => "rill-tok-constant",
+            Tag::TokOperator => "rill-tok-operator",
+            Tag::TokPunctuation => "rill-tok-punctuation",
+            Tag::TokProperty => "rill-tok-property",
+            Tag::TokTag => "rill-tok-tag",
+            Tag::TokVariable => "rill-tok-variable",
+            Tag::TokMeta => "rill-tok-meta",
+            _ => return None,
+        })
+    }
+
+    /// Whether the element is MathML (`document.createElementNS` with [`MATHML_NS`]).
+    pub fn is_mathml(self) -> bool {
+        (self as usize) >= (Tag::Math as usize)
+    }
+
+    /// Whether the element never has children (`hr`, `br`, `input`, `mspace`).
     pub fn is_void(self) -> bool {
-        matches!(self, Tag::Hr | Tag::Br | Tag::Input)
+        matches!(self, Tag::Hr | Tag::Br | Tag::Input | Tag::Mspace)
     }
 
     /// The heading tag for a level from 1 to 6; levels outside clamp to the nearest.
@@ -182,7 +307,9 @@ impl Tag {
 /// - `title`: text from the markdown (the view sets it as an attribute, never as HTML);
 /// - `start`: decimal digits; `data-lang`: `[A-Za-z0-9_+.#-]{1,32}`;
 /// - `class`: one of the `rill-md-…` names below; `type`: `checkbox`;
-/// - `checked`, `disabled`: empty (boolean attributes).
+/// - `checked`, `disabled`: empty (boolean attributes);
+/// - MathML: `display`: `block`; `mathvariant`: `normal`; `width` (of `mspace`): one of
+///   the fixed TeX space widths (`0.1667em` …); `linethickness`: `0`; `accent`: `true`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Attr {
     Href,
@@ -195,12 +322,17 @@ pub enum Attr {
     Type,
     Checked,
     Disabled,
+    Display,
+    MathVariant,
+    Width,
+    LineThickness,
+    Accent,
 }
 
 impl Attr {
     /// Every attribute, in declaration order; an attribute's index here is its number on
     /// the wire.
-    pub const ALL: [Attr; 10] = [
+    pub const ALL: [Attr; 15] = [
         Attr::Href,
         Attr::Rel,
         Attr::Target,
@@ -211,6 +343,11 @@ impl Attr {
         Attr::Type,
         Attr::Checked,
         Attr::Disabled,
+        Attr::Display,
+        Attr::MathVariant,
+        Attr::Width,
+        Attr::LineThickness,
+        Attr::Accent,
     ];
 
     /// The HTML attribute name, for `setAttribute`.
@@ -226,9 +363,17 @@ impl Attr {
             Attr::Type => "type",
             Attr::Checked => "checked",
             Attr::Disabled => "disabled",
+            Attr::Display => "display",
+            Attr::MathVariant => "mathvariant",
+            Attr::Width => "width",
+            Attr::LineThickness => "linethickness",
+            Attr::Accent => "accent",
         }
     }
 }
+
+/// The MathML namespace, in which the view creates the elements of [`Tag::is_mathml`] tags.
+pub const MATHML_NS: &str = "http://www.w3.org/1998/Math/MathML";
 
 /// `class` of the paragraph that shows a raw HTML block as text.
 pub const CLASS_RAW_HTML: &str = "rill-md-raw-html";

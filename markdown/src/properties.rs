@@ -84,6 +84,29 @@ const FRAGMENTS: &[&str] = &[
     "]]>",
     "<!X",
     "  \n",
+    "```js",
+    "```python",
+    "```html",
+    "```css",
+    "```sh",
+    "/* c",
+    "*/",
+    "\"str",
+    "'''",
+    "`tpl",
+    "<!-- x",
+    "$x$",
+    "$$",
+    "$",
+    " $5 and $10",
+    "\\(",
+    "\\)",
+    "\\[",
+    "\\]",
+    "\\frac{a}{b}",
+    "x^{2}_i",
+    "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+    "\\href{javascript:alert(1)}{x}",
 ];
 
 /// Line endings between generated lines: mostly single, often blank lines, some CRLF.
@@ -141,6 +164,23 @@ fn hostile() -> impl Strategy<Value = String> {
                     "<a href=x>",
                     "<script>",
                     "alert(1)",
+                    "$",
+                    "$$",
+                    "\\(",
+                    "\\)",
+                    "\\[",
+                    "\\]",
+                    "\\href{",
+                    "\\url{",
+                    "{",
+                    "}",
+                    "^",
+                    "_",
+                    "\\left(",
+                    "\\begin{matrix}",
+                    "&",
+                    "```js\n",
+                    "```html\n",
                 ][..]
             ),
             0..40
@@ -204,9 +244,41 @@ fn stream(text: &str, cuts: &[Index], budget: usize) -> Vec<Node> {
     nodes
 }
 
-/// Every `href` in the tree passes the policy, and every `input` is a disabled checkbox.
+/// Every `href` in the tree passes the policy, every `input` is a disabled checkbox, token
+/// spans have no attributes and sit in `code`, and MathML holds only MathML with its fixed
+/// attribute values.
 fn assert_safe(nodes: &[Node]) {
+    assert_safe_in(nodes, None);
+}
+
+fn assert_safe_in(nodes: &[Node], parent: Option<Tag>) {
     for node in nodes {
+        if let Node::Element { tag, attrs, .. } = node {
+            if tag.class().is_some() {
+                assert!(attrs.is_empty(), "{tag:?} with attributes");
+                assert_eq!(parent, Some(Tag::Code), "{tag:?} outside code");
+            }
+            if parent.is_some_and(Tag::is_mathml) {
+                assert!(tag.is_mathml(), "{tag:?} inside math");
+            }
+            if tag.is_mathml() {
+                assert!(*tag == Tag::Math || parent.is_some_and(Tag::is_mathml));
+                for (attr, value) in attrs {
+                    let allowed: &[&str] = match attr {
+                        Attr::Display => &["block"],
+                        Attr::MathVariant => &["normal"],
+                        Attr::Width => &["0.1667em", "0.2222em", "0.2778em", "1em", "2em"],
+                        Attr::LineThickness => &["0"],
+                        Attr::Accent => &["true"],
+                        _ => &[],
+                    };
+                    assert!(
+                        allowed.contains(&value.as_str()),
+                        "{tag:?} {attr:?}={value:?}"
+                    );
+                }
+            }
+        }
         if let Node::Element {
             tag,
             attrs,
@@ -234,7 +306,7 @@ fn assert_safe(nodes: &[Node]) {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_+-.#".contains(c)));
             }
-            assert_safe(children);
+            assert_safe_in(children, Some(*tag));
         }
     }
 }

@@ -99,15 +99,26 @@ fn headings_quotes_rules_and_ordered_list_start() {
 
 #[test]
 fn fenced_code_keeps_its_language_and_text() {
-    let nodes = render("```rust ignore\nfn main() {}\n```\n");
+    let nodes = render("```foolang ignore\nfn main() {}\n```\n");
     assert_eq!(
         nodes,
         vec![el_with(
             Tag::Pre,
-            &[(Attr::DataLang, "rust")],
+            &[(Attr::DataLang, "foolang")],
             vec![el(Tag::Code, vec![text("fn main() {}\n")])]
         )]
     );
+    // A language rill knows is highlighted; the code's text is the same.
+    let nodes = render("```rust ignore\nfn main() {}\n```\n");
+    assert_eq!(nodes[0].attr(Attr::DataLang), Some("rust"));
+    assert_eq!(nodes[0].text_content(), "fn main() {}\n");
+    let Node::Element { children, .. } = &nodes[0] else {
+        panic!("pre")
+    };
+    let Node::Element { children: code, .. } = &children[0] else {
+        panic!("code")
+    };
+    assert_eq!(code[0], el(Tag::TokKeyword, vec![text("fn")]));
     assert_eq!(nodes[0].text_content(), "fn main() {}\n");
 }
 
@@ -411,4 +422,96 @@ fn crlf_line_endings_render_like_lf() {
 fn empty_and_blank_input_render_nothing() {
     assert_eq!(render(""), vec![]);
     assert_eq!(render("\n\n  \n"), vec![]);
+}
+
+/// The tags in the tree, depth first.
+fn tags(nodes: &[Node]) -> Vec<Tag> {
+    let mut out = Vec::new();
+    for node in nodes {
+        if let Node::Element { tag, children, .. } = node {
+            out.push(*tag);
+            out.extend(tags(children));
+        }
+    }
+    out
+}
+
+#[test]
+fn dollar_math_follows_pulldown_cmark_and_prices_stay_text() {
+    let nodes = render("costs $5 and $10.");
+    assert!(!tags(&nodes).contains(&Tag::Math));
+    assert_eq!(all_text(&nodes), "costs $5 and $10.");
+    let nodes = render("area $\\pi r^2$ and\n\n$$\\sum_i x_i$$");
+    let math: Vec<&Node> = nodes
+        .iter()
+        .flat_map(|p| match p {
+            Node::Element { children, .. } => children
+                .iter()
+                .filter(|c| matches!(c, Node::Element { tag: Tag::Math, .. }))
+                .collect(),
+            Node::Text(_) => vec![],
+        })
+        .collect();
+    assert_eq!(math.len(), 2);
+    assert_eq!(math[0].attr(Attr::Display), None);
+    assert_eq!(math[1].attr(Attr::Display), Some("block"));
+    assert!(!tags(&render("a \\$5 b $")).contains(&Tag::Math));
+}
+
+#[test]
+fn backslash_delimiters_are_math_though_markdown_reads_them_as_escapes() {
+    let nodes = render("so \\(x^2\\) and \\[\\frac{a}{b}\\] done");
+    let t = tags(&nodes);
+    assert_eq!(t.iter().filter(|t| **t == Tag::Math).count(), 2);
+    assert!(t.contains(&Tag::Msup) && t.contains(&Tag::Mfrac));
+    assert_eq!(all_text(&nodes), "so x2 and ab done");
+    // The TeX is taken raw: emphasis markers and escapes inside stay TeX.
+    let nodes = render("\\(a*b*c \\{x\\}\\)");
+    assert!(!tags(&nodes).contains(&Tag::Em));
+    assert_eq!(all_text(&nodes), "a∗b∗c{x}");
+    // A line break's container prefix is not part of the formula.
+    let nodes = render("> \\[ a\n> = b \\]");
+    assert_eq!(all_text(&nodes), "a=b");
+    // An escaped backslash before `(` is no delimiter, nor is an unclosed opener.
+    assert!(!tags(&render("x \\\\(y\\\\)")).contains(&Tag::Math));
+    assert_eq!(all_text(&render("\\(open")), "(open");
+    // Code keeps its backslashes.
+    assert_eq!(all_text(&render("`\\(x\\)`")), "\\(x\\)");
+}
+
+#[test]
+fn math_never_links_and_shows_unknown_commands() {
+    let nodes = render("$\\href{javascript:alert(1)}{x}$ \\(\\url{javascript:x}\\) $\\foo$");
+    assert!(hrefs(&nodes).is_empty());
+    assert!(!tags(&nodes).contains(&Tag::A));
+    let text = all_text(&nodes);
+    assert!(text.contains("\\href{javascript:alert(1)}{x}"), "{text}");
+    assert!(text.contains("\\foo"), "{text}");
+}
+
+#[test]
+fn an_unclosed_display_formula_streams_as_source() {
+    let mut renderer = Incremental::new();
+    let update = renderer.push("$$\\frac{a}{b}");
+    let tail = update.tail.map(|t| t.nodes).unwrap_or_default();
+    assert!(!tags(&tail).contains(&Tag::Math));
+    assert_eq!(all_text(&tail), "$$\\frac{a}{b}");
+    let update = renderer.push("$$");
+    let tail = update.tail.map(|t| t.nodes).unwrap_or_default();
+    assert!(tags(&tail).contains(&Tag::Mfrac));
+}
+
+#[test]
+fn an_open_code_block_is_highlighted_as_it_grows() {
+    let mut renderer = Incremental::new();
+    renderer.push("```python\ndef f");
+    let update = renderer.push("():\n    return 1\n");
+    let tail = update.tail.map(|t| t.nodes).unwrap_or_default();
+    let t = tags(&tail);
+    assert!(
+        t.contains(&Tag::TokKeyword)
+            && t.contains(&Tag::TokFunction)
+            && t.contains(&Tag::TokNumber)
+    );
+    assert_eq!(Some(tail), renderer.reparse_open_block());
 }

@@ -23,7 +23,7 @@ use crate::{Attr, Block, Node, Tag, Update};
 
 /// Bumped whenever the encoding or the calls change; the page does not use a module that
 /// says another version (a stale cached copy after a deploy) and renders plain text.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// What the page asks of the module for one message's renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,8 +328,9 @@ mod tests {
             "u0,2:",
             "u1,0:",
             "u0,0:x",
-            "u0,1:b1,1:e26,0,0:",
-            "u0,1:b1,1:e0,1,0:10,0:",
+            // Unknown tags and attributes: one past the last of each.
+            "u0,1:b1,1:e58,0,0:",
+            "u0,1:b1,1:e0,1,0:15,0:",
             "u0,1:b1,1:t5:ab",
             "u0,1:b1,1:t1:\u{e9}",
             "u0,1:b1,99999999999:",

@@ -48,11 +48,15 @@
 //!   `<think>…</think>` followed by a blank line.
 //! - `[[tool]]` or `[[tool:name]]` — the reply ends in a call of the tool `name` (default
 //!   [`TOOL_NAME`]) with JSON arguments ([`Reply::tool`]).
+//! - `[[sample:code]]`, `[[sample:math]]` — a fixed markdown reply with fenced code in several
+//!   languages, or with TeX math ([`super::sample`]); wins over `echo` and `long`.
 //!
 //! What the streaming markers do on the wire is the endpoints' business (see [`super`]); this
 //! module only parses them and hands them back in [`Reply::markers`].
 
 use serde::{Deserialize, Serialize};
+
+use super::sample::Sample;
 
 /// The largest `[[long:N]]` honoured; larger N are clamped to it.
 pub const MAX_LONG: usize = 100_000;
@@ -114,6 +118,8 @@ pub struct Markers {
     pub think_inline: bool,
     /// `[[tool]]` / `[[tool:name]]`: the reply ends in a tool call.
     pub tool: bool,
+    /// `[[sample:code]]` / `[[sample:math]]`: a fixed reply with code or math.
+    pub sample: Option<Sample>,
 }
 
 /// Finds the markers in `text`; returns them and the text with the markers removed.
@@ -174,6 +180,10 @@ fn apply_marker_named(inner: &str, markers: &mut Markers, tool: &mut Option<Stri
             None => return false,
         },
         ("think-inline", None) => markers.think_inline = true,
+        ("sample", Some(name)) => match Sample::from_name(name) {
+            Some(sample) => markers.sample = Some(sample),
+            None => return false,
+        },
         ("tool", None) => markers.tool = true,
         ("tool", Some(name)) if is_tool_name(name) => {
             markers.tool = true;
@@ -345,7 +355,11 @@ impl Reply {
 /// The reply to `messages`, with its tokens and markers.
 pub fn respond(messages: &[Message]) -> Reply {
     let (markers, clean, tool_name) = parse_markers_named(prompt(messages));
-    let (text, ends) = if markers.echo {
+    let (text, ends) = if let Some(sample) = markers.sample {
+        let text = sample.text().to_string();
+        let ends = tokenize(&text);
+        (text, ends)
+    } else if markers.echo {
         let ends = tokenize(&clean);
         (clean.clone(), ends)
     } else if markers.system {
@@ -950,6 +964,17 @@ mod tests {
         assert_eq!(reply(&user("[[system]][[echo]]q")), "q", "echo wins");
         let r = respond(&convo("a b c"));
         assert_eq!(r.tokens().collect::<String>(), "a b c");
+    }
+
+    #[test]
+    fn sample_markers_give_their_fixed_text() {
+        let r = respond(&user("show me [[sample:code]]"));
+        assert_eq!(r.text(), Sample::Code.text());
+        assert_eq!(r.markers.sample, Some(Sample::Code));
+        assert_eq!(r.tokens().collect::<String>(), Sample::Code.text());
+        assert_eq!(reply(&user("[[sample:math]][[echo]]")), Sample::Math.text());
+        let (m, clean) = parse_markers("[[sample:nope]]");
+        assert_eq!((m.sample, clean.as_str()), (None, "[[sample:nope]]"));
     }
 
     #[test]

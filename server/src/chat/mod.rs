@@ -75,6 +75,7 @@ mod ollama;
 mod openai;
 mod pace;
 mod responses;
+pub mod sample;
 mod source;
 mod summary;
 mod time;

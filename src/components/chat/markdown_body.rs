@@ -10,7 +10,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use rill_markdown::wire::Op;
-use rill_markdown::{Block, Node, Tag, Update};
+use rill_markdown::{Block, Node, Tag, Update, MATHML_NS};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
@@ -191,9 +191,19 @@ pub fn build(document: &Document, parent: &Element, nodes: &[Node], label: &str)
                 attrs,
                 children,
             } => {
-                let Ok(el) = document.create_element(tag.name()) else {
+                // MathML is drawn only in its own namespace; token spans get the class
+                // their tag fixes (never one from the text).
+                let created = if tag.is_mathml() {
+                    document.create_element_ns(Some(MATHML_NS), tag.name())
+                } else {
+                    document.create_element(tag.name())
+                };
+                let Ok(el) = created else {
                     continue;
                 };
+                if let Some(class) = tag.class() {
+                    el.set_class_name(class);
+                }
                 for (attr, value) in attrs {
                     let _ = el.set_attribute(attr.name(), value);
                 }
