@@ -210,6 +210,14 @@ impl RillServer {
         )
     }
 
+    /// [`RillServer::app`] with more flags (e.g. `--rate 400` for faster demo replies).
+    pub fn app_with(args: &[&str]) -> RillServer {
+        let dist = dist_dir();
+        let mut all = vec!["--dist", dist.to_str().expect("utf-8 path")];
+        all.extend_from_slice(args);
+        RillServer::start("127.0.0.1:0", &all)
+    }
+
     /// Serves the built app as deployed: a fresh rill-server without `--test-routes`.
     pub fn app_without_test_routes() -> RillServer {
         let dist = dist_dir();

@@ -10,17 +10,9 @@ const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
 const USER: &str = "[data-testid=\"message\"][data-role=\"user\"]";
 const FORMATS: [&str; 3] = ["openai", "ollama", "summary"];
 
+/// The built app, with demo replies at 400 tokens/s.
 fn app() -> RillServer {
-    let dist = rill_e2e::dist_dir();
-    RillServer::start(
-        "127.0.0.1:0",
-        &[
-            "--dist",
-            dist.to_str().expect("utf-8 path"),
-            "--rate",
-            "400",
-        ],
-    )
+    RillServer::app_with(&["--rate", "400"])
 }
 
 fn chat_url(app: &RillServer, format: &str) -> String {

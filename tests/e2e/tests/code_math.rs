@@ -8,17 +8,9 @@ use rill_e2e::{testid, Browser, RillServer, WAIT};
 
 const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
 
+/// The built app, with demo replies at 400 tokens/s.
 fn app() -> RillServer {
-    let dist = rill_e2e::dist_dir();
-    RillServer::start(
-        "127.0.0.1:0",
-        &[
-            "--dist",
-            dist.to_str().expect("utf-8 path"),
-            "--rate",
-            "400",
-        ],
-    )
+    RillServer::app_with(&["--rate", "400"])
 }
 
 async fn send(browser: &Browser, text: &str) {

@@ -18,17 +18,9 @@ const USER_COUNTER: &str = "article[data-role=\"user\"] [data-testid=\"version-c
 const USER_PREV: &str = "article[data-role=\"user\"] [data-testid=\"version-prev\"]";
 const USER_NEXT: &str = "article[data-role=\"user\"] [data-testid=\"version-next\"]";
 
+/// The built app, with demo replies at 400 tokens/s.
 fn app() -> RillServer {
-    let dist = rill_e2e::dist_dir();
-    RillServer::start(
-        "127.0.0.1:0",
-        &[
-            "--dist",
-            dist.to_str().expect("utf-8 path"),
-            "--rate",
-            "400",
-        ],
-    )
+    RillServer::app_with(&["--rate", "400"])
 }
 
 fn chat_url(app: &RillServer, lang: &str, theme: &str) -> String {
