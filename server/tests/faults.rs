@@ -287,6 +287,11 @@ async fn restart_can_skip_or_repeat_ids_on_a_resume() {
     let r = support::send(addr, resume("repeat=99").as_bytes(), |_| false).await;
     assert!(r.text().starts_with("id: 1\n"), "{}", r.text());
     // A first connection starts at 1 whatever the flags.
-    let r = get(addr, "/test/fault/restart?after_ms=40&interval_ms=20&skip=3", |_| false).await;
+    let r = get(
+        addr,
+        "/test/fault/restart?after_ms=40&interval_ms=20&skip=3",
+        |_| false,
+    )
+    .await;
     assert!(r.text().starts_with("id: 1\n"), "{}", r.text());
 }
