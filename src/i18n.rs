@@ -416,6 +416,81 @@ pub fn feed_strings(lang: Lang) -> &'static FeedStrings {
     }
 }
 
+/// The pinned feeds' strings (feed cards in the clock view).
+#[derive(Debug)]
+pub struct FeedCardStrings {
+    pub pin: &'static str,
+    pub pin_title: &'static str,
+    pub pinned_title: &'static str,
+    pub unpin: &'static str,
+    pub waiting: &'static str,
+    /// "missed 3 events": before and after the count.
+    pub missed_before: &'static str,
+    pub missed_after: &'static str,
+    /// "2 repeated events dropped": after the count.
+    pub duplicates_after: &'static str,
+    pub notify: &'static str,
+    pub notify_on: &'static str,
+    pub notify_denied: &'static str,
+    pub notify_unsupported: &'static str,
+    pub refused_empty: &'static str,
+    pub refused_long: &'static str,
+    pub refused_pinned: &'static str,
+    pub refused_full: &'static str,
+    pub sparkline: &'static str,
+    pub updates: &'static str,
+}
+
+const CARDS_EN: FeedCardStrings = FeedCardStrings {
+    pin: "Pin",
+    pin_title: "Pin this feed: show the latest value of each event type as a card",
+    pinned_title: "Pinned feeds",
+    unpin: "Unpin",
+    waiting: "Waiting for the first event…",
+    missed_before: "missed",
+    missed_after: "events",
+    duplicates_after: "repeated events dropped",
+    notify: "Notify",
+    notify_on: "Notifying",
+    notify_denied: "Notifications are blocked for this site in the browser's settings.",
+    notify_unsupported: "This browser cannot show notifications.",
+    refused_empty: "Enter a stream URL to pin.",
+    refused_long: "That URL is too long to pin.",
+    refused_pinned: "That feed is already pinned.",
+    refused_full: "At most 4 feeds can be pinned; unpin one first.",
+    sparkline: "Recent values",
+    updates: "Updates",
+};
+
+const CARDS_ZH: FeedCardStrings = FeedCardStrings {
+    pin: "固定",
+    pin_title: "固定此推送：每种事件类型显示为一张卡片，展示最新值",
+    pinned_title: "已固定的推送",
+    unpin: "取消固定",
+    waiting: "正在等待第一个事件…",
+    missed_before: "漏收",
+    missed_after: "个事件",
+    duplicates_after: "个重复事件已丢弃",
+    notify: "通知",
+    notify_on: "通知中",
+    notify_denied: "浏览器设置已禁止本站发送通知。",
+    notify_unsupported: "此浏览器无法显示通知。",
+    refused_empty: "请输入要固定的事件流地址。",
+    refused_long: "该地址过长，无法固定。",
+    refused_pinned: "该推送已固定。",
+    refused_full: "最多固定 4 个推送，请先取消一个。",
+    sparkline: "最近数值",
+    updates: "更新次数",
+};
+
+/// The pinned feeds' strings in `lang`.
+pub fn feed_card_strings(lang: Lang) -> &'static FeedCardStrings {
+    match lang {
+        Lang::En => &CARDS_EN,
+        Lang::Zh => &CARDS_ZH,
+    }
+}
+
 /// A stream error in words, naming what the server sent where it is known.
 pub fn describe_error(kind: &crate::transport::ErrorKind, lang: Lang) -> String {
     use crate::transport::ErrorKind as K;

@@ -7,6 +7,7 @@
 //! - [`percent`]: percent-encoding of URL components (pure, a leaf).
 //! - [`chat`]: conversations, chat wire formats, reading streamed replies (pure), storage.
 //! - [`clock`]: the clock/feed view's state machine (pure).
+//! - [`feeds`]: pinned feeds as cards: latest value per event type, gaps, duplicates (pure).
 //! - [`transport`]: stream events (pure) and the browser glue that produces them.
 //! - [`browser`]: small owned handles over browser APIs (timers, location, storage).
 //! - [`app`] and [`components`]: Leptos views; they render state and never parse wire data.
@@ -20,6 +21,7 @@ pub mod chat;
 pub mod clock;
 pub mod components;
 pub mod config;
+pub mod feeds;
 pub mod i18n;
 pub mod inspect;
 pub mod json;

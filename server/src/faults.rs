@@ -30,7 +30,9 @@
 //! - `restart?after_ms=A&interval_ms=M` — a feed of `id: i`, `data: tick i` every M ms
 //!   (default 200) that breaks every connection after A ms (default 2000, at most 60 000),
 //!   as a server that restarts in a loop does; it goes on after the request's
-//!   `Last-Event-ID`.
+//!   `Last-Event-ID`. With `skip=N` a resumed connection leaves out the next N ids (the
+//!   client sees a gap), with `repeat=N` it sends the last N ids again (duplicates; each
+//!   at most [`MAX_OFFSET`]).
 //!
 //! Every fault holds a [`crate::gauge::StreamGuard`] while it streams, and none sends more
 //! than [`MAX_MB`] MiB or lasts longer than [`MAX_SECS`].
@@ -55,6 +57,8 @@ pub const MAX_TEXT: usize = 4096;
 pub const MAX_MB: usize = 64;
 /// The longest any fault lasts, in seconds (also the largest `Retry-After`).
 pub const MAX_SECS: u64 = 600;
+/// The most ids `restart` skips or repeats on a resume.
+pub const MAX_OFFSET: u64 = 1000;
 /// A MiB of `x`, the unit `huge` and `endless-line` are written in.
 const MIB: usize = 1 << 20;
 
@@ -154,6 +158,8 @@ pub struct Params {
     mb: Option<usize>,
     interval_ms: Option<u64>,
     after_ms: Option<u64>,
+    skip: Option<u64>,
+    repeat: Option<u64>,
 }
 
 type Chunks = BoxStream<'static, Result<Bytes, std::io::Error>>;
@@ -369,12 +375,16 @@ pub async fn fault(
             content_type = Format::Sse.content_type();
             let every = interval(200, 60_000);
             let after = Duration::from_millis(params.after_ms.unwrap_or(2000).clamp(1, 60_000));
-            let first: u64 = headers
+            let last: Option<u64> = headers
                 .get("last-event-id")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0)
-                + 1;
+                .and_then(|v| v.trim().parse().ok());
+            let first: u64 = match last {
+                Some(last) => (last + 1 + params.skip.unwrap_or(0).min(MAX_OFFSET))
+                    .saturating_sub(params.repeat.unwrap_or(0).min(MAX_OFFSET))
+                    .max(1),
+                None => 1,
+            };
             let ticks = (after.as_millis() / every.as_millis().max(1)) as u64;
             stream::iter(first..first + ticks.max(1))
                 .then(move |i| async move {

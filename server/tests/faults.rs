@@ -271,3 +271,27 @@ async fn restart_breaks_every_connection_and_goes_on_after_last_event_id() {
     let r = support::send(addr, req.as_bytes(), |_| false).await;
     assert_eq!(r.text(), "id: 6\ndata: tick 6\n\nid: 7\ndata: tick 7\n\n");
 }
+
+#[tokio::test]
+async fn restart_can_skip_or_repeat_ids_on_a_resume() {
+    let (addr, _) = start(with_test_routes()).await;
+    let resume = |query: &str| {
+        format!(
+            "GET /test/fault/restart?after_ms=40&interval_ms=20&{query} HTTP/1.1\r\nHost: {addr}\r\nLast-Event-ID: 5\r\n\r\n"
+        )
+    };
+    let r = support::send(addr, resume("skip=3").as_bytes(), |_| false).await;
+    assert!(r.text().starts_with("id: 9\n"), "{}", r.text());
+    let r = support::send(addr, resume("repeat=2").as_bytes(), |_| false).await;
+    assert!(r.text().starts_with("id: 4\n"), "{}", r.text());
+    let r = support::send(addr, resume("repeat=99").as_bytes(), |_| false).await;
+    assert!(r.text().starts_with("id: 1\n"), "{}", r.text());
+    // A first connection starts at 1 whatever the flags.
+    let r = get(
+        addr,
+        "/test/fault/restart?after_ms=40&interval_ms=20&skip=3",
+        |_| false,
+    )
+    .await;
+    assert!(r.text().starts_with("id: 1\n"), "{}", r.text());
+}

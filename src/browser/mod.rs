@@ -4,6 +4,7 @@
 //! reads return defaults and writes do nothing. Handles release what they hold on drop.
 
 pub mod markdown_module;
+pub mod notify;
 pub mod url;
 
 use wasm_bindgen::closure::Closure;

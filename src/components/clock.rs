@@ -9,13 +9,20 @@
 //! comment too); the browser's EventSource hides comments, so there only events count.
 //! The watch is one timer that wakes at the deadline (at most once per stall time), not a
 //! ticking interval.
+//!
+//! A feed view stays open all day, so an event must cost little: the model is updated, each
+//! shown field is a memo that touches the DOM only when its own text changed, and the log
+//! gets one new row ([`LogRows`]) instead of being rendered again.
 
+use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::browser::{now_ms, sleep_ms, Interval, Task};
-use crate::clock::{format_size, ClockState, ConnState, Cut, RetrySource};
-use crate::i18n::{describe_error, feed_strings, FeedStrings, Lang};
+use crate::clock::{ClockState, ConnState, RetrySource};
+use crate::components::clock_log::LogRows;
+use crate::components::feeds::{load_pins, refusal_text, save_pins, PinnedFeeds};
+use crate::i18n::{describe_error, feed_card_strings, feed_strings, FeedStrings, Lang};
 use crate::transport::{StreamHandle, Transport};
 
 /// Live feed view.
@@ -41,24 +48,56 @@ pub fn ClockView(
     // Drives the countdown. It runs only while a countdown can be shown (see the effect after
     // `conn`): a view waiting for its next event must not wake up four times a second.
     let ticker = StoredValue::new_local(None::<Interval>);
+    let log_list = NodeRef::<html::Ol>::new();
+    let rows = StoredValue::new_local(None::<LogRows>);
+    // The log's rows follow the model directly, outside the reactive graph: one new row
+    // per entry (see `LogRows`).
+    let sync_rows = move || {
+        rows.try_update_value(|rows| {
+            if let Some(rows) = rows {
+                state.with_untracked(|s| rows.sync(s, feed_strings(lang.get_untracked())));
+            }
+        });
+    };
+    let pins = RwSignal::new(load_pins());
+    let pin_refusal = RwSignal::new(None::<crate::feeds::pins::PinRefusal>);
 
     let connect = move || {
         // Close the previous connection first: exactly one stream at a time.
         connection.set_value(None);
         let target = url.get_untracked().trim().to_string();
         state.update(|s| s.connecting(&target, now_ms()));
+        sync_rows();
         let sink = move |event| {
-            let _ = state.try_update(|s| s.apply(&event, now_ms()));
+            if state.try_update(|s| s.apply(&event, now_ms())).is_some() {
+                sync_rows();
+            }
         };
         let types = ["message", "connecttime"];
         match StreamHandle::open_feed(transport.get_untracked(), &target, &types, sink) {
             Ok(handle) => connection.set_value(Some(handle)),
-            Err(event) => state.update(|s| s.apply(&event, now_ms())),
+            Err(event) => {
+                state.update(|s| s.apply(&event, now_ms()));
+                sync_rows();
+            }
         }
     };
     let disconnect = move || {
         connection.set_value(None);
         state.update(|s| s.disconnected(now_ms()));
+        sync_rows();
+    };
+    let pin = move || {
+        let target = url.get_untracked();
+        let outcome = pins.try_update(|p| p.add(&target));
+        match outcome {
+            Some(Ok(())) => {
+                pins.with_untracked(save_pins);
+                pin_refusal.set(None);
+            }
+            Some(Err(refusal)) => pin_refusal.set(Some(refusal)),
+            None => {}
+        }
     };
     connect();
     // Leaving the page closes the stream, also when the browser keeps the page in its
@@ -82,6 +121,18 @@ pub fn ClockView(
         connection.try_set_value(None);
         ticker.try_set_value(None);
         stall_watch.try_set_value(None);
+    });
+
+    // The rows are built once the list is on the page, and again when the language changes.
+    Effect::new(move |_| {
+        let t = feed_strings(lang.get());
+        if let Some(list) = log_list.get() {
+            let list: web_sys::Element = list.into();
+            rows.update_value(|rows| {
+                let rows = rows.get_or_insert_with(|| LogRows::new(list));
+                state.with_untracked(|s| rows.rebuild(s, t));
+            });
+        }
     });
 
     let conn = Memo::new(move |_| state.with(|s| s.conn));
@@ -126,14 +177,22 @@ pub fn ClockView(
             ConnState::Stalled => t.state_stalled,
         }
     };
-    let wait_text = move || {
+    // Each shown field is a memo: an event recomputes them (cheap), but only a field whose
+    // value changed reaches the DOM.
+    let wait_text = Memo::new(move |_| {
         let now = now.get();
         state.with(|s| wait_line(s, t(), now))
-    };
-    let retry_text = move || state.with(|s| retry_line(s, t()));
-    let error_text =
-        move || state.with(|s| s.error.as_ref().map(|k| describe_error(k, lang.get())));
-    let log = move || state.with(|s| s.log().cloned().collect::<Vec<_>>());
+    });
+    let retry_text = Memo::new(move |_| state.with(|s| retry_line(s, t())));
+    let error = Memo::new(move |_| state.with(|s| s.error.clone()));
+    let error_text = move || error.get().map(|k| describe_error(&k, lang.get()));
+    let time = Memo::new(move |_| state.with(|s| s.time.clone().unwrap_or_default()));
+    let connected_at =
+        Memo::new(move |_| state.with(|s| s.connected_at.clone().unwrap_or_default()));
+    let last_id = Memo::new(move |_| state.with(|s| s.last_event_id.clone()));
+    let events = Memo::new(move |_| state.with(|s| s.events));
+    let has_log = Memo::new(move |_| state.with(|s| s.log_len() > 0));
+    let c = move || feed_card_strings(lang.get());
 
     view! {
         <section class="rill-clock" aria-labelledby="clock-title">
@@ -192,6 +251,15 @@ pub fn ClockView(
                     <button
                         type="button"
                         class="rill-btn"
+                        data-testid="feed-pin"
+                        title=move || c().pin_title
+                        on:click=move |_| pin()
+                    >
+                        {move || c().pin}
+                    </button>
+                    <button
+                        type="button"
+                        class="rill-btn"
                         data-testid="clock-disconnect"
                         disabled=move || matches!(conn.get(), ConnState::Closed | ConnState::Error)
                         on:click=move |_| disconnect()
@@ -199,7 +267,20 @@ pub fn ClockView(
                         {move || t().clock_disconnect}
                     </button>
                 </div>
+                {move || {
+                    pin_refusal
+                        .get()
+                        .map(|r| {
+                            view! {
+                                <p class="rill-feed-note" role="status" data-testid="feed-pin-refused">
+                                    {move || refusal_text(r, c())}
+                                </p>
+                            }
+                        })
+                }}
             </form>
+
+            <PinnedFeeds pins=pins lang=lang />
 
             {move || {
                 error_text()
@@ -216,18 +297,18 @@ pub fn ClockView(
                 <div class="rill-fact rill-fact-time">
                     <dt>{move || t().clock_time}</dt>
                     <dd class="rill-time" data-testid="clock-time">
-                        {move || state.with(|s| s.time.clone().unwrap_or_default())}
+                        {move || time.get()}
                     </dd>
                 </div>
                 <div class="rill-fact">
                     <dt>{move || t().clock_connected_at}</dt>
                     <dd data-testid="clock-connected-at">
-                        {move || state.with(|s| s.connected_at.clone().unwrap_or_default())}
+                        {move || connected_at.get()}
                     </dd>
                 </div>
                 <div class="rill-fact">
                     <dt>{move || t().clock_last_id}</dt>
-                    <dd data-testid="clock-last-id">{move || state.with(|s| s.last_event_id.clone())}</dd>
+                    <dd data-testid="clock-last-id">{move || last_id.get()}</dd>
                 </div>
                 <div class="rill-fact">
                     <dt>{move || t().clock_retry}</dt>
@@ -235,38 +316,14 @@ pub fn ClockView(
                 </div>
                 <div class="rill-fact">
                     <dt>{move || t().clock_events}</dt>
-                    <dd data-testid="clock-events">{move || state.with(|s| s.events.to_string())}</dd>
+                    <dd data-testid="clock-events">{move || events.get().to_string()}</dd>
                 </div>
             </dl>
 
             <div class="rill-card rill-log">
                 <h2>{move || t().clock_log}</h2>
-                <Show
-                    when=move || state.with(|s| s.log_len() > 0)
-                    fallback=move || view! { <p class="rill-muted">{move || t().clock_log_empty}</p> }
-                >
-                    <ol class="rill-log-list" data-testid="clock-log">
-                        <For each=log key=|entry| entry.seq let(entry)>
-                            <li class="rill-log-entry" data-kind=entry.kind.as_str()>
-                                <time class="rill-log-at">{clock_of(entry.at_ms)}</time>
-                                <span class="rill-log-label">{entry.label.clone()}</span>
-                                <span class="rill-log-text">{entry.text.clone()}</span>
-                                {entry.cut.map(|cut| {
-                                    view! {
-                                        <span
-                                            class="rill-log-size"
-                                            data-testid="clock-log-size"
-                                            data-full-bytes=cut.full.to_string()
-                                            title=move || t().clock_size_title
-                                        >
-                                            {move || size_line(cut, t())}
-                                        </span>
-                                    }
-                                })}
-                            </li>
-                        </For>
-                    </ol>
-                </Show>
+                <p class="rill-muted" hidden=move || has_log.get()>{move || t().clock_log_empty}</p>
+                <ol class="rill-log-list" data-testid="clock-log" hidden=move || !has_log.get() node_ref=log_list></ol>
             </div>
         </section>
     }
@@ -292,16 +349,6 @@ fn wait_line(s: &ClockState, t: &FeedStrings, now: f64) -> String {
     }
 }
 
-/// "2.0 KB of 10.5 MB": how much of a cut event the log shows.
-fn size_line(cut: Cut, t: &FeedStrings) -> String {
-    format!(
-        "{} {} {}",
-        format_size(cut.shown),
-        t.clock_size_of,
-        format_size(cut.full)
-    )
-}
-
 /// The reconnect delay and where it is known from.
 fn retry_line(s: &ClockState, t: &FeedStrings) -> String {
     match s.retry {
@@ -309,15 +356,4 @@ fn retry_line(s: &ClockState, t: &FeedStrings) -> String {
         Some(r) => format!("≈ {} ms ({})", r.ms, t.clock_retry_observed),
         None => t.clock_retry_hidden.to_string(),
     }
-}
-
-/// Local wall-clock time of a log entry, `HH:MM:SS`.
-fn clock_of(at_ms: f64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at_ms));
-    format!(
-        "{:02}:{:02}:{:02}",
-        date.get_hours(),
-        date.get_minutes(),
-        date.get_seconds()
-    )
 }

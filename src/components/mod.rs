@@ -3,5 +3,7 @@
 
 pub mod chat;
 pub mod clock;
+pub mod clock_log;
+pub mod feeds;
 pub mod inline;
 pub mod inspect;
