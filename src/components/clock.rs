@@ -1,8 +1,9 @@
 //! The clock view: one live SSE feed, its connection state, and an event log.
 //!
-//! It holds exactly one [`StreamHandle`] (an EventSource, or a fetch stream) at a time in a
-//! local stored value; replacing or clearing that value closes the previous connection, and
-//! so does leaving the view.
+//! It holds exactly one [`SharedFeed`] (an EventSource, or a fetch stream, shared with the
+//! other tabs of this origin showing the same feed) at a time in a local stored value;
+//! replacing or clearing that value closes the previous connection, and so does leaving the
+//! view.
 //!
 //! An open stream that sends nothing for the stall time (`?stall=` seconds, default 20) is
 //! shown as stalled until data comes again. With fetch every byte counts (a heartbeat
@@ -23,7 +24,8 @@ use crate::clock::{ClockState, ConnState, RetrySource};
 use crate::components::clock_log::LogRows;
 use crate::components::feeds::{load_pins, refusal_text, save_pins, PinnedFeeds};
 use crate::i18n::{describe_error, feed_card_strings, feed_strings, FeedStrings, Lang};
-use crate::transport::{StreamHandle, Transport};
+use crate::transport::shared_feed::SharedFeed;
+use crate::transport::Transport;
 
 /// Live feed view.
 #[component]
@@ -44,7 +46,7 @@ pub fn ClockView(
     // Wakes at the stall deadline while the stream is open (see the module comment).
     let stall_watch = StoredValue::new_local(None::<Task>);
     let now = RwSignal::new(now_ms());
-    let connection = StoredValue::new_local(None::<StreamHandle>);
+    let connection = StoredValue::new_local(None::<SharedFeed>);
     // Drives the countdown. It runs only while a countdown can be shown (see the effect after
     // `conn`): a view waiting for its next event must not wake up four times a second.
     let ticker = StoredValue::new_local(None::<Interval>);
@@ -74,7 +76,7 @@ pub fn ClockView(
             }
         };
         let types = ["message", "connecttime"];
-        match StreamHandle::open_feed(transport.get_untracked(), &target, &types, sink) {
+        match SharedFeed::open(transport.get_untracked(), &target, &types, sink) {
             Ok(handle) => connection.set_value(Some(handle)),
             Err(event) => {
                 state.update(|s| s.apply(&event, now_ms()));

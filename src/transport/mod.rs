@@ -13,6 +13,8 @@ pub mod guarded_event_source;
 pub mod inspect_fetch;
 pub mod policy;
 pub mod response;
+pub mod shared_feed;
+pub mod shared_wire;
 
 pub use rill_sse::Event;
 

@@ -407,3 +407,75 @@ async fn the_pulse_runs_only_without_reduced_motion() {
     }
     browser.close().await;
 }
+
+/// Eight tabs of the clock on one origin over HTTP/1.1 (six connections per origin): one
+/// tab holds the feed's connection and the others show what it sends, so all eight tick
+/// and the server sees one stream; when that tab closes another takes the connection over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_tabs_of_the_clock_share_one_connection_and_hand_it_over() {
+    let app = RillServer::app();
+    let streams = |n: usize| {
+        let app = &app;
+        async move {
+            poll(
+                &format!("{n} open streams on the server"),
+                WAIT,
+                || async move { (app.open_streams() == n).then_some(()) },
+            )
+            .await
+        }
+    };
+    let browser = Browser::start().await;
+    let url = clock_url(&app, "/stream");
+    let mut tabs = vec![browser.client.window().await.expect("first tab")];
+    browser.goto(&url).await;
+    distinct_times(&browser, 2).await;
+    for _ in 1..8 {
+        let tab = browser
+            .client
+            .new_window(true)
+            .await
+            .expect("new tab")
+            .handle;
+        browser
+            .client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("switch tab");
+        browser.goto(&url).await;
+        tabs.push(tab);
+    }
+    // Every tab ticks: the last ones too, which would wait for a free connection if each
+    // tab held its own.
+    for tab in &tabs {
+        browser
+            .client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("switch tab");
+        state(&browser, "open", WAIT).await;
+        distinct_times(&browser, 2).await;
+        browser
+            .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+            .await;
+    }
+    streams(1).await;
+
+    // The first tab held the connection; closing it hands the feed to another tab.
+    browser
+        .client
+        .switch_to_window(tabs[0].clone())
+        .await
+        .expect("switch tab");
+    browser.client.close_window().await.expect("close tab");
+    for tab in &tabs[1..] {
+        browser
+            .client
+            .switch_to_window(tab.clone())
+            .await
+            .expect("switch tab");
+        distinct_times(&browser, 3).await;
+    }
+    streams(1).await;
+    browser.close().await;
+}
