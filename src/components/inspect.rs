@@ -12,6 +12,7 @@
 use leptos::prelude::*;
 
 use crate::browser::{self, now_ms, AnimationFrame, Interval};
+use crate::components::inspect_charts::InspectCharts;
 use crate::i18n::{inspect_strings, InspectStrings, Lang};
 use crate::inspect::diagnose::{diagnose, Diagnosis};
 use crate::inspect::{curl, parse_headers, End, Entry, Filter, Format, Inspector, Via, SHOWN};
@@ -457,6 +458,8 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
                 }
             }}
 
+            <InspectCharts model=model now=now lang=lang />
+
             <section class="rill-card rill-inspect-events" aria-labelledby="inspect-list-title">
                 <h2 id="inspect-list-title">{move || t().list}</h2>
                 <div class="rill-inspect-tools">
@@ -531,7 +534,7 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
                     when=move || rows.with(|(r, _)| !r.is_empty())
                     fallback=move || view! { <p class="rill-muted">{move || t().empty}</p> }
                 >
-                    <ol class="rill-inspect-list" data-testid="inspect-list">
+                    <ol class="rill-inspect-list" data-testid="inspect-list" tabindex="0" aria-labelledby="inspect-list-title">
                         <For each=move || rows.get().0 key=|e| (e.seq, e.at_ms.to_bits()) let(e)>
                             {
                                 let start = model.with_value(|m| m.conns.first().map_or(0.0, |c| c.started_ms));

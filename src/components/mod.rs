@@ -7,3 +7,4 @@ pub mod clock_log;
 pub mod feeds;
 pub mod inline;
 pub mod inspect;
+pub mod inspect_charts;

@@ -11,6 +11,7 @@
 //! oldest go and [`Inspector::dropped`] counts them); the view shows the last
 //! [`SHOWN`] that pass the filter; the export has everything kept.
 
+pub mod charts;
 pub mod diagnose;
 
 use std::collections::VecDeque;

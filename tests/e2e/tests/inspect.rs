@@ -425,3 +425,68 @@ async fn a_buffering_gzipping_nginx_is_diagnosed_and_an_unbuffered_one_is_not() 
     assert!(!found.contains("buffering"), "{found:?}");
     browser.close().await;
 }
+
+/// The live charts: events and bytes per second over the last minute and the gaps between
+/// events, drawn as SVG bars from what arrived; redrawn as time passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_charts_draw_events_bytes_and_gaps() {
+    let app = RillServer::app();
+    let browser = Browser::start().await;
+    browser
+        .goto(&inspect_url(
+            &app,
+            &format!("{}/demo/ticker?rate=20", app.url),
+            "",
+        ))
+        .await;
+    wait_events(&browser, 12, WAIT).await;
+    let chart = |id: &'static str| {
+        let browser = &browser;
+        async move {
+            browser
+                .js(&format!(
+                    "const f = document.querySelector('[data-testid={id}]');
+                     return f ? {{ total: +f.dataset.total, d: f.querySelector('path').getAttribute('d') || '',
+                                  label: f.querySelector('svg').getAttribute('aria-label') }} : null;"
+                ))
+                .await
+        }
+    };
+    let events = poll("the events chart to count 12 events", WAIT, || async {
+        let c = chart("inspect-chart-events").await;
+        (c["total"].as_u64().unwrap_or(0) >= 12).then_some(c)
+    })
+    .await;
+    assert!(
+        events["d"].as_str().unwrap_or("").starts_with('M'),
+        "{events}"
+    );
+    assert!(
+        events["label"].as_str().unwrap_or("").contains("max"),
+        "{events}"
+    );
+    let bytes = chart("inspect-chart-bytes").await;
+    assert!(bytes["total"].as_u64().unwrap_or(0) > 12 * 20, "{bytes}");
+    let gaps = chart("inspect-chart-gaps").await;
+    assert!(gaps["total"].as_u64().unwrap_or(0) >= 11, "{gaps}");
+    assert!(gaps["d"].as_str().unwrap_or("").starts_with('M'), "{gaps}");
+    // Redrawn as time passes: the count grows while the ticker runs.
+    let first = events["total"].as_u64().unwrap_or(0);
+    poll("the events chart to grow", WAIT, || async {
+        (chart("inspect-chart-events").await["total"]
+            .as_u64()
+            .unwrap_or(0)
+            > first)
+            .then_some(())
+    })
+    .await;
+    browser
+        .js("document.querySelector('[data-testid=inspect-chart-events]').scrollIntoView(); return null;")
+        .await;
+    browser.screenshot("inspect-charts").await;
+    assert_eq!(
+        browser.axe_violations("inspector with charts").await,
+        Vec::<String>::new()
+    );
+    browser.close().await;
+}
