@@ -411,7 +411,7 @@ impl CpuProfile {
     }
 }
 
-async fn bounded<T, E: std::fmt::Display>(
+pub(crate) async fn bounded<T, E: std::fmt::Display>(
     what: &str,
     limit: Duration,
     fut: impl std::future::Future<Output = Result<T, E>>,
@@ -432,7 +432,7 @@ pub(crate) async fn cdp(c: &Client, cmd: &'static str, params: Value) -> Result<
 }
 
 /// The page's `Performance.getMetrics`, by name.
-async fn metrics(c: &Client) -> Result<HashMap<String, f64>, String> {
+pub(crate) async fn metrics(c: &Client) -> Result<HashMap<String, f64>, String> {
     let value = cdp(c, "Performance.getMetrics", json!({})).await?;
     let list = value["metrics"]
         .as_array()
