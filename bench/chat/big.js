@@ -4,7 +4,7 @@
 //   longTasks  [startTime, duration] of every `longtask` entry (main-thread tasks > 50 ms)
 //   frames     [startTime, duration, blockingDuration] of every `long-animation-frame`
 //   events     Event Timing entries (keydown, input, …) of 16 ms or more: [name, startTime,
-//              duration]
+//              duration, processingEnd - processingStart (the handlers' time)]
 //   open       performance.now() (ms since navigation start) in the first animation frame in
 //              which the conversation's last message (the last `message` element in the log)
 //              has data-state "done", the expected text, and lies inside the scroll viewport
@@ -21,7 +21,7 @@
   };
   observe("longtask", (e) => big.longTasks.push([e.startTime, e.duration]));
   observe("long-animation-frame", (e) => big.frames.push([e.startTime, e.duration, e.blockingDuration]));
-  observe("event", (e) => big.events.push([e.name, e.startTime, e.duration]), { durationThreshold: 16 });
+  observe("event", (e) => big.events.push([e.name, e.startTime, e.duration, e.processingEnd - e.processingStart]), { durationThreshold: 16 });
   const shown = () => {
     const log = document.querySelector("[data-testid=chat-log]");
     const scroller = document.querySelector(".rill-chat-scroll");

@@ -191,7 +191,7 @@ fn reply(rng: &mut Lcg, i: usize) -> String {
 /// A library with one conversation of `messages` messages (at least 2).
 pub fn library(messages: usize) -> BigChat {
     let messages = messages.max(2);
-    let mut rng = Lcg(0x5eed_0f_b16_c4a7);
+    let mut rng = Lcg(0x0005_eed0_fb16_c4a7);
     let mut list = Vec::with_capacity(messages);
     let (mut first, mut last, mut text_chars) = (String::new(), String::new(), 0);
     for i in 0..messages {
