@@ -417,7 +417,7 @@ fn section(args: &Args, big: &big_chat::BigChat, chromium: &str, runs: &[Run]) -
     let _ = writeln!(s, "<!-- Written by `./x bench` (bench/big-chat, rill-bench big-chat); rerun it rather than editing. -->\n");
     let _ = writeln!(
         s,
-        "- Date: {} · machine: {} cores, {} · {chromium} (headless, 1280×900 window) · {}",
+        "- Date: {} · machine: {} cores, {} · {chromium} (headless, 1280×900 window) · rustc {}",
         args.date, m.cores, m.cpu, m.rustc
     );
     let busy = m
@@ -432,7 +432,7 @@ fn section(args: &Args, big: &big_chat::BigChat, chromium: &str, runs: &[Run]) -
     );
     let _ = writeln!(
         s,
-        "- Method (`bench/runner/src/big_chat.rs`, `bench/chat/big.js`): *open* is navigation start → the first animation frame in which the last message is in the log with `data-state=\"done\"`, its text, inside the scroll viewport; *painted* is `setTimeout 0` after that frame. *Main thread* is `Performance.getMetrics` `TaskDuration` (script: `ScriptDuration`; style + layout: `RecalcStyleDuration + LayoutDuration`) from before the navigation to *painted*. *Typing*: {} characters sent to the chat input through WebDriver; per key, keydown's `timeStamp` → `setTimeout 0` after the next animation frame; *slow events* are Event Timing entries of 16 ms or more (the key → paint time as the browser counts it; WebDriver's key delivery alone makes most keys count, as a 2-message conversation shows), their *handler time* `processingEnd - processingStart` the app's own work per event. *Scrolling*: from the bottom up to the first message at {SCROLL_STEP_PX} px per animation frame (a fling far faster than a hand's: every frame shows messages not shown before), one `scrollTop` step per frame until the first message is on screen or for at most 30 s; frame intervals, intervals over 25 ms (a dropped frame at 60 Hz), `long-animation-frame` entries (> 50 ms). Typing is measured again once the scroll has shown every message. One warm-up run, then {} runs; medians.\n",
+        "- Method (`bench/runner/src/big_chat.rs`, `bench/chat/big.js`): *open* is navigation start → the first animation frame in which the last message is in the log with `data-state=\"done\"`, its text, inside the scroll viewport; *painted* is `setTimeout 0` after that frame. *Main thread* is `Performance.getMetrics` `TaskDuration` (script: `ScriptDuration`; style + layout: `RecalcStyleDuration + LayoutDuration`) from before the navigation to *painted*. *Typing*: {} characters sent to the chat input through WebDriver; per key, keydown's `timeStamp` → `setTimeout 0` after the next animation frame; *slow events* are Event Timing entries of 16 ms or more (the key → paint time as the browser counts it; WebDriver's key delivery alone makes most keys count, as a 2-message conversation shows), their *handler time* `processingEnd - processingStart` the app's own work per event. *Scrolling*: from the bottom up to the first message at {SCROLL_STEP_PX} px per animation frame (a fling far faster than a hand's: every frame shows messages not shown before), one `scrollTop` step per frame until the first message is on screen or for at most 30 s; frame intervals, intervals over 25 ms (a dropped frame at 60 Hz), `long-animation-frame` entries (> 50 ms). Typing is measured again once the scroll has ended (with every message it brought in still in the page). One warm-up run, then {} runs; medians.\n",
         TYPED.chars().count(), measured.len()
     );
     let _ = writeln!(
