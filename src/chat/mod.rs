@@ -8,6 +8,7 @@ pub mod conversation;
 pub mod extras;
 pub mod format;
 pub mod keys;
+pub mod log_window;
 pub mod reply;
 pub mod role;
 pub mod settings;

@@ -15,6 +15,7 @@
 //! `rill-bench chat …` is the chat streaming-render benchmark instead (see [`chat`]; called
 //! by `bench/chat-render`).
 
+mod big_chat;
 mod chat;
 mod idle;
 mod size;
@@ -493,7 +494,9 @@ async fn run(args: Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() {
-    let result = if std::env::args().nth(1).as_deref() == Some("chat") {
+    let result = if std::env::args().nth(1).as_deref() == Some("big-chat") {
+        big_chat::main(std::env::args().skip(2)).await
+    } else if std::env::args().nth(1).as_deref() == Some("chat") {
         chat::main(std::env::args().skip(2)).await
     } else if std::env::args().nth(1).as_deref() == Some("idle") {
         idle::main(std::env::args().skip(2)).await

@@ -19,6 +19,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::browser::{self, AnimationFrame};
+use crate::chat::log_window::LogWindow;
 use crate::config::Config;
 use crate::i18n::{strings, Lang};
 use controller::ChatCtx;
@@ -31,6 +32,9 @@ const NARROW: &str = "(max-width: 760px)";
 
 /// How close to the bottom (px) still counts as "reading the latest".
 const BOTTOM_SLACK: i32 = 48;
+
+/// How close to the top (px) of what the log shows brings in earlier messages.
+const TOP_SLACK: i32 = 1200;
 
 /// The chat view.
 #[component]
@@ -52,6 +56,11 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
     let input = NodeRef::<html::Textarea>::new();
     let scroll_frame = StoredValue::new_local(None::<AnimationFrame>);
+    // A long conversation renders only its latest messages, and earlier ones as the reader
+    // scrolls up (`chat::log_window`); `revealed` re-runs the log's list when more are shown.
+    let window = StoredValue::new(LogWindow::default());
+    let revealed = RwSignal::new(0u32);
+    let reveal_frame = StoredValue::new_local(None::<AnimationFrame>);
     // Streaming text is saved at most once a second; a page being closed or reloaded
     // saves what has arrived, so the reply comes back as interrupted with all of it.
     let pagehide = window_event_listener_untyped("pagehide", move |_| ctx.save());
@@ -67,6 +76,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         widened.remove();
         ctx.stop();
         scroll_frame.try_set_value(None);
+        reveal_frame.try_set_value(None);
         focus_frame.try_set_value(None);
     });
     // Opening the drawer moves focus into it, closing it brings focus back to its button:
@@ -115,10 +125,32 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
             }));
         }
     });
+    // Near the top of what is shown, earlier messages come in above; the reader's place is
+    // kept (by the browser's scroll anchoring, else here, in the frame that shows them).
+    let reveal_earlier = move |el: &web_sys::HtmlDivElement| {
+        let mut more = false;
+        window.update_value(|w| more = w.reveal());
+        if !more {
+            return;
+        }
+        let (top, height) = (el.scroll_top(), el.scroll_height());
+        revealed.update(|n| *n = n.wrapping_add(1));
+        reveal_frame.set_value(AnimationFrame::request(move || {
+            if let Some(el) = scroller.get_untracked() {
+                let grown = el.scroll_height() - height;
+                if grown > 0 && (el.scroll_top() - top) < grown / 2 {
+                    el.set_scroll_top(top + grown);
+                }
+            }
+        }));
+    };
     let on_scroll = move |_| {
         if let Some(el) = scroller.get_untracked() {
             let gap = el.scroll_height() - el.scroll_top() - el.client_height();
             at_bottom.set(gap <= BOTTOM_SLACK);
+            if el.scroll_top() < TOP_SLACK && window.with_value(|w| w.hidden() > 0) {
+                reveal_earlier(&el);
+            }
         }
     };
     // Code-block copy buttons are plain DOM built from markdown; one delegated listener
@@ -300,7 +332,15 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                             </div>
                         </Show>
                         <For
-                            each=move || ctx.rows.get()
+                            each=move || {
+                                revealed.track();
+                                ctx.rows.with(|rows| {
+                                    let first = rows.first().map(|r| r.key);
+                                    let mut hidden = 0;
+                                    window.update_value(|w| hidden = w.fit(first, rows.len()));
+                                    rows[hidden..].to_vec()
+                                })
+                            }
                             key=|row| row.key
                             children=move |row| {
                                 let id = row.id;

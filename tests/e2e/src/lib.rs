@@ -4,6 +4,8 @@
 //! and its browser, the Node interop server), ports are chosen free, and every wait polls a
 //! condition with a deadline. Nothing here sleeps for a fixed time to "let things settle".
 
+pub mod big_chat;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
