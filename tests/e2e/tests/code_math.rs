@@ -138,6 +138,10 @@ async fn hostile_math_and_code_run_nothing_and_link_nowhere() {
     browser
         .goto(&format!("{}/?view=chat&format=openai&lang=en", app.url))
         .await;
+    // The app mounts after the page's load: wait for its input before using it.
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
     browser
         .js("window.__ran = []; for (const f of ['alert', 'confirm', 'prompt']) window[f] = (x) => window.__ran.push(f + ':' + x);")
         .await;

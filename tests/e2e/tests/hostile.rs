@@ -1161,8 +1161,16 @@ async fn hostile_chat_text_stays_text() {
         listed >= payloads.len() + singles.len(),
         "the import was not taken ({listed} conversations listed): {notice}"
     );
+    // The log shows a conversation's latest messages and earlier ones as the reader
+    // scrolls up: scroll to the top until every imported message is on the page.
     poll("the imported messages", Duration::from_secs(30), || async {
-        (browser.count(ASSISTANT).await >= payloads.len()).then_some(())
+        if browser.count(ASSISTANT).await >= payloads.len() {
+            return Some(());
+        }
+        browser
+            .js("const sc = document.querySelector('.rill-chat-scroll'); if (sc) sc.scrollTop = 0; return null;")
+            .await;
+        None
     })
     .await;
     all_replies_settled(&browser, Duration::from_secs(30)).await;
