@@ -455,6 +455,16 @@ impl Browser {
         .await
     }
 
+    /// Runs a DevTools command through chromedriver (`Page.addScriptToEvaluateOnNewDocument`,
+    /// `Emulation.setEmulatedMedia`, …); returns its result.
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client.issue_cmd(CdpExecute { cmd, params }).await
+    }
+
     /// Types `text` into the chat's input and presses Send.
     pub async fn send_chat(&self, text: &str) {
         self.type_into(&testid("chat-input"), text).await;
@@ -635,4 +645,27 @@ pub fn is_node_time(s: &str) -> bool {
 /// `v[key]` as a string ("" when absent or not a string).
 pub fn json_str(v: &serde_json::Value, key: &str) -> String {
     v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct CdpExecute {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for CdpExecute {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
+        base_url.join(&format!("session/{id}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }

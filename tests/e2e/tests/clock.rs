@@ -338,29 +338,6 @@ async fn each_view_loads_only_its_bundle_and_links_cross_between_them() {
     browser.close().await;
 }
 
-/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct CdpExecute {
-    cmd: &'static str,
-    params: serde_json::Value,
-}
-
-impl fantoccini::wd::WebDriverCompatibleCommand for CdpExecute {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
-        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
-        (axum::http::Method::POST, Some(body.to_string()))
-    }
-}
-
 /// The running animations of the page (the status dot's pulse is on its `::after`).
 const ANIMATIONS: &str = "return document.getAnimations()
     .filter((a) => a.playState === 'running')
@@ -372,13 +349,12 @@ async fn the_pulse_runs_only_without_reduced_motion() {
     let browser = Browser::start().await;
     for (motion, pulses) in [("no-preference", true), ("reduce", false)] {
         browser
-            .client
-            .issue_cmd(CdpExecute {
-                cmd: "Emulation.setEmulatedMedia",
-                params: serde_json::json!({
+            .cdp(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({
                     "features": [{ "name": "prefers-reduced-motion", "value": motion }]
                 }),
-            })
+            )
             .await
             .expect("emulate prefers-reduced-motion");
         browser

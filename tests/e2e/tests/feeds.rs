@@ -3,32 +3,8 @@
 //! repeats after a resume; pins survive a reload; notification permission is asked only on a
 //! click. axe in light, dark and 简体中文; screenshots on a desktop and a phone.
 
-use fantoccini::wd::WebDriverCompatibleCommand;
 use rill_e2e::{encode, poll, testid, Browser, RillServer, WAIT};
-use serde_json::{json, Value};
-
-/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct CdpExecute {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpExecute {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (axum::http::Method::POST, Some(body.to_string()))
-    }
-}
+use serde_json::json;
 
 /// Counts calls of `Notification.requestPermission` in every new document.
 const ASK_HOOK: &str = "window.__askedNotify = 0;
@@ -39,11 +15,10 @@ const ASK_HOOK: &str = "window.__askedNotify = 0;
 
 async fn ask_hook(browser: &Browser) {
     browser
-        .client
-        .issue_cmd(CdpExecute {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({ "source": ASK_HOOK }),
-        })
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": ASK_HOOK }),
+        )
         .await
         .expect("install the permission hook");
 }

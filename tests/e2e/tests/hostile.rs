@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
 use futures_util::StreamExt as _;
 use rill_e2e::{encode, poll, testid, Browser, RillServer, TempDir, WAIT};
@@ -128,38 +127,14 @@ const HOOK: &str = r#"(() => {
   }
 })();"#;
 
-/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct CdpExecute {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpExecute {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (Method::POST, Some(body.to_string()))
-    }
-}
-
 /// A browser whose every new document gets [`HOOK`] first.
 async fn hooked_browser() -> Browser {
     let browser = Browser::start().await;
     browser
-        .client
-        .issue_cmd(CdpExecute {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({ "source": HOOK }),
-        })
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": HOOK }),
+        )
         .await
         .expect("install the alert hook for new documents");
     browser.js(HOOK).await;

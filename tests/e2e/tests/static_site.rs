@@ -16,9 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Response, StatusCode};
-use fantoccini::wd::WebDriverCompatibleCommand;
 use rill_e2e::{encode, free_port, poll, testid, Browser, Proc, RillServer, TempDir, WAIT};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
 const SUB_PATH: &str = "tools/rill";
@@ -147,29 +146,6 @@ fn serve_file(root: &Path, method: &Method, path: &str) -> Response<Body> {
         _ => "application/octet-stream",
     };
     answer(StatusCode::OK, kind, bytes)
-}
-
-/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct CdpExecute {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpExecute {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (Method::POST, Some(body.to_string()))
-    }
 }
 
 /// Records every CSP violation of every document in `window.__cspViolations`, from before
@@ -432,11 +408,10 @@ async fn the_sub_path_runs_under_a_strict_csp() {
     write_config(&site, 0, Some(&config.to_string()));
     let browser = Browser::start().await;
     browser
-        .client
-        .issue_cmd(CdpExecute {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({ "source": CSP_HOOK }),
-        })
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": CSP_HOOK }),
+        )
         .await
         .expect("install the CSP violation hook");
 

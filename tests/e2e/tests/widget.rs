@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
 use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
 use serde_json::{json, Value};
@@ -159,29 +158,6 @@ impl Sites {
     }
 }
 
-/// chromedriver's CDP passthrough: `POST /session/{id}/goog/cdp/execute`.
-#[derive(Debug)]
-struct CdpExecute {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpExecute {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _url: &url::Url) -> (axum::http::Method, Option<String>) {
-        let body = json!({ "cmd": self.cmd, "params": self.params });
-        (axum::http::Method::POST, Some(body.to_string()))
-    }
-}
-
 /// Records every CSP violation of every document (host and frames) in
 /// `window.__cspViolations`, from before the documents' own scripts run.
 const CSP_HOOK: &str = "window.__cspViolations = [];
@@ -191,11 +167,10 @@ const CSP_HOOK: &str = "window.__cspViolations = [];
 
 async fn csp_hook(browser: &Browser) {
     browser
-        .client
-        .issue_cmd(CdpExecute {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({ "source": CSP_HOOK }),
-        })
+        .cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": CSP_HOOK }),
+        )
         .await
         .expect("install the CSP violation hook");
 }
