@@ -157,20 +157,7 @@ impl Inner {
                     .on_browser_error(browser::now_ms(), js_sys::Math::random);
                 match verdict {
                     BrowserRetry::LetBrowser => StreamEvent::error(kind, Reconnect::ByBrowser),
-                    BrowserRetry::TakeOver(ms) => {
-                        // Stop the browser's own loop now; the handle itself is dropped on
-                        // the next connect, outside this callback.
-                        if let Ok(mut current) = inner.current.try_borrow_mut() {
-                            if let Some(handle) = current.take() {
-                                handle.close();
-                                if let Ok(mut retired) = inner.retired.try_borrow_mut() {
-                                    *retired = Some(handle);
-                                }
-                            }
-                        }
-                        Inner::schedule(inner, ms);
-                        StreamEvent::error(kind, Reconnect::After(ms))
-                    }
+                    BrowserRetry::TakeOver(ms) => Inner::take_over(inner, kind, ms),
                 }
             }
             other => other,
@@ -179,6 +166,21 @@ impl Inner {
     }
 
     /// Opens a new `EventSource` after `ms` milliseconds (cancelled on close).
+    /// rill reconnects in `ms` instead of the browser: the browser's own loop is stopped now
+    /// (the handle itself is dropped on the next connect, outside this callback).
+    fn take_over(inner: &Rc<Inner>, kind: ErrorKind, ms: u64) -> StreamEvent {
+        if let Ok(mut current) = inner.current.try_borrow_mut() {
+            if let Some(handle) = current.take() {
+                handle.close();
+                if let Ok(mut retired) = inner.retired.try_borrow_mut() {
+                    *retired = Some(handle);
+                }
+            }
+        }
+        Inner::schedule(inner, ms);
+        StreamEvent::error(kind, Reconnect::After(ms))
+    }
+
     fn schedule(inner: &Rc<Inner>, ms: u64) {
         let weak = Rc::downgrade(inner);
         let (abort, registration) = AbortHandle::new_pair();
@@ -246,16 +248,7 @@ impl Inner {
                     after_ms,
                     js_sys::Math::random,
                 );
-                if let Ok(mut current) = inner.current.try_borrow_mut() {
-                    if let Some(handle) = current.take() {
-                        handle.close();
-                        if let Ok(mut retired) = inner.retired.try_borrow_mut() {
-                            *retired = Some(handle);
-                        }
-                    }
-                }
-                Inner::schedule(inner, ms);
-                StreamEvent::error(kind, Reconnect::After(ms))
+                Inner::take_over(inner, kind, ms)
             }
         };
         inner.emit(event);
