@@ -70,6 +70,8 @@ pub struct AppState {
     pub streams: StreamGauge,
     /// Connections seen by `/test/flap`, per key.
     pub flaps: flap::FlapCounts,
+    /// Chat replies being generated or kept for resuming (`chat::replies`).
+    pub replies: chat::replies::Replies,
 }
 
 /// The whole HTTP surface of rill-server.

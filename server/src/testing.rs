@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/split", get(split))
         .route("/flap", get(crate::flap::flap))
         .route("/flap/count", get(crate::flap::count))
+        .route("/replies", get(replies))
         .route("/fault/{name}", any(crate::faults::fault))
         // Unknown `/test/…` paths end here, never in the app's files (`--dist`).
         .fallback(crate::not_found::handler)
@@ -234,6 +235,13 @@ async fn status(Path(code): Path<u16>, Query(params): Query<StatusParams>) -> Re
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     response
+}
+
+/// `GET /test/replies`: how many chat replies were started, are kept and are generating
+/// (`chat::replies::ReplyStats`), so a test can see that an upstream got one request and
+/// that a stopped reply's generation ended.
+async fn replies(State(state): State<AppState>) -> Response {
+    axum::Json(state.replies.stats()).into_response()
 }
 
 async fn split(State(state): State<AppState>) -> Response {

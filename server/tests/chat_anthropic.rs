@@ -6,7 +6,9 @@ mod support;
 use rill_server::chat::demo;
 use rill_server::chat::Upstream;
 use serde_json::{json, Value};
-use support::{fast, open, post_json, sse_json, start, terse_conversation, wait_until};
+use support::{
+    fast, open, post_json, sse_json, start, terse_conversation, wait_until, without_ids,
+};
 
 const PATH: &str = "/v1/messages";
 
@@ -41,7 +43,9 @@ async fn streamed_reply_has_anthropics_events_and_the_exact_text() {
     );
     let text = resp.text();
     assert!(text.starts_with("event: message_start\ndata: {"), "{text}");
-    assert!(text.ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+    assert!(
+        without_ids(&text).ends_with("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+    );
     let events = sse_json(&resp.body());
     let expected = demo::respond(&terse_conversation(prompt));
     assert_eq!(deltas(&events, "text_delta", "text"), expected.text());
@@ -146,6 +150,8 @@ async fn upstream_forwards_messages_streamed_and_cancels_with_the_client() {
     let (up, up_state) = start(fast()).await;
     let mut config = fast();
     config.chat.upstream = Some(Upstream::parse(&format!("http://{up}")).expect("url"));
+    // A reply nobody reads ends at once, so the client leaving cancels the upstream.
+    config.chat.replies.linger = std::time::Duration::ZERO;
     let (addr, state) = start(config).await;
     let prompt = "Forwarded [[think]] [[tool]]";
     let resp = post_json(addr, PATH, &request(prompt, true), |_| false).await;

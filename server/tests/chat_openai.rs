@@ -5,7 +5,7 @@ mod support;
 
 use rill_server::chat::demo::{self, Message};
 use serde_json::{json, Value};
-use support::{fast, get, post_json, sse_data, start, wait_until};
+use support::{fast, get, post_json, sse_data, start, wait_until, without_ids};
 
 const PATH: &str = "/v1/chat/completions";
 
@@ -63,7 +63,10 @@ async fn streamed_reply_is_the_demo_reply_then_stop_then_done() {
         text.contains("\",\"object\":\"chat.completion.chunk\",\"created\":"),
         "{text}"
     );
-    assert!(text.ends_with("}\n\ndata: [DONE]\n\n"), "{text}");
+    assert!(
+        without_ids(&text).ends_with("}\n\ndata: [DONE]\n\n"),
+        "{text}"
+    );
     let data = sse_data(&resp.body());
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     assert_eq!(data.iter().filter(|d| *d == "[DONE]").count(), 1);
@@ -245,7 +248,7 @@ async fn malformed_marker_sends_one_invalid_chunk_and_goes_on() {
     // Role chunk, three tokens, then the bad one.
     assert_eq!(bad, [4]);
     assert_eq!(data[4], "{\"choices\": [");
-    assert!(resp.text().contains("\n\ndata: {\"choices\": [\n\n"));
+    assert!(without_ids(&resp.text()).contains("\n\ndata: {\"choices\": [\n\n"));
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     let good: Vec<String> = data
         .iter()

@@ -11,7 +11,7 @@ use rill_server::chat::demo::{self, Message};
 use rill_server::chat::Upstream;
 use rill_server::{AppState, Config};
 use serde_json::{json, Value};
-use support::{fast, get, ndjson, open, post_json, send, sse_data, start, wait_until};
+use support::{fast, get, ndjson, open, post_json, send, sse_data, start, wait_until, without_ids};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -94,7 +94,8 @@ fn openai_content(body: &[u8]) -> String {
 async fn streams_pass_through_as_they_arrive_and_stop_with_the_client() {
     // The upstream sends 2 tokens a second: its whole reply would take over a minute.
     let (up, up_state) = start(Config::default()).await;
-    let (addr, state) = proxy(up, |_| {}).await;
+    // A reply nobody reads ends at once (`chat::replies`), so leaving cancels the upstream.
+    let (addr, state) = proxy(up, |c| c.chat.replies.linger = Duration::ZERO).await;
     let body = openai("[[slow]] tell me a long story", true);
     let request = format!(
         "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -274,17 +275,25 @@ async fn request_is_forwarded_with_its_headers_and_bytes_come_back_unbuffered() 
             .count(),
         1
     );
-    // Each upstream write arrived as its own chunk: nothing was held back and merged.
+    // Each upstream write arrived as its own chunk: nothing was held back and merged (each
+    // event numbered by rill-server, which keeps the reply for resuming).
     assert_eq!(
         resp.chunks,
-        [b"data: one\n\n".to_vec(), b"data: two\n\n".to_vec()]
+        [
+            b"data: one\nid: 1\n\n".to_vec(),
+            b"data: two\nid: 2\n\n".to_vec()
+        ]
     );
 }
 
 #[tokio::test]
 async fn summary_streams_from_the_upstream_generate() {
     let (up, up_state) = start(fast()).await;
-    let (addr, state) = proxy(up, |c| c.chat.summary_model = "rill-demo".into()).await;
+    let (addr, state) = proxy(up, |c| {
+        c.chat.summary_model = "rill-demo".into();
+        c.chat.replies.linger = Duration::ZERO;
+    })
+    .await;
     let content = "Summarise: streams should never be buffered by proxies.";
     let path = format!(
         "/gpt/summary?content={}",
@@ -354,7 +363,7 @@ async fn summary_asks_for_the_configured_model() {
         serde_json::from_str::<Value>(body).expect("json"),
         json!({"model": "llama3:latest", "prompt": "abc", "stream": true})
     );
-    assert_eq!(resp.text(), "data: Hello world\r\n\r\n");
+    assert_eq!(without_ids(&resp.text()), "data: Hello world\r\n\r\n");
 }
 
 #[tokio::test]

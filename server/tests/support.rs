@@ -192,6 +192,22 @@ pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
+/// `text` without the `id: N` lines rill-server adds to each event of a kept reply
+/// (`chat::replies`), for comparing a stream's framing with the format's own.
+pub fn without_ids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+        let line = &rest[..end];
+        if !line.starts_with("id: ") {
+            out.push_str(line);
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
 /// True if `s` looks like Node's zh-CN Shanghai time: `2026/1/5 09:03:07`.
 pub fn is_node_time(s: &str) -> bool {
     let Some((date, time)) = s.split_once(' ') else {

@@ -199,9 +199,14 @@ pub(super) async fn messages(State(chat): State<ChatState>, request: Request) ->
             .chain(stream::iter(open_text.into_iter().map(Ok)))
             .chain(tokens)
             .chain(stream::iter(tail.into_iter().map(Ok)));
-        let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
-        stream_headers(&mut response, "text/event-stream; charset=utf-8");
-        return response;
+        return super::replies::respond(
+            &chat,
+            super::framing::Wire::Sse,
+            "text/event-stream; charset=utf-8",
+            super::replies::resume_base("/v1/messages"),
+            body,
+            guard,
+        );
     }
     // Not streamed: the answer takes as long as its tokens would, then comes whole.
     let collected = pace::collect(reply, every).await;

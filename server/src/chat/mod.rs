@@ -71,9 +71,12 @@
 
 mod anthropic;
 pub mod demo;
+mod framing;
 mod ollama;
 mod openai;
 mod pace;
+pub mod replies;
+mod reply_buffer;
 mod responses;
 pub mod sample;
 mod source;
@@ -118,6 +121,8 @@ pub struct ChatConfig {
     pub body_timeout: Duration,
     /// Time allowed for the upstream to answer with its headers.
     pub upstream_timeout: Duration,
+    /// How many streamed replies are kept for resuming, how large and how long.
+    pub replies: replies::ReplyLimits,
 }
 
 /// The summary model's default, the original server's `OLLAMA_MODEL` default.
@@ -134,6 +139,7 @@ impl Default for ChatConfig {
             max_body: 1024 * 1024,
             body_timeout: Duration::from_secs(30),
             upstream_timeout: Duration::from_secs(30),
+            replies: replies::ReplyLimits::default(),
         }
     }
 }
@@ -142,14 +148,17 @@ impl Default for ChatConfig {
 #[derive(Debug, Clone)]
 pub(crate) struct ChatState {
     streams: StreamGauge,
+    replies: replies::Replies,
     config: std::sync::Arc<ChatConfig>,
     client: Option<upstream::Client>,
 }
 
 /// The chat routes, with their own CORS layer.
 pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
+    state.replies.set_limits(config.replies.clone());
     let chat = ChatState {
         streams: state.streams.clone(),
+        replies: state.replies.clone(),
         config: std::sync::Arc::new(config.clone()),
         client: config.upstream.as_ref().map(|_| upstream::client()),
     };
@@ -170,7 +179,16 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
             .route("/api/tags", get(ollama::tags))
             .route("/api/version", get(ollama::version))
     };
-    let api = api.route("/gpt/summary", get(summary::summary).post(summary::summary));
+    let api = api
+        .route("/gpt/summary", get(summary::summary).post(summary::summary))
+        // Resuming and stopping a reply (`replies`): the same routes with or without an
+        // upstream, since rill-server keeps the reply either way.
+        .route("/v1/replies/{id}", get(replies::resume_openai))
+        .route("/v1/replies/{id}/stop", post(replies::stop_openai))
+        .route("/api/replies/{id}", get(replies::resume_ollama))
+        .route("/api/replies/{id}/stop", post(replies::stop_ollama))
+        .route("/gpt/replies/{id}", get(replies::resume_summary))
+        .route("/gpt/replies/{id}/stop", post(replies::stop_summary));
     match cors(config) {
         Some(layer) => api.layer(layer),
         None => api,

@@ -289,9 +289,14 @@ async fn answer(
             .chain(tokens)
             .chain(stream::iter(tool_line.map(Ok)))
             .chain(done);
-        let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
-        stream_headers(&mut response, "application/x-ndjson");
-        return response;
+        return super::replies::respond(
+            &chat,
+            super::framing::Wire::Ndjson,
+            "application/x-ndjson",
+            super::replies::resume_base("/api/chat"),
+            body,
+            guard,
+        );
     }
     let extra_tokens = reply.output_tokens() - reply.len();
     let collected = pace::collect(reply, every).await;

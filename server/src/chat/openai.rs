@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::demo::{self, Message, MODEL};
+use super::framing::Wire;
 use super::pace::{self, Chunk, Piece};
+use super::replies;
 use super::time::unix_now;
 use super::{
     json_response, json_text_response, read_json, stream_headers, ChatState, Flavor, InMessage, Obj,
@@ -192,9 +194,14 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
             .chain(thoughts)
             .chain(tokens)
             .chain(stream::iter(tail.into_iter().map(Ok)));
-        let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
-        stream_headers(&mut response, "text/event-stream; charset=utf-8");
-        return response;
+        return replies::respond(
+            &chat,
+            Wire::Sse,
+            "text/event-stream; charset=utf-8",
+            replies::resume_base("/v1/chat/completions"),
+            body,
+            guard,
+        );
     }
     // Not streamed: the answer takes as long as its tokens would, then comes whole.
     let thinking = reply.thinking_text();

@@ -283,7 +283,12 @@ pub(super) async fn responses(State(chat): State<ChatState>, request: Request) -
             Out::Raw(bytes) => Ok(bytes),
             Out::Abort => Err(pace::abort()),
         });
-    let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
-    stream_headers(&mut response, "text/event-stream; charset=utf-8");
-    response
+    super::replies::respond(
+        &chat,
+        super::framing::Wire::Sse,
+        "text/event-stream; charset=utf-8",
+        super::replies::resume_base("/v1/responses"),
+        body,
+        guard,
+    )
 }

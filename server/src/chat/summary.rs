@@ -15,7 +15,6 @@
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
-use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -107,12 +106,15 @@ pub(super) async fn summary(State(chat): State<ChatState>, request: Request) -> 
         }
     };
     let body = with_pings(events(source), chat.config.ping);
-    let mut response = Response::new(Body::from_stream(pace::guarded(body, guard)));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    let mut response = super::replies::respond(
+        &chat,
+        super::framing::Wire::Sse,
+        "text/event-stream; charset=utf-8",
+        super::replies::resume_base("/gpt/summary"),
+        body,
+        guard,
     );
+    let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
     headers.insert("x-accel-buffering", HeaderValue::from_static("no"));

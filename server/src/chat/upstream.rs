@@ -302,7 +302,23 @@ async fn forward(chat: ChatState, request: Request, flavor: Flavor) -> Response 
     let data = up_body
         .into_data_stream()
         .map(|chunk| chunk.map_err(|e| io::Error::other(chain(&e))));
-    let mut response = Response::new(Body::from_stream(pace::guarded(data, guard)));
+    // A streamed chat answer becomes a reply rill-server keeps (resumable, stoppable);
+    // anything else streams through as it comes.
+    let wire = streamed_reply_wire(&parts.method, parts.uri.path(), up.status, &up.headers);
+    let mut response = match wire {
+        Some((wire, content_type)) => super::replies::respond(
+            &chat,
+            wire,
+            content_type,
+            super::replies::resume_base(parts.uri.path()),
+            data,
+            guard,
+        ),
+        None => Response::new(Body::from_stream(pace::guarded(data, guard))),
+    };
+    // The upstream's own type and caching, as before (not the reply's defaults).
+    response.headers_mut().remove(header::CONTENT_TYPE);
+    response.headers_mut().remove(header::CACHE_CONTROL);
     *response.status_mut() = up.status;
     for (name, value) in &up.headers {
         if passes_back(name) {
@@ -314,6 +330,38 @@ async fn forward(chat: ChatState, request: Request, flavor: Flavor) -> Response 
         axum::http::HeaderValue::from_static("no"),
     );
     response
+}
+
+/// The chat routes whose streamed answers are kept as replies.
+const REPLY_ROUTES: [&str; 5] = [
+    "/v1/chat/completions",
+    "/v1/messages",
+    "/v1/responses",
+    "/api/chat",
+    "/api/generate",
+];
+
+/// For a successful streamed answer (SSE or NDJSON) of a chat route: its wire format and
+/// the `Content-Type` to answer with.
+fn streamed_reply_wire(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    headers: &axum::http::HeaderMap,
+) -> Option<(super::framing::Wire, &'static str)> {
+    if method != Method::POST || !status.is_success() || !REPLY_ROUTES.contains(&path) {
+        return None;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/event-stream" => Some((
+            super::framing::Wire::Sse,
+            "text/event-stream; charset=utf-8",
+        )),
+        "application/x-ndjson" => Some((super::framing::Wire::Ndjson, "application/x-ndjson")),
+        _ => None,
+    }
 }
 
 /// The summary feed's text from the upstream's streamed `/api/generate`.
