@@ -408,6 +408,8 @@ impl Conversation {
                 m.state = state;
                 m.error = error;
             }
+            // An ended reply is not reattached: its resume point goes.
+            m.extras.resume = None;
         }
         self.updated_ms = now;
     }
@@ -514,15 +516,40 @@ impl Conversation {
         true
     }
 
-    /// After a reload: a reply that was streaming when the page closed is interrupted.
+    /// After a reload: a reply that was streaming when the page closed is interrupted,
+    /// unless its server keeps it (it has a resume point): that one stays streaming, for
+    /// the view to reattach ([`Conversation::resumable`]).
     pub fn settle_after_reload(&mut self) {
         for m in &mut self.messages {
             m.each_mut(&mut |m| {
+                if m.state == MessageState::Streaming && m.extras.resume.is_none() {
+                    m.state = MessageState::Interrupted;
+                }
+            });
+        }
+    }
+
+    /// For an import: nothing streams, and no resume point (a capability of the tab that
+    /// asked for the reply) comes along.
+    pub fn settle_imported(&mut self) {
+        for m in &mut self.messages {
+            m.each_mut(&mut |m| {
+                m.extras.resume = None;
                 if m.state == MessageState::Streaming {
                     m.state = MessageState::Interrupted;
                 }
             });
         }
+    }
+
+    /// The shown reply that is streaming from a server that keeps it, if any: its id and
+    /// where to reattach.
+    pub fn resumable(&self) -> Option<(u64, super::resume::ResumePoint)> {
+        self.messages.iter().rev().find_map(|m| {
+            (m.state == MessageState::Streaming)
+                .then(|| m.extras.resume.clone().map(|r| (m.id, r)))
+                .flatten()
+        })
     }
 
     /// True while a reply is streaming.
@@ -838,6 +865,40 @@ mod tests {
             back.get(a).map(|m| (m.state, m.content.as_str())),
             Some((MessageState::Interrupted, "half"))
         );
+    }
+
+    #[test]
+    fn a_reply_its_server_keeps_stays_streaming_after_a_reload_until_it_ends() {
+        use crate::chat::format::ChatFormat;
+        use crate::chat::resume::ResumePoint;
+        let mut c = conv();
+        let a = c.start_reply(4.0);
+        c.append(a, "half");
+        let o = "http://127.0.0.1:1";
+        let point = ResumePoint::offered(
+            ChatFormat::OpenAi,
+            Some(o),
+            (format!("{o}/v1/replies/x"), Some(o)),
+            None,
+        )
+        .unwrap();
+        c.extras_mut(a).unwrap().resume = Some(point.clone());
+        let text = c.to_json().to_string();
+        let mut back =
+            Conversation::from_json(&crate::json::Json::parse(&text).unwrap(), "c").unwrap();
+        back.settle_after_reload();
+        assert_eq!(back.get(a).map(|m| m.state), Some(MessageState::Streaming));
+        assert_eq!(back.resumable(), Some((a, point)));
+        let mut imported = back.clone();
+        imported.settle_imported();
+        assert_eq!(imported.resumable(), None);
+        assert_eq!(
+            imported.get(a).map(|m| m.state),
+            Some(MessageState::Interrupted)
+        );
+        back.finish(a, MessageState::Done, None, 9.0);
+        assert_eq!(back.resumable(), None);
+        assert_eq!(back.get(a).and_then(|m| m.extras.resume.clone()), None);
     }
 
     #[test]

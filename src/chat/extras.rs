@@ -31,6 +31,9 @@ pub struct ReplyExtras {
     pub first_token_ms: Option<f64>,
     /// From the first text to the end of the reply, ms.
     pub gen_ms: Option<f64>,
+    /// While the reply streams from a server that keeps it: where to reattach (saved as
+    /// `resume`, dropped when the reply ends).
+    pub resume: Option<super::resume::ResumePoint>,
 }
 
 /// At most this many tool calls are kept per reply, and this many bytes of reasoning and of
@@ -134,6 +137,9 @@ impl ReplyExtras {
         if !usage.is_empty() {
             members.push(("usage".into(), Json::Obj(usage)));
         }
+        if let Some(resume) = &self.resume {
+            members.push(("resume".into(), resume.to_json()));
+        }
     }
 
     /// Reads them back from a saved message (`path` names it in errors).
@@ -167,6 +173,12 @@ impl ReplyExtras {
             };
             extras.first_token_ms = read::opt_f64(usage, "first_token_ms", &at)?;
             extras.gen_ms = read::opt_f64(usage, "gen_ms", &at)?;
+        }
+        if let Some(resume) = v.get("resume").filter(|r| !matches!(r, Json::Null)) {
+            extras.resume = Some(super::resume::ResumePoint::from_json(
+                resume,
+                &format!("{path}.resume"),
+            )?);
         }
         Ok(extras)
     }

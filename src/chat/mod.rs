@@ -10,6 +10,7 @@ pub mod format;
 pub mod keys;
 pub mod log_window;
 pub mod reply;
+pub mod resume;
 pub mod role;
 pub mod settings;
 pub mod stall;

@@ -89,6 +89,11 @@ impl ReplyReader {
         self.finished
     }
 
+    /// True once the format's end marker was read (the reply is complete).
+    pub fn saw_end(&self) -> bool {
+        self.saw_end
+    }
+
     /// Turns one transport event into actions for the reply.
     pub fn on_event(&mut self, event: &StreamEvent) -> Vec<ReplyAction> {
         if self.finished {
@@ -97,7 +102,7 @@ impl ReplyReader {
         let mut out = Vec::new();
         match event {
             StreamEvent::Open => self.opened = true,
-            StreamEvent::Retry(_) | StreamEvent::Alive => {}
+            StreamEvent::Retry(_) | StreamEvent::Alive | StreamEvent::Offer { .. } => {}
             StreamEvent::Event(ev) => match self.format {
                 ChatFormat::OpenAi => {
                     for piece in parse_openai(&ev.data) {

@@ -210,7 +210,7 @@ impl Library {
         }
         let added = incoming.len();
         for c in incoming.iter_mut().rev() {
-            c.settle_after_reload();
+            c.settle_imported();
             if self.get(&c.id).is_some() || self.deleted.contains(&c.id) {
                 c.id = new_id();
             }

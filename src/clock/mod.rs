@@ -266,7 +266,7 @@ impl ClockState {
             self.data(now);
         }
         match event {
-            StreamEvent::Alive => {}
+            StreamEvent::Alive | StreamEvent::Offer { .. } => {}
             StreamEvent::Open => {
                 self.conn = ConnState::Open;
                 self.last_data_at = Some(now);

@@ -161,6 +161,7 @@ impl FeedCards {
             StreamEvent::Json(value) => self.update("json", &value.to_string()),
             StreamEvent::Retry(_)
             | StreamEvent::Alive
+            | StreamEvent::Offer { .. }
             | StreamEvent::Error(_)
             | StreamEvent::Closed(_) => Applied::Nothing,
         }

@@ -40,6 +40,9 @@ pub struct FetchRequest {
     /// The most bytes one event (or NDJSON line) may buffer: beyond it the stream ends with
     /// a size-limit error instead of holding more.
     pub max_buffer: usize,
+    /// With `reconnect`: give up (a final error) after this many failed attempts in a row;
+    /// `None` retries for as long as the handle lives (feeds).
+    pub max_failures: Option<u32>,
 }
 
 /// A chat reply's pieces are small; the largest real one is a Responses API summary of the
@@ -60,6 +63,19 @@ impl FetchRequest {
             last_event_id: None,
             with_credentials: false,
             max_buffer: rill_sse::decode::DEFAULT_MAX_BUFFER,
+            max_failures: None,
+        }
+    }
+
+    /// A GET that reattaches to a reply its server keeps (`StreamEvent::Offer`), from
+    /// after event `last_event_id`: SSE, reconnecting with `Last-Event-ID` on the policy's
+    /// schedule (the 1 s floor) at most `max_failures` times in a row.
+    pub fn resume(url: &str, last_event_id: u64, max_failures: u32) -> FetchRequest {
+        FetchRequest {
+            last_event_id: Some(last_event_id.to_string()),
+            max_buffer: CHAT_MAX_BUFFER,
+            max_failures: Some(max_failures),
+            ..FetchRequest::get(url)
         }
     }
 
@@ -75,6 +91,7 @@ impl FetchRequest {
             last_event_id: None,
             with_credentials: false,
             max_buffer: CHAT_MAX_BUFFER,
+            max_failures: None,
         }
     }
 }
@@ -167,6 +184,14 @@ async fn run(
                 emit(&sink, &alive, event);
                 return;
             }
+            Decision::RetryAfter(_)
+                if request
+                    .max_failures
+                    .is_some_and(|max| policy.consecutive_failures() >= max) =>
+            {
+                emit(&sink, &alive, StreamEvent::error(kind, Reconnect::Never));
+                return;
+            }
             Decision::RetryAfter(ms) => {
                 emit(
                     &sink,
@@ -250,6 +275,11 @@ async fn attempt(
     }
     policy.on_open(browser::now_ms());
     emit(sink, alive, StreamEvent::Open);
+    if method == "POST" {
+        if let Some(offer) = offer(&request.url, &response.headers()) {
+            emit(sink, alive, offer);
+        }
+    }
 
     let Some(body) = response.body() else {
         decoder.finish(&mut Vec::new());
@@ -332,6 +362,27 @@ async fn attempt(
         }
     }
     aborted_or(Outcome::EndOfStream, ErrorKind::Network)
+}
+
+/// A kept reply's `Rill-Resume` / `Rill-Stop` headers as an offer, resolved against the
+/// request's URL (itself resolved against the page, as `fetch` does).
+fn offer(request_url: &str, headers: &web_sys::Headers) -> Option<StreamEvent> {
+    let resume = headers.get("rill-resume").ok().flatten()?;
+    let base = web_sys::window()?.location().href().ok()?;
+    let request = web_sys::Url::new_with_base(request_url, &base).ok()?.href();
+    let absolute = |url: &str| {
+        web_sys::Url::new_with_base(url, &request)
+            .ok()
+            .map(|u| u.href())
+    };
+    let stop = headers.get("rill-stop").ok().flatten();
+    Some(StreamEvent::Offer {
+        resume: absolute(&resume)?,
+        stop: match stop {
+            Some(url) => Some(absolute(&url)?),
+            None => None,
+        },
+    })
 }
 
 /// The server's message from an error response, reading at most

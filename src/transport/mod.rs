@@ -37,6 +37,14 @@ pub enum StreamEvent {
     Error(StreamError),
     /// The stream ended and will not reconnect.
     Closed(CloseReason),
+    /// The server keeps this reply and offers to resume it (`Rill-Resume`, and `Rill-Stop`
+    /// when it has one): both URLs resolved against the request, so absolute. Sent right
+    /// after [`StreamEvent::Open`], for POST requests only (a chat reply); whether to take
+    /// the offer (same origin) is the caller's business.
+    Offer {
+        resume: String,
+        stop: Option<String>,
+    },
     /// Bytes arrived that completed no event (a comment such as a heartbeat, a blank
     /// line, a part of an event): the connection is alive. Only the fetch transport sees
     /// these; the browser's EventSource hides comments.

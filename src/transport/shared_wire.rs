@@ -43,7 +43,8 @@ fn encode_event(event: &StreamEvent) -> Json<'_> {
         StreamEvent::Event(e) => Json::Arr(vec![s("event"), s(&e.event), s(&e.data), s(&e.id)]),
         StreamEvent::Json(value) => Json::Arr(vec![s("json"), value.clone()]),
         StreamEvent::Retry(ms) => Json::Arr(vec![s("retry"), n(*ms)]),
-        StreamEvent::Alive => Json::Arr(vec![s("alive")]),
+        // A feed never gets an offer (POST only); were one here, it is no event.
+        StreamEvent::Alive | StreamEvent::Offer { .. } => Json::Arr(vec![s("alive")]),
         StreamEvent::Closed(reason) => Json::Arr(vec![
             s("closed"),
             s(match reason {
@@ -201,7 +202,7 @@ impl Replay {
                     .retain(|old| !matches!(old, StreamEvent::Json(_)));
                 self.latest.push(event.clone());
             }
-            StreamEvent::Alive => {}
+            StreamEvent::Alive | StreamEvent::Offer { .. } => {}
         }
     }
 

@@ -25,7 +25,7 @@ impl ChatCtx {
     /// Shows conversation `id`.
     pub fn select(&self, id: &str) {
         if self.streaming.get_untracked().is_some() {
-            self.stop();
+            self.leave_reply();
         }
         let rows = self.library.with_value(|lib| {
             lib.get(id).map(|c| {
@@ -38,13 +38,21 @@ impl ChatCtx {
         if let Some(rows) = rows {
             self.rows.set(rows);
             self.current.set(Some(id.to_string()));
+            // A reply still generating on its server (this tab left it, the page was
+            // reloaded, another tab asked for it) goes on streaming into its message.
+            let resumable = self
+                .library
+                .with_value(|lib| lib.get(id).and_then(|c| c.resumable()));
+            if let Some((msg_id, point)) = resumable {
+                self.reattach(id, msg_id, point);
+            }
         }
     }
 
     /// Starts a new, empty conversation.
     pub fn new_conversation(&self) {
         if self.streaming.get_untracked().is_some() {
-            self.stop();
+            self.leave_reply();
         }
         let id = store::new_id(browser::now_ms(), js_sys::Math::random());
         self.library.update_value(|lib| {

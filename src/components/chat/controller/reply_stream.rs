@@ -4,22 +4,37 @@
 //!
 //! Data flows one way: transport → [`ReplyReader`] → conversation (pure) and row signals →
 //! view.
+//!
+//! A reply whose server keeps it (an offer, `StreamEvent::Offer`, on the endpoint's own
+//! origin) gets a resume point in the saved message (`chat::resume`), with the number of
+//! the last event whose text is in it: after a reload, in a second tab, or when the
+//! connection breaks, the same message is reattached (`GET` the offered URL with
+//! `Last-Event-ID`, reconnecting on the 1 s floor at most [`RESUME_FAILURES`] times in a
+//! row) and streams on until done. Stop then also asks the server to stop (the offered stop
+//! URL). Switching to another conversation leaves such a reply streaming on the server.
 
 use leptos::prelude::*;
 
 use super::ChatCtx;
+use crate::browser::url::origin_of;
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::extras::ReplyExtras;
 use crate::chat::format::{Carrier, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::reply::{ReplyAction, ReplyReader};
+use crate::chat::resume::ResumePoint;
 use crate::i18n::strings;
 use crate::transport::fetch::FetchRequest;
 use crate::transport::response::BodyFormat;
-use crate::transport::{ErrorKind, StreamEvent, StreamHandle, Transport};
+use crate::transport::{
+    CloseReason, ErrorKind, Reconnect, StreamError, StreamEvent, StreamHandle, Transport,
+};
 
 /// How often a streaming reply is saved, at most.
 const SAVE_EVERY_MS: f64 = 1_000.0;
+
+/// Failed attempts in a row after which a reattached reply gives up (interrupted).
+pub(super) const RESUME_FAILURES: u32 = 8;
 
 /// The reply being streamed.
 pub(super) struct Active {
@@ -41,6 +56,11 @@ pub(super) struct Active {
     first_reason: Option<f64>,
     /// The answer's text has begun (the thinking time is taken then, once).
     answering: bool,
+    /// The origin the reply was asked from: an offer elsewhere is not taken.
+    request_origin: Option<String>,
+    /// Read through the resume URL (reconnects are the transport's; an NDJSON reply comes
+    /// as SSE events whose data is the line).
+    reattached: bool,
 }
 
 impl ChatCtx {
@@ -117,6 +137,7 @@ impl ChatCtx {
             settings.temperature,
             key.as_deref(),
         );
+        let request_origin = origin_of(&chat.url);
         let (url, handle) = match chat.carrier {
             Carrier::EventSource => {
                 let handle =
@@ -153,6 +174,8 @@ impl ChatCtx {
             first_text: None,
             first_reason: None,
             answering: false,
+            request_origin,
+            reattached: false,
         };
         self.active.set_value(Some(active));
         self.save();
@@ -168,8 +191,193 @@ impl ChatCtx {
         }
     }
 
+    /// Reattaches to reply `msg_id` of conversation `conv_id`, streaming (saved so, with a
+    /// resume point) when this tab opened it: after a reload, in a second tab, or coming back
+    /// to its conversation. Its text so far is in the message; the rest follows.
+    pub(super) fn reattach(&self, conv_id: &str, msg_id: u64, point: ResumePoint) {
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        let lang = self.lang.get_untracked();
+        let now = browser::now_ms();
+        self.streaming.set(Some(msg_id));
+        self.watch.start();
+        let mut reader = ReplyReader::new(point.format, lang);
+        // The text so far came before: a stream that now ends at once is cut, not empty.
+        reader.on_event(&StreamEvent::Open);
+        let answering = self
+            .library
+            .with_value(|lib| {
+                lib.get(conv_id)
+                    .and_then(|c| c.get(msg_id))
+                    .map(|m| !m.content.is_empty())
+            })
+            .unwrap_or(false);
+        let active = Active {
+            conv_id: conv_id.to_string(),
+            msg_id,
+            format: point.format,
+            url: point.url.clone(),
+            handle: None,
+            reader,
+            pending: String::new(),
+            pending_reason: String::new(),
+            frame: None,
+            last_save: now,
+            started: now,
+            first_text: None,
+            first_reason: None,
+            answering,
+            request_origin: origin_of(&point.url),
+            reattached: true,
+        };
+        self.active.set_value(Some(active));
+        self.open_resume(&point);
+    }
+
+    /// Opens (or, from inside the old handle's callback, replaces) the active reply's stream
+    /// with a GET of its resume URL from after its last event.
+    fn open_resume(&self, point: &ResumePoint) {
+        let ctx = *self;
+        let request = FetchRequest::resume(&point.url, point.last_event_id, RESUME_FAILURES);
+        let handle = StreamHandle::open_fetch(request, move |event| ctx.on_event(event));
+        let old = self.active.try_update_value(|a| {
+            a.as_mut().and_then(|a| {
+                a.reattached = true;
+                a.handle.replace(handle)
+            })
+        });
+        if let Some(old) = old.flatten() {
+            // Maybe inside its own callback: closed now, released after it returns.
+            old.close();
+            wasm_bindgen_futures::spawn_local(async move { drop(old) });
+        }
+    }
+
+    /// The active reply's resume point, as saved.
+    fn resume_point(&self) -> Option<ResumePoint> {
+        let (conv_id, msg_id) = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| (a.conv_id.clone(), a.msg_id)))?;
+        self.library.with_value(|lib| {
+            lib.get(&conv_id)
+                .and_then(|c| c.get(msg_id))
+                .and_then(|m| m.extras.resume.clone())
+        })
+    }
+
+    /// What resuming makes of a transport event, before the reply reads it: an offer is
+    /// noted (and read no further), event numbers are noted before their text is appended
+    /// (a save in between then has both), and a reattached stream's reconnects and its end
+    /// are told apart from a reply that ends. `None`: nothing more to do with the event.
+    fn through_resume(&self, event: StreamEvent) -> Option<StreamEvent> {
+        let (reattached, origin, format, saw_end) = self.active.with_value(|a| {
+            a.as_ref().map(|a| {
+                (
+                    a.reattached,
+                    a.request_origin.clone(),
+                    a.format,
+                    a.reader.saw_end(),
+                )
+            })
+        })?;
+        match event {
+            StreamEvent::Offer { resume, stop } => {
+                if !reattached {
+                    let resume_origin = origin_of(&resume);
+                    let stop_origin = stop.as_deref().and_then(origin_of);
+                    let point = ResumePoint::offered(
+                        format,
+                        origin.as_deref(),
+                        (resume, resume_origin.as_deref()),
+                        stop.map(|s| (s, stop_origin.as_deref())),
+                    );
+                    if let Some(point) = point {
+                        self.with_extras(|x| x.resume = Some(point.clone()));
+                    }
+                }
+                None
+            }
+            StreamEvent::Event(ev) => {
+                let point = self.resume_point();
+                if point.is_some() {
+                    self.with_saved_resume(|p| p.saw_event_id(&ev.id));
+                }
+                if reattached && format == ChatFormat::Ollama {
+                    // A resumed NDJSON reply: each event's data is one line.
+                    return crate::json::Json::parse(&ev.data)
+                        .ok()
+                        .map(|v| StreamEvent::Json(v.into_owned()));
+                }
+                Some(StreamEvent::Event(ev))
+            }
+            StreamEvent::Json(value) => {
+                if !reattached && self.resume_point().is_some() {
+                    self.with_saved_resume(ResumePoint::saw_line);
+                }
+                Some(StreamEvent::Json(value))
+            }
+            StreamEvent::Error(err)
+                if reattached
+                    && matches!(err.reconnect, Reconnect::After(_) | Reconnect::WhenOnline) =>
+            {
+                // The transport reconnects; a reply already complete just ended.
+                saw_end.then_some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
+            // Nothing more after our last event (204), or the server forgot the reply (404):
+            // it ended without its end marker, unless that was read.
+            StreamEvent::Closed(CloseReason::NoContent) if reattached => {
+                Some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
+            StreamEvent::Error(err)
+                if reattached && matches!(err.kind, ErrorKind::Http { status: 404, .. }) =>
+            {
+                Some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
+            // The first connection broke before the end: reattach instead of giving up.
+            StreamEvent::Error(StreamError {
+                kind: ErrorKind::Network,
+                ..
+            })
+            | StreamEvent::Closed(CloseReason::EndOfStream)
+                if !reattached && !saw_end =>
+            {
+                match self.resume_point() {
+                    Some(point) => {
+                        self.open_resume(&point);
+                        None
+                    }
+                    None => Some(event),
+                }
+            }
+            other => Some(other),
+        }
+    }
+
+    /// Changes the active reply's saved resume point (not shown: no row update).
+    fn with_saved_resume(&self, change: impl FnOnce(&mut ResumePoint)) {
+        let Some((conv_id, msg_id)) = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| (a.conv_id.clone(), a.msg_id)))
+        else {
+            return;
+        };
+        self.library.update_value(|lib| {
+            if let Some(p) = lib
+                .get_mut(&conv_id)
+                .and_then(|c| c.extras_mut(msg_id))
+                .and_then(|x| x.resume.as_mut())
+            {
+                change(p);
+            }
+        });
+    }
+
     /// One transport event for the active reply.
     fn on_event(&self, event: StreamEvent) {
+        let Some(event) = self.through_resume(event) else {
+            return;
+        };
         let refused = matches!(&event, StreamEvent::Error(e) if e.kind == ErrorKind::Refused);
         let Some(actions) = self
             .active
@@ -402,11 +610,46 @@ impl ChatCtx {
         });
     }
 
-    /// Stops the streaming reply; its partial text is kept.
+    /// Stops the streaming reply; its partial text is kept. A reply its server keeps is
+    /// stopped there too (its stop URL, as offered).
     pub fn stop(&self) {
         if self.streaming.get_untracked().is_some() {
+            if let Some(url) = self.resume_point().and_then(|p| p.stop_url) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let init = browser::FetchInit {
+                        method: "POST",
+                        ..browser::FetchInit::default()
+                    };
+                    // Best effort: a server that cannot be reached ends the reply itself
+                    // once nobody reads it (rill-server: `--reply-linger-secs`).
+                    let _ = browser::fetch(&url, init).await;
+                });
+            }
             self.finish(MessageState::Stopped, None);
         }
+    }
+
+    /// Leaves the streaming reply without stopping it, when its server keeps it (switching
+    /// conversations): it stays streaming in the saved conversation, to be reattached when
+    /// shown again. Any other reply is stopped. The rows are the caller's to replace.
+    pub(super) fn leave_reply(&self) {
+        if self.streaming.get_untracked().is_none() {
+            return;
+        }
+        if self.resume_point().is_none() {
+            self.stop();
+            return;
+        }
+        self.flush();
+        if let Some(active) = self.active.try_update_value(|a| a.take()).flatten() {
+            if let Some(handle) = &active.handle {
+                handle.close();
+            }
+            wasm_bindgen_futures::spawn_local(async move { drop(active) });
+        }
+        self.watch.end();
+        self.streaming.set(None);
+        self.save();
     }
 
     /// EventSource hides why it refused a stream: ask once more with fetch to show the

@@ -1,0 +1,170 @@
+//! A reply that its server keeps (rill-server's `Rill-Resume`): where to reattach to it,
+//! where to stop it, and how far it was read (pure; saved with the message).
+//!
+//! The resume and stop URLs are capabilities of the endpoint's origin: an offer is taken
+//! only when both are on the origin the reply was asked from (origins as the browser reads
+//! them, passed in), and the app follows exactly the URLs it was given, never one it built.
+//! Event numbers are the server's `id:` values (SSE), or for NDJSON (Ollama) the count of
+//! lines read, which is what rill-server numbers them by.
+
+use super::format::ChatFormat;
+use crate::json::{read, Json};
+
+/// Where a kept reply is resumed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// `GET` with `Last-Event-ID` reattaches (absolute).
+    pub url: String,
+    /// `POST` ends the generation (absolute), when the server gave one.
+    pub stop_url: Option<String>,
+    /// The format the reply was asked in (the settings may have changed since).
+    pub format: ChatFormat,
+    /// The last event whose text is in the message.
+    pub last_event_id: u64,
+}
+
+impl ResumePoint {
+    /// The offer of a reply asked from `request_origin`, with resume and stop URLs already
+    /// resolved against the request (`resume_origin`, `stop_origin`: their origins); `None`
+    /// when either is on another origin (or has none).
+    pub fn offered(
+        format: ChatFormat,
+        request_origin: Option<&str>,
+        resume: (String, Option<&str>),
+        stop: Option<(String, Option<&str>)>,
+    ) -> Option<ResumePoint> {
+        let origin = request_origin?;
+        if resume.1 != Some(origin) {
+            return None;
+        }
+        let stop_url = match stop {
+            Some((url, Some(o))) if o == origin => Some(url),
+            Some(_) => return None,
+            None => None,
+        };
+        Some(ResumePoint {
+            url: resume.0,
+            stop_url,
+            format,
+            last_event_id: 0,
+        })
+    }
+
+    /// Notes an SSE event's id (the server's number); an id that is not a number larger
+    /// than the last one is ignored.
+    pub fn saw_event_id(&mut self, id: &str) {
+        if let Ok(n) = id.trim().parse::<u64>() {
+            if n > self.last_event_id {
+                self.last_event_id = n;
+            }
+        }
+    }
+
+    /// Notes one more NDJSON line read.
+    pub fn saw_line(&mut self) {
+        self.last_event_id = self.last_event_id.saturating_add(1);
+    }
+
+    /// The saved form: `{url, stop_url?, format, last}`.
+    pub fn to_json(&self) -> Json<'_> {
+        let mut members = vec![("url".into(), Json::from(self.url.as_str()))];
+        if let Some(stop) = &self.stop_url {
+            members.push(("stop_url".into(), stop.as_str().into()));
+        }
+        members.push(("format".into(), self.format.as_str().into()));
+        members.push(("last".into(), self.last_event_id.into()));
+        Json::Obj(members)
+    }
+
+    /// Reads the saved form (`path` names it in errors).
+    pub fn from_json(v: &Json<'_>, path: &str) -> Result<ResumePoint, String> {
+        let v = read::object(v, path)?;
+        let format = read::string(v, "format", path)?;
+        Ok(ResumePoint {
+            url: read::string(v, "url", path)?,
+            stop_url: read::opt_string(v, "stop_url", path)?,
+            format: ChatFormat::parse(&format)
+                .ok_or_else(|| read::expected(&format!("{path}.format"), "a chat format"))?,
+            last_event_id: read::opt_u64(v, "last", path)?.unwrap_or(0),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const O: &str = "http://127.0.0.1:8844";
+
+    fn url(path: &str) -> (String, Option<&'static str>) {
+        (format!("{O}{path}"), Some(O))
+    }
+
+    #[test]
+    fn an_offer_on_the_endpoints_origin_is_taken() {
+        let p = ResumePoint::offered(
+            ChatFormat::OpenAi,
+            Some(O),
+            url("/v1/replies/ab"),
+            Some(url("/v1/replies/ab/stop")),
+        )
+        .unwrap();
+        assert_eq!(p.url, format!("{O}/v1/replies/ab"));
+        assert_eq!(
+            p.stop_url.as_deref(),
+            Some(&*format!("{O}/v1/replies/ab/stop"))
+        );
+        assert_eq!(p.last_event_id, 0);
+    }
+
+    #[test]
+    fn an_offer_elsewhere_is_refused() {
+        let evil = (
+            "http://evil.example/r".to_string(),
+            Some("http://evil.example"),
+        );
+        assert_eq!(
+            ResumePoint::offered(ChatFormat::OpenAi, Some(O), evil.clone(), None),
+            None
+        );
+        assert_eq!(
+            ResumePoint::offered(ChatFormat::OpenAi, Some(O), url("/r"), Some(evil)),
+            None,
+            "a stop URL on another origin spoils the offer"
+        );
+        assert_eq!(
+            ResumePoint::offered(ChatFormat::OpenAi, Some(O), ("data:x".into(), None), None),
+            None
+        );
+        assert_eq!(
+            ResumePoint::offered(ChatFormat::OpenAi, None, url("/r"), None),
+            None
+        );
+    }
+
+    #[test]
+    fn ids_only_move_forward_and_lines_count() {
+        let mut p = ResumePoint::offered(ChatFormat::Ollama, Some(O), url("/r"), None).unwrap();
+        p.saw_event_id("5");
+        p.saw_event_id("3");
+        p.saw_event_id("x");
+        assert_eq!(p.last_event_id, 5);
+        p.saw_line();
+        assert_eq!(p.last_event_id, 6);
+    }
+
+    #[test]
+    fn saved_and_read_back() {
+        let mut p =
+            ResumePoint::offered(ChatFormat::Anthropic, Some(O), url("/r"), Some(url("/s")))
+                .unwrap();
+        p.saw_event_id("42");
+        let text = p.to_json().to_string();
+        let back = ResumePoint::from_json(&Json::parse(&text).unwrap(), "resume").unwrap();
+        assert_eq!(back, p);
+        let bad = Json::parse(r#"{"url":"u","format":"nope"}"#).unwrap();
+        assert!(ResumePoint::from_json(&bad, "m.resume")
+            .unwrap_err()
+            .contains("m.resume.format"));
+    }
+}

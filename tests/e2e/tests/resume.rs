@@ -1,0 +1,255 @@
+//! Replies that outlive their connection, end to end: a reload mid-reply reattaches the same
+//! message and it completes with exactly the model's text (the demo model, and through
+//! `--upstream`, which then saw one request); Stop after a reload ends the generation on the
+//! server and the upstream's; a second tab attaches to the streaming reply; a server that
+//! keeps no replies leaves today's behaviour (interrupted, Continue).
+//!
+//! The demo model echoes the prompt (`[[echo]]`), so the whole reply is known here, at a
+//! slow `--rate`, so a reload lands mid-reply. Every wait polls a condition.
+
+use std::time::Duration;
+
+use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
+/// Long enough for a slow reply: it must not end before the test reloads.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A reply of about 90 tokens, known in advance.
+fn words() -> String {
+    (0..45)
+        .map(|i| format!("word{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn prompt() -> String {
+    format!("{}[[echo]]", words())
+}
+
+fn chat_url(app: &RillServer) -> String {
+    format!("{}/?view=chat&format=openai&lang=en", app.url)
+}
+
+/// `GET path` on `server` (plain HTTP/1.1): the status code and body.
+async fn http_get(server: &RillServer, path: &str) -> (u16, String) {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .expect("connect to rill-server");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            server.port
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("read");
+        answer
+    };
+    let answer = tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("rill-server answered in time");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
+}
+
+/// `/test/replies`: (started, generating).
+async fn replies(server: &RillServer) -> (u64, u64) {
+    let (status, body) = http_get(server, "/test/replies").await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    (
+        v["started"].as_u64().unwrap_or(0),
+        v["generating"].as_u64().unwrap_or(0),
+    )
+}
+
+/// Sends the prompt and waits until the reply is streaming with some text; returns it.
+async fn send_and_wait_mid_reply(browser: &Browser) -> String {
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+    browser.send_chat(&prompt()).await;
+    browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && t.len() > 20,
+            REPLY_TIMEOUT,
+        )
+        .await
+        .0
+}
+
+/// After a reload: the reply is the one message, streaming again with at least the text
+/// it had, then done with exactly the model's text.
+async fn reattached_and_done(browser: &Browser, before: &str) {
+    let (again, _) = browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && t.len() >= before.len(),
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(
+        again.starts_with(before.trim_end()),
+        "{again:?} after {before:?}"
+    );
+    let (done, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
+        .await;
+    assert_eq!(done, words(), "the same reply, whole, once");
+    assert_eq!(browser.count(ASSISTANT).await, 1, "one reply message");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_reply_completes_the_same_reply_from_the_demo_model() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    assert_ne!(before, words(), "reloaded mid-reply");
+    browser.reload().await;
+    reattached_and_done(&browser, &before).await;
+    assert_eq!(
+        replies(&app).await.0,
+        1,
+        "one generation: nothing asked twice"
+    );
+    // Saved done, without a resume point: a further reload shows it done.
+    browser.reload().await;
+    let (text, state) = browser
+        .wait_last(ASSISTANT, "data-state", |_, _| true, WAIT)
+        .await;
+    assert_eq!((text.as_str(), state.as_str()), (&*words(), "done"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_reply_through_upstream_completes_and_the_upstream_saw_one_request() {
+    let upstream = RillServer::start("127.0.0.1:0", &["--rate", "12"]);
+    let app = RillServer::app_with(&["--upstream", &upstream.url]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    browser.reload().await;
+    reattached_and_done(&browser, &before).await;
+    assert_eq!(
+        replies(&upstream).await.0,
+        1,
+        "the upstream saw one chat request"
+    );
+    assert_eq!(replies(&app).await.0, 1);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_after_a_reload_ends_the_generation_and_the_upstream_request() {
+    // The upstream keeps nothing for a client that left, so its generation shows whether
+    // rill-server's request to it was cancelled.
+    let upstream = RillServer::start("127.0.0.1:0", &["--rate", "8", "--reply-linger-secs", "0"]);
+    let app = RillServer::app_with(&["--upstream", &upstream.url]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    browser.reload().await;
+    browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && t.len() > before.len(),
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert_eq!(replies(&app).await.1, 1, "still generating");
+    browser.click(&testid("chat-stop")).await;
+    let (stopped, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "stopped", WAIT)
+        .await;
+    assert!(
+        words().starts_with(&stopped) && stopped.len() < words().len(),
+        "{stopped:?}"
+    );
+    poll("the server's generation to end", WAIT, || async {
+        (replies(&app).await.1 == 0).then_some(())
+    })
+    .await;
+    poll("the upstream's generation to end", WAIT, || async {
+        (replies(&upstream).await.1 == 0).then_some(())
+    })
+    .await;
+    assert_eq!(replies(&upstream).await.0, 1);
+    // Nothing more arrives, after another reload too.
+    browser.reload().await;
+    let (text, state) = browser
+        .wait_last(ASSISTANT, "data-state", |_, _| true, WAIT)
+        .await;
+    assert_eq!((text, state), (stopped, "stopped".to_string()));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_tab_attaches_to_the_streaming_reply() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    // The first tab saves at most once a second: wait until the reply it saved has text.
+    poll("the streaming reply to be saved", WAIT, || async {
+        let saved = browser
+            .js("return localStorage.getItem('rill.chat.v1') || ''")
+            .await;
+        saved
+            .as_str()
+            .is_some_and(|s| s.contains("\"resume\"") && s.contains("word1"))
+            .then_some(())
+    })
+    .await;
+    let tab = browser
+        .client
+        .new_window(true)
+        .await
+        .expect("new tab")
+        .handle;
+    browser
+        .client
+        .switch_to_window(tab)
+        .await
+        .expect("switch to the new tab");
+    browser.goto(&chat_url(&app)).await;
+    reattached_and_done(&browser, &before[..before.len().min(10)]).await;
+    assert_eq!(
+        replies(&app).await.0,
+        1,
+        "the second tab asked for nothing new"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_keeps_no_replies_leaves_an_interrupted_reply_with_continue() {
+    // `--max-replies 0`: replies are streamed as before, with no resume headers.
+    let app = RillServer::app_with(&["--rate", "12", "--max-replies", "0"]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    browser.reload().await;
+    let (text, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "interrupted", WAIT)
+        .await;
+    assert!(text.starts_with(before.trim_end()), "{text:?}");
+    poll("Continue offered", WAIT, || async {
+        (browser.count(&testid("message-continue")).await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(replies(&app).await, (0, 0));
+    browser.close().await;
+}
