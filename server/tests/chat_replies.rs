@@ -62,7 +62,7 @@ async fn a_reply_resumed_from_any_event_is_the_whole_reply_once() {
     let seen: u64 = complete
         .lines()
         .filter_map(|l| l.strip_prefix("id: "))
-        .last()
+        .next_back()
         .and_then(|n| n.parse().ok())
         .expect("numbered");
     let rest = resume(addr, &format!("/v1/replies/{id}"), &seen.to_string()).await;
@@ -210,5 +210,22 @@ async fn cors_exposes_the_resume_headers_to_other_origins() {
         .to_ascii_lowercase();
     for name in ["rill-reply-id", "rill-resume", "rill-stop"] {
         assert!(exposed == "*" || exposed.contains(name), "{exposed}");
+    }
+}
+
+#[tokio::test]
+async fn with_an_upstream_the_reply_routes_are_answered_here_not_forwarded() {
+    let mut config = paced(0.0);
+    // Nothing listens there: a forwarded request would be a 502.
+    config.chat.upstream =
+        Some(rill_server::chat::Upstream::parse("http://127.0.0.1:9").expect("url"));
+    let (addr, _) = start(config).await;
+    for path in [
+        "/v1/replies/0123456789abcdef0123456789abcdef",
+        "/api/replies/0123456789abcdef0123456789abcdef",
+    ] {
+        let r = get(addr, path, |_| false).await;
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(r.text().contains("no such reply"), "{path}: {}", r.text());
     }
 }

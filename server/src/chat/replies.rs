@@ -198,9 +198,11 @@ impl Replies {
         }
     }
 
-    /// Starts generating `body` into a new reply; `None` when no more replies may be kept
-    /// (or no random id could be made): the caller then streams `body` as before.
-    fn start<S>(&self, wire: Wire, body: S) -> Result<(String, Arc<Reply>), S>
+    /// Starts generating `body` into a new reply, with its first reader attached (before
+    /// the task runs, so a zero linger cannot end it first); `body` back when no more
+    /// replies may be kept (or no random id could be made): the caller then streams it as
+    /// before.
+    fn start<S>(&self, wire: Wire, body: S) -> Result<(String, ReaderGuard), S>
     where
         S: Stream<Item = Chunk> + Send + 'static,
     {
@@ -239,8 +241,9 @@ impl Replies {
         });
         map.insert(id.clone(), reply.clone());
         self.0.started.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(generate(reply.clone(), body.boxed(), limits));
-        Ok((id, reply))
+        let reader = ReaderGuard::new(reply.clone());
+        tokio::spawn(generate(reply, body.boxed(), limits));
+        Ok((id, reader))
     }
 }
 
@@ -347,9 +350,19 @@ struct Reader {
 
 /// The body of one reader of `reply`, from event `after + 1` on.
 fn read(reply: Arc<Reply>, after: u64, out: Out, stream: StreamGuard) -> impl Stream<Item = Chunk> {
+    read_as(ReaderGuard::new(reply), after, out, stream)
+}
+
+/// [`read`] for a reader already attached.
+fn read_as(
+    guard: ReaderGuard,
+    after: u64,
+    out: Out,
+    stream: StreamGuard,
+) -> impl Stream<Item = Chunk> {
     let reader = Reader {
-        changed: reply.changed.subscribe(),
-        guard: ReaderGuard::new(reply),
+        changed: guard.0.changed.subscribe(),
+        guard,
         next: after,
         out,
         stage: 0,
@@ -424,9 +437,9 @@ pub(crate) fn respond(
     guard: StreamGuard,
 ) -> Response {
     let mut response = match chat.replies.start(wire, body) {
-        Ok((id, reply)) => {
+        Ok((id, reader)) => {
             let mut response =
-                Response::new(Body::from_stream(read(reply, 0, Out::Original, guard)));
+                Response::new(Body::from_stream(read_as(reader, 0, Out::Original, guard)));
             let headers = response.headers_mut();
             if let (Ok(id_value), Ok(url), Ok(stop)) = (
                 HeaderValue::from_str(&id),
@@ -637,10 +650,11 @@ mod tests {
         replies: &Replies,
         body: impl Stream<Item = Chunk> + Send + 'static,
     ) -> (String, Arc<Reply>) {
-        replies
+        let (id, reader) = replies
             .start(Wire::Sse, body)
             .ok()
-            .expect("room for the reply")
+            .expect("room for the reply");
+        (id, reader.0.clone())
     }
 
     #[tokio::test(start_paused = true)]
@@ -675,7 +689,9 @@ mod tests {
             Ok(Bytes::from_static(b"{\"a\":1}\n{\"b\"")),
             Ok(Bytes::from_static(b":2}\n")),
         ]);
-        let (_, reply) = replies.start(Wire::Ndjson, body).ok().unwrap();
+        let (_, first) = replies.start(Wire::Ndjson, body).ok().unwrap();
+        let reply = first.0.clone();
+        drop(first);
         let (original, _) = collect(read(reply.clone(), 0, Out::Original, guard())).await;
         assert_eq!(original, "{\"a\":1}\n{\"b\":2}\n");
         let (resumed, _) = collect(read(reply, 1, Out::Resumed, guard())).await;
