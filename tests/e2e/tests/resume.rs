@@ -125,9 +125,22 @@ async fn a_reload_mid_reply_completes_the_same_reply_from_the_demo_model() {
         "one generation: nothing asked twice"
     );
     // Saved done, without a resume point: a further reload shows it done.
+    poll("the done reply to be saved", WAIT, || async {
+        let saved = browser
+            .js("return localStorage.getItem('rill.chat.v1') || ''")
+            .await;
+        saved
+            .as_str()
+            .is_some_and(|s| {
+                !s.contains("\"resume\"") && s.contains("\"state\":\"done\",\"at_ms\"")
+            })
+            .then_some(())
+    })
+    .await;
     browser.reload().await;
+    // (`data-state` says "streaming" until the markdown is on screen, then the saved state.)
     let (text, state) = browser
-        .wait_last(ASSISTANT, "data-state", |_, _| true, WAIT)
+        .wait_last(ASSISTANT, "data-state", |_, s| s != "streaming", WAIT)
         .await;
     assert_eq!((text.as_str(), state.as_str()), (&*words(), "done"));
     browser.close().await;
@@ -190,7 +203,7 @@ async fn stop_after_a_reload_ends_the_generation_and_the_upstream_request() {
     // Nothing more arrives, after another reload too.
     browser.reload().await;
     let (text, state) = browser
-        .wait_last(ASSISTANT, "data-state", |_, _| true, WAIT)
+        .wait_last(ASSISTANT, "data-state", |_, s| s != "streaming", WAIT)
         .await;
     assert_eq!((text, state), (stopped, "stopped".to_string()));
     browser.close().await;
