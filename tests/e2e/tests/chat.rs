@@ -176,7 +176,9 @@ async fn server_error_shows_status_and_message_and_input_stays_usable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_keeps_conversations_and_interrupts_a_live_reply() {
-    let app = app();
+    // A server that keeps no replies (`--max-replies 0`: no resume offer), so the reload
+    // interrupts the reply; one that keeps them is reattached (`tests/resume.rs`).
+    let app = RillServer::app_with(&["--rate", "400", "--max-replies", "0"]);
     let browser = Browser::start().await;
     browser.goto(&chat_url(&app, "openai")).await;
     browser.send_chat("[[echo]]remember me").await;
