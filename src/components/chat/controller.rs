@@ -220,6 +220,18 @@ impl ChatCtx {
         self.markdown.try_with_value(MarkdownModule::warm);
     }
 
+    /// The code-and-math module's status (untracked: track [`ChatCtx::markdown_changed`]).
+    pub fn rich_status(&self) -> Status {
+        self.markdown
+            .try_with_value(MarkdownModule::rich_status)
+            .unwrap_or(Status::Failed)
+    }
+
+    /// Starts loading the code-and-math module (a reply has code or math).
+    pub fn warm_rich(&self) {
+        self.markdown.try_with_value(MarkdownModule::warm_rich);
+    }
+
     /// A row whose signals live as long as the chat view.
     fn new_row(
         &self,
