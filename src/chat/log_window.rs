@@ -151,6 +151,10 @@ impl LogWindow {
             return false;
         }
         let estimate = self.estimate();
+        if self.end == self.len && self.span(self.start, self.end, estimate) >= view + over {
+            // Already there, with enough above the viewport: nothing to redo.
+            return false;
+        }
         let mut start = self.len;
         let mut y = 0i64;
         while start > 0 && y < view + over {
@@ -287,6 +291,8 @@ mod tests {
         assert!(w.to_end(800, 800));
         assert!(w.at_end());
         assert_eq!(w.range().1, 504);
+        // At the end with enough rendered above: it stays as it is.
+        assert!(!w.to_end(800, 800));
     }
 
     #[test]

@@ -215,8 +215,14 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let on_scroll = move |_| {
         if let Some(el) = scroller.get_untracked() {
             let gap = el.scroll_height() - el.scroll_top() - el.client_height();
-            at_bottom.set(gap <= BOTTOM_SLACK);
-            place_soon();
+            let bottom = gap <= BOTTOM_SLACK;
+            at_bottom.set(bottom);
+            // Following a reply at the end (the log scrolls itself each frame): the window
+            // already reaches the end, and rows above the viewport may stay until the reader
+            // scrolls; no measuring per frame.
+            if !(bottom && window.with_value(LogWindow::at_end)) {
+                place_soon();
+            }
         }
     };
     // Code-block copy buttons are plain DOM built from markdown; one delegated listener
