@@ -33,6 +33,9 @@ const NARROW: &str = "(max-width: 760px)";
 /// How close to the bottom (px) still counts as "reading the latest".
 const BOTTOM_SLACK: i32 = 48;
 
+/// How long (ms) the log holds the reader at the end after "jump to latest" or a send.
+const HOLD_MS: f64 = 500.0;
+
 /// How far (px) beyond each edge of the viewport the log keeps messages rendered, at least
 /// (`chat::log_window`; a viewport's height when that is more).
 const OVERSCAN: i32 = 800;
@@ -97,11 +100,19 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         open
     });
 
+    // After "jump to latest" or a send, the log holds the reader at the end for a moment: the
+    // scroll events of the window moving there (spacers replaced by measured rows) are not
+    // the reader scrolling away.
+    let hold_until = StoredValue::new(0.0f64);
+    let hold_bottom = move || {
+        at_bottom.set(true);
+        hold_until.set_value(browser::now_ms() + HOLD_MS);
+    };
     let send = move || {
         let text = draft.get_untracked();
         if ctx.send(&text) {
             draft.set(String::new());
-            at_bottom.set(true);
+            hold_bottom();
         }
     };
     // Widget mode: the host page's messages (send, prefill, focus) and ours to it (ready,
@@ -184,7 +195,12 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                 Some((first, _)) => spacers.get_untracked().0 - (first - scroller_top),
                 None => i64::from(el.scroll_top()),
             };
-            changed = w.place(top, i64::from(view), i64::from(over));
+            changed = if at_bottom.get_untracked() {
+                // Reading the latest: the window stays at the end (the log follows).
+                w.to_end(i64::from(view), i64::from(over))
+            } else {
+                w.place(top, i64::from(view), i64::from(over))
+            };
         });
         let now = window.with_value(LogWindow::spacers);
         if changed || now != spacers.get_untracked() {
@@ -216,7 +232,9 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         if let Some(el) = scroller.get_untracked() {
             let gap = el.scroll_height() - el.scroll_top() - el.client_height();
             let bottom = gap <= BOTTOM_SLACK;
-            at_bottom.set(bottom);
+            if bottom || browser::now_ms() > hold_until.get_value() {
+                at_bottom.set(bottom);
+            }
             // Following a reply at the end (the log scrolls itself each frame): the window
             // already reaches the end, and rows above the viewport may stay until the reader
             // scrolls; no measuring per frame.
@@ -441,7 +459,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         class="rill-btn rill-jump"
                         data-testid="chat-jump"
                         on:click=move |_| {
-                            at_bottom.set(true);
+                            hold_bottom();
                             scroll_to_bottom();
                         }
                     >
