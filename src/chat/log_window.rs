@@ -16,6 +16,8 @@ pub const FIRST_SHOWN: usize = 40;
 pub const ALL_UP_TO: usize = 60;
 /// The height assumed for a row never measured, before any row is (px, with the gap).
 pub const DEFAULT_HEIGHT: u32 = 120;
+/// Rows measured after which the estimate for the others stays as it is.
+pub const SETTLE_AFTER: u64 = 20;
 
 /// The rendered window of a conversation's rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct LogWindow {
     heights: Vec<u32>,
     measured_sum: u64,
     measured: u64,
+    /// The estimate, once settled (see [`LogWindow::estimate`]).
+    settled: Option<u32>,
 }
 
 impl LogWindow {
@@ -83,10 +87,19 @@ impl LogWindow {
             self.measured_sum += u64::from(height);
             self.measured += 1;
         }
+        if self.settled.is_none() && self.measured >= SETTLE_AFTER {
+            self.settled = Some(self.estimate());
+        }
     }
 
-    /// The height assumed for a row not measured: the mean of those measured.
+    /// The height assumed for a row not measured: the mean of those measured, taken once
+    /// [`SETTLE_AFTER`] rows are and kept from then on. A mean that kept moving would move
+    /// the spacer above by (change × the thousands of rows it stands for) at once, further
+    /// than scroll anchoring can be relied on to hide.
     pub fn estimate(&self) -> u32 {
+        if let Some(settled) = self.settled {
+            return settled;
+        }
         if self.measured == 0 {
             DEFAULT_HEIGHT
         } else {
