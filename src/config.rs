@@ -2,7 +2,7 @@
 //!
 //! Pure: it takes the file's text and the query string as text, so it is tested natively.
 //! Both use the same keys (`view`, `stream`, `endpoint`, `format`, `model`, `title`,
-//! `greeting`, `theme`, `lang`, `accent`, `transport`, `stall`, and `embed`, the widget mode); the URL's
+//! `greeting`, `theme`, `lang`, `accent`, `transport`, `stall`, `context`, and `embed`, the widget mode); the URL's
 //! values win. Bad values fall back to defaults for that field only, each noted in words so
 //! the UI can say what it did not understand instead of failing: a URL's in
 //! [`Config::warnings`] (unknown parameters are ignored, a page's URL carries other things
@@ -92,6 +92,10 @@ pub struct Config {
     /// After how many seconds without data a chat reply or an open feed is shown as
     /// stalled (`?stall=`, 1 to 3600; `None`: each view's default).
     pub stall_secs: Option<u64>,
+    /// The chat's context budget: at most this many KB (1000 bytes) of a conversation's
+    /// text go with a question, its latest messages (`?context=`, 1 to 100000; `None`: the
+    /// default, `chat::conversation::DEFAULT_CONTEXT_BYTES`).
+    pub context_kb: Option<u64>,
     /// Chat endpoint, the full URL to call (`?endpoint=`); `None` = the format's default.
     pub endpoint: Option<String>,
     /// Chat wire format (`?format=openai|ollama|summary`).
@@ -129,6 +133,7 @@ impl Default for Config {
             theme: Theme::default(),
             transport: Transport::default(),
             stall_secs: None,
+            context_kb: None,
             endpoint: None,
             format: None,
             model: None,
@@ -151,7 +156,7 @@ pub const MAX_TITLE: usize = 100;
 pub const MAX_GREETING: usize = 500;
 
 /// The keys config.json may hold (the URL's parameters of the same names).
-pub const FILE_KEYS: [&str; 13] = [
+pub const FILE_KEYS: [&str; 14] = [
     "view",
     "stream",
     "endpoint",
@@ -164,6 +169,7 @@ pub const FILE_KEYS: [&str; 13] = [
     "accent",
     "transport",
     "stall",
+    "context",
     // The widget's key: read by the embed's own code, accepted here so it is not a typo.
     "embed",
 ];
@@ -386,6 +392,9 @@ impl Config {
             "stall" => stall_value(value)
                 .map(|secs| self.stall_secs = Some(secs))
                 .is_some(),
+            "context" => whole_number(value, 1..=100_000)
+                .map(|kb| self.context_kb = Some(kb))
+                .is_some(),
             "accent" => Accent::parse(value)
                 .map(|a| self.accent = Some(a))
                 .is_some(),
@@ -425,18 +434,24 @@ fn expected_for(key: &str) -> &'static str {
         "greeting" => "expected text of at most 500 characters",
         "embed" => "expected 1 or 0",
         "stall" => "expected a whole number of seconds from 1 to 3600",
+        "context" => "expected a whole number of kilobytes from 1 to 100000",
         _ => "expected text",
     }
 }
 
 /// A stall time: whole seconds, 1 to 3600 (read without floats: the page parses none).
 fn stall_value(value: &str) -> Option<u64> {
+    whole_number(value, 1..=3600)
+}
+
+/// A whole number in `range`, digits only (read without floats: the page parses none).
+fn whole_number(value: &str, range: std::ops::RangeInclusive<u64>) -> Option<u64> {
     let value = value.trim();
-    if value.is_empty() || value.len() > 4 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    if value.is_empty() || value.len() > 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let secs: u64 = value.parse().ok()?;
-    (1..=3600).contains(&secs).then_some(secs)
+    let n: u64 = value.parse().ok()?;
+    range.contains(&n).then_some(n)
 }
 
 /// A URL setting: trimmed, not empty, and free of control characters.
@@ -514,6 +529,18 @@ mod tests {
         assert_eq!(Config::from_query("stall=3600").stall_secs, Some(3600));
         assert_eq!(Config::from_query("stall=3601").stall_secs, None);
         assert_eq!(Config::from_query("stall=1.5").stall_secs, None);
+        assert_eq!(Config::from_query("context=64").context_kb, Some(64));
+        assert_eq!(
+            Config::from_query("context=100000").context_kb,
+            Some(100_000)
+        );
+        for bad in ["0", "100001", "1.5", "-3", "", "1e3"] {
+            assert_eq!(
+                Config::from_query(&format!("context={bad}")).context_kb,
+                None,
+                "{bad}"
+            );
+        }
         let c = Config::from_query("view=nope&lang=fr&theme=pink&stream=&transport=ws");
         assert_eq!(c.transport, Transport::EventSource);
         assert_eq!(c.view, View::Chat);
@@ -745,7 +772,7 @@ mod tests {
             (r##""stream": ["/s"]"##, "config.json: stream: expected a URL"),
             (r##""model": true"##, "config.json: model: expected text"),
             (r##""greeting": {}"##, "config.json: greeting: expected text of at most 500 characters"),
-            (r##""colour": "#fff""##, "config.json: colour: not a setting rill knows (it knows view, stream, endpoint, format, model, title, greeting, theme, lang, accent, transport, stall)"),
+            (r##""colour": "#fff""##, "config.json: colour: not a setting rill knows (it knows view, stream, endpoint, format, model, title, greeting, theme, lang, accent, transport, stall, context)"),
         ];
         for (member, problem) in cases {
             // The bad field beside a good one: the good one applies.

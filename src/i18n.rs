@@ -516,6 +516,13 @@ pub fn describe_error(kind: &crate::transport::ErrorKind, lang: Lang) -> String 
             if !content_type.is_empty() && message.is_empty() {
                 s.push_str(&format!(" ({content_type})"));
             }
+            if *status == 413 {
+                s.push_str(if zh {
+                    "。请求超出了服务器接受的大小：rill 只发送对话中最近的、不超过上下文预算（context，单位 KB，由站点或网址设置）的消息；调小预算或缩短这条消息即可发送"
+                } else {
+                    ". The request is larger than this server accepts: rill sends a conversation's latest messages up to its context budget (`context`, in KB, set by the site or the URL); a smaller budget or a shorter message fits"
+                });
+            }
             s
         }
         K::ContentType { status, received } if zh => format!(

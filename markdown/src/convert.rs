@@ -10,13 +10,13 @@ use std::ops::Range;
 
 use pulldown_cmark::{Alignment, BrokenLink, CowStr, Event, LinkType, Options, Parser};
 
-use super::highlight::{highlight, Lang};
 use super::href::{allowed_href, allowed_image_href};
-use super::math;
+use super::lang::Lang;
 use super::node::{
     push_text, Attr, Node, Tag, CLASS_ALIGN_CENTER, CLASS_ALIGN_LEFT, CLASS_ALIGN_RIGHT,
     CLASS_IMAGE_LINK, CLASS_RAW_HTML, CLASS_TASK,
 };
+use super::rich;
 
 /// The markdown dialect: CommonMark with GFM tables, strikethrough and task lists, and
 /// math (`$…$`, `$$…$$` by pulldown-cmark's rules; `\(…\)` and `\[…\]` found here).
@@ -728,7 +728,7 @@ impl TreeBuilder {
         if n < 2 || !self.room(1) {
             return;
         }
-        let lang = match &self.stack[n - 2] {
+        let name = match &self.stack[n - 2] {
             Frame {
                 kind: FrameKind::Element(Tag::Pre),
                 attrs,
@@ -736,26 +736,36 @@ impl TreeBuilder {
             } => attrs
                 .iter()
                 .find(|(attr, _)| *attr == Attr::DataLang)
-                .and_then(|(_, lang)| Lang::from_name(lang)),
+                .map(|(_, lang)| lang.clone()),
             _ => None,
         };
-        let Some(lang) = lang else { return };
+        let Some((lang, name)) = name.and_then(|name| Some((Lang::from_name(&name)?, name))) else {
+            return;
+        };
         let code = &mut self.stack[n - 1];
         if !matches!(code.kind, FrameKind::Element(Tag::Code)) {
             return;
         }
         let text: String = code.children.iter().map(Node::text_content).collect();
-        code.children = highlight(lang, &text);
+        // From the code-and-math module only what keeps the text and fits under the cap.
+        if let Some(nodes) = rich::highlight(lang, &name, &text) {
+            let depth = nodes.iter().map(tree_depth).max().unwrap_or(0);
+            let same = nodes.iter().map(Node::text_content).collect::<String>() == text;
+            if same && self.room(depth) {
+                self.stack[n - 1].children = nodes;
+            }
+        }
     }
 
-    /// A formula as MathML, or as its source text where the tree would nest too deep.
+    /// A formula as MathML, or as its source text where the tree would nest too deep (or
+    /// the code-and-math module is not there).
     fn math(&mut self, tex: &str, display: bool) {
-        let node = math::render(tex, display);
-        if self.room(tree_depth(&node)) {
-            self.children().push(node);
-        } else {
-            let fence = if display { "$$" } else { "$" };
-            push_text(self.children(), &format!("{fence}{tex}{fence}"));
+        match rich::math(tex, display) {
+            Some(node) if self.room(tree_depth(&node)) => self.children().push(node),
+            _ => {
+                let fence = if display { "$$" } else { "$" };
+                push_text(self.children(), &format!("{fence}{tex}{fence}"));
+            }
         }
     }
 

@@ -18,7 +18,9 @@ mod css;
 mod markup;
 mod scan;
 
+pub(crate) use crate::lang::Lang;
 use crate::node::{push_text, Node, Tag};
+use crate::rich::OPEN_HIGHLIGHT_LIMIT;
 
 /// A token class; each is shown as a `span` with a fixed `rill-tok-…` class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,61 +57,6 @@ impl Kind {
             Kind::Variable => Tag::TokVariable,
             Kind::Meta => Tag::TokMeta,
         }
-    }
-}
-
-/// A language rill highlights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Lang {
-    Rust,
-    Python,
-    JavaScript,
-    TypeScript,
-    Json,
-    Shell,
-    /// A shell session: lines starting with a prompt (`$ `, `# `, `% `) are commands, the
-    /// others output.
-    Console,
-    Html,
-    Css,
-    Go,
-    Java,
-    C,
-    Cpp,
-    Sql,
-    Yaml,
-    Toml,
-}
-
-impl Lang {
-    /// The language a fence's info word names (case-insensitive), with common aliases.
-    pub(crate) fn from_name(name: &str) -> Option<Lang> {
-        let lower = name.to_ascii_lowercase();
-        Some(match lower.as_str() {
-            "rust" | "rs" => Lang::Rust,
-            "python" | "py" | "python3" | "py3" | "gyp" => Lang::Python,
-            "javascript" | "js" | "jsx" | "mjs" | "cjs" | "node" => Lang::JavaScript,
-            "typescript" | "ts" | "tsx" | "mts" | "cts" => Lang::TypeScript,
-            "json" | "jsonc" | "json5" | "jsonl" | "ndjson" => Lang::Json,
-            "sh" | "bash" | "zsh" | "shell" | "ksh" | "ash" | "dash" | "fish" => Lang::Shell,
-            "console" | "shell-session" | "shellsession" | "sh-session" | "terminal" => {
-                Lang::Console
-            }
-            "html" | "htm" | "xhtml" | "xml" | "svg" | "vue" | "svelte" | "rss" | "atom"
-            | "plist" | "xsl" => Lang::Html,
-            "css" | "scss" | "less" | "sass" => Lang::Css,
-            "go" | "golang" => Lang::Go,
-            "java" | "kotlin" | "kt" | "scala" | "groovy" => Lang::Java,
-            "c" | "h" => Lang::C,
-            "cpp" | "c++" | "cc" | "cxx" | "hpp" | "hh" | "hxx" | "h++" | "ino" | "cs"
-            | "csharp" | "c#" | "objc" | "objective-c" => Lang::Cpp,
-            "sql" | "mysql" | "postgres" | "postgresql" | "psql" | "sqlite" | "plsql" | "tsql" => {
-                Lang::Sql
-            }
-            "yaml" | "yml" => Lang::Yaml,
-            "toml" | "ini" | "cfg" | "conf" => Lang::Toml,
-            _ => return None,
-        })
     }
 }
 
@@ -205,11 +152,6 @@ pub(crate) fn highlight(lang: Lang, code: &str) -> Vec<Node> {
     let mut highlighter = LineHighlighter::new(lang);
     highlighter.view(code)
 }
-
-/// How much of an open code block is highlighted while it streams, in bytes: the tail is
-/// sent and rebuilt whole on every update, so its cost must not grow with a long block. The
-/// code after it shows unhighlighted until the block closes (then it is all highlighted).
-pub(crate) const OPEN_HIGHLIGHT_LIMIT: usize = 4096;
 
 /// Highlights a code text that only grows (an open fenced code block): finished lines are
 /// highlighted once and kept; past [`OPEN_HIGHLIGHT_LIMIT`] the rest is plain.

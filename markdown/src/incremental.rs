@@ -18,8 +18,9 @@
 
 use super::blocks::{Boundary, Splitter};
 use super::convert::{parse, top_level_block_starts_at, Parsed, RefMap};
-use super::highlight::{Lang, LineHighlighter};
+use super::lang::Lang;
 use super::node::{push_text, Attr, Node, Tag};
+use super::rich::{self, OpenCode};
 
 /// How many bytes re-parsing the tail may cost in total, per byte of text received (plus a
 /// fixed [`DISPLAY_SLACK`] so that short replies are always fully formatted). With the one
@@ -53,6 +54,9 @@ pub struct Update {
     pub closed: Vec<Block>,
     /// The open last block, re-rendered; `None` if no text follows the closed blocks.
     pub tail: Option<Block>,
+    /// Code or math was shown plain because the code-and-math module was not there (see
+    /// `rich.rs`): rendered again once it is, this text would look different.
+    pub wants_rich: bool,
 }
 
 /// The last parse of the tail, kept to show it when a re-parse is not allowed and to reuse
@@ -74,7 +78,7 @@ struct FenceView {
     converted: usize,
     code: String,
     /// Highlights the code as it grows, if the fence names a language rill knows.
-    highlighter: Option<LineHighlighter>,
+    highlighter: Option<OpenCode>,
 }
 
 /// Renders a markdown reply as it streams in.
@@ -148,6 +152,7 @@ impl Incremental {
         if self.finished {
             return Update::default();
         }
+        rich::take_wanted();
         self.drop_open_tail();
         let first_new = self.blocks.len();
         self.advance(delta);
@@ -156,7 +161,11 @@ impl Incremental {
         if let Some(tail) = &tail {
             self.blocks.push(tail.clone());
         }
-        Update { closed, tail }
+        Update {
+            closed,
+            tail,
+            wants_rich: rich::take_wanted(),
+        }
     }
 
     /// Ends the stream: the tail is parsed as final and reported as the last closed block.
@@ -164,12 +173,14 @@ impl Incremental {
         if self.finished {
             return Update::default();
         }
+        rich::take_wanted();
         self.drop_open_tail();
         let first_new = self.blocks.len();
         self.close_stream();
         Update {
             closed: self.blocks[first_new..].to_vec(),
             tail: None,
+            wants_rich: rich::take_wanted(),
         }
     }
 
@@ -338,8 +349,7 @@ impl Incremental {
             }
             let highlighter = shell
                 .attr(Attr::DataLang)
-                .and_then(Lang::from_name)
-                .map(LineHighlighter::new);
+                .and_then(|name| Some(OpenCode::new(Lang::from_name(name)?, name)));
             self.fence_view = Some(FenceView {
                 block_start: self.block_start,
                 shell,
@@ -370,7 +380,7 @@ impl Incremental {
             {
                 match view.highlighter.as_mut() {
                     // Finished lines are highlighted once; only the last line is new work.
-                    Some(highlighter) => *code_children = highlighter.view_open(&code),
+                    Some(highlighter) => *code_children = highlighter.view(&code),
                     None => push_text(code_children, &code),
                 }
             }

@@ -53,11 +53,15 @@
 
 mod blocks;
 mod convert;
+#[cfg(feature = "rich")]
 mod highlight;
 mod href;
 mod incremental;
+mod lang;
+#[cfg(feature = "rich")]
 mod math;
 mod node;
+pub mod rich;
 pub mod service;
 pub mod wire;
 

@@ -489,6 +489,7 @@ proptest! {
         let update = Update {
             closed: vec![],
             tail: Some(Block { id: 1, nodes, closed: false }),
+            wants_rich: false,
         };
         wire::encode_update(&update, &mut encoded);
         prop_assert_eq!(wire::decode_update(&encoded), Some(update));

@@ -35,6 +35,7 @@ impl Renderers {
             // A tail shown by the push is closed (with the same id) by the finish.
             update.tail = None;
             update.closed.extend(end.closed);
+            update.wants_rich |= end.wants_rich;
         }
         let mut out = String::new();
         encode_update(&update, &mut out);

@@ -97,6 +97,7 @@ fn headings_quotes_rules_and_ordered_list_start() {
     );
 }
 
+#[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn fenced_code_keeps_its_language_and_text() {
     let nodes = render("```foolang ignore\nfn main() {}\n```\n");
@@ -436,6 +437,7 @@ fn tags(nodes: &[Node]) -> Vec<Tag> {
     out
 }
 
+#[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn dollar_math_follows_pulldown_cmark_and_prices_stay_text() {
     let nodes = render("costs $5 and $10.");
@@ -458,6 +460,7 @@ fn dollar_math_follows_pulldown_cmark_and_prices_stay_text() {
     assert!(!tags(&render("a \\$5 b $")).contains(&Tag::Math));
 }
 
+#[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn backslash_delimiters_are_math_though_markdown_reads_them_as_escapes() {
     let nodes = render("so \\(x^2\\) and \\[\\frac{a}{b}\\] done");
@@ -489,6 +492,7 @@ fn math_never_links_and_shows_unknown_commands() {
     assert!(text.contains("\\foo"), "{text}");
 }
 
+#[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn an_unclosed_display_formula_streams_as_source() {
     let mut renderer = Incremental::new();
@@ -501,6 +505,7 @@ fn an_unclosed_display_formula_streams_as_source() {
     assert!(tags(&tail).contains(&Tag::Mfrac));
 }
 
+#[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn an_open_code_block_is_highlighted_as_it_grows() {
     let mut renderer = Incremental::new();

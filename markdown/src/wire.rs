@@ -9,7 +9,8 @@
 //!
 //! Grammar (numbers are decimal; `len` counts UTF-8 bytes):
 //! ```text
-//! update := "u" closed "," has_tail ":" block*      (closed blocks, then the tail if has_tail = 1)
+//! update := "u" closed "," flags ":" block*         (closed blocks, then the tail if flags has 1)
+//! flags  := 1 (a tail follows) + 2 (wants the code-and-math module: `Update::wants_rich`)
 //! block  := "b" id "," count ":" node*
 //! node   := "t" len ":" text
 //!         | "e" tag "," attrs "," children ":" (attr "," len ":" value){attrs} node{children}
@@ -23,7 +24,7 @@ use crate::{Attr, Block, Node, Tag, Update};
 
 /// Bumped whenever the encoding or the calls change; the page does not use a module that
 /// says another version (a stale cached copy after a deploy) and renders plain text.
-pub const PROTOCOL: u32 = 2;
+pub const PROTOCOL: u32 = 3;
 
 /// What the page asks of the module for one message's renderer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,8 @@ pub fn encode_update(update: &Update, out: &mut String) {
     out.push('u');
     push_num(out, update.closed.len());
     out.push(',');
-    out.push(if update.tail.is_some() { '1' } else { '0' });
+    let flags = u8::from(update.tail.is_some()) + 2 * u8::from(update.wants_rich);
+    out.push(char::from(b'0' + flags));
     out.push(':');
     for block in update.closed.iter().chain(update.tail.iter()) {
         encode_block(block, out);
@@ -129,12 +131,15 @@ pub fn decode_update(input: &str) -> Option<Update> {
     let mut cursor = Cursor { input, pos: 0 };
     cursor.expect(b'u')?;
     let closed = cursor.num(b',')?;
-    let has_tail = match cursor.num(b':')? {
-        0 => false,
-        1 => true,
-        _ => return None,
+    let flags = cursor.num(b':')?;
+    if flags > 3 {
+        return None;
+    }
+    let has_tail = flags & 1 == 1;
+    let mut update = Update {
+        wants_rich: flags & 2 == 2,
+        ..Update::default()
     };
-    let mut update = Update::default();
     for _ in 0..closed {
         update.closed.push(cursor.block(true)?);
     }
@@ -278,6 +283,7 @@ mod tests {
                 nodes: vec![Node::element(Tag::Hr, vec![])],
                 closed: false,
             }),
+            wants_rich: true,
         };
         let encoded = encode(&update);
         assert_eq!(decode_update(&encoded), Some(update));
@@ -292,9 +298,16 @@ mod tests {
                 nodes: vec![Node::element(Tag::Em, vec![Node::Text("é".into())])],
                 closed: false,
             }),
+            wants_rich: false,
         };
         assert_eq!(encode(&update), "u0,1:b3,1:e13,0,1:t2:é");
         assert_eq!(encode(&Update::default()), "u0,0:");
+        let wanting = Update {
+            wants_rich: true,
+            ..Update::default()
+        };
+        assert_eq!(encode(&wanting), "u0,2:");
+        assert_eq!(decode_update("u0,4:"), None);
     }
 
     #[test]
@@ -306,6 +319,7 @@ mod tests {
                 closed: true,
             }],
             tail: None,
+            wants_rich: false,
         });
         // Every strict prefix and every one-byte corruption is either refused or decodes to
         // something; none panics.
@@ -325,7 +339,7 @@ mod tests {
         for bad in [
             "",
             "u",
-            "u0,2:",
+            "u0,4:",
             "u1,0:",
             "u0,0:x",
             // Unknown tags and attributes: one past the last of each.
@@ -352,6 +366,7 @@ mod tests {
                 nodes: vec![node],
                 closed: false,
             }),
+            wants_rich: false,
         };
         assert_eq!(decode_update(&encode(&update)), None);
     }

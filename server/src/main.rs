@@ -72,7 +72,7 @@ Limits (all flags above; defaults in brackets):
   a request's headers must arrive within --header-timeout-secs [10], else the connection is
   closed; a connection that moves no byte for --idle-timeout-secs [60] is closed; at most
   --max-streams [10000] open streams, --max-streams-per-client [100] from one address, then
-  503 with Retry-After: --retry-after [5]; request bodies --max-body [1 MiB] (413), sent
+  503 with Retry-After: --retry-after [5]; request bodies --max-body [4 MiB] (413), sent
   within --body-timeout-secs [30] (408); a model name over 256 bytes is refused with 400;
   [[long:N]] is cut to 100000 tokens; /test/events' count to 1000000 and interval_ms to
   60000.
@@ -127,8 +127,9 @@ struct Args {
     /// any other Host is refused with 421, against DNS rebinding.
     #[arg(long = "allowed-host", value_name = "NAME", value_parser = allowed_host)]
     allowed_hosts: Vec<String>,
-    /// Largest request body accepted by the chat routes, in bytes (larger: 413).
-    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    /// Largest request body accepted by the chat routes, in bytes (larger: 413). The app's
+    /// default context budget (512 KB of message text) fits with room for JSON escaping.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
     max_body: usize,
     /// Seconds allowed for receiving a request body (slower: 408).
     #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = non_negative)]

@@ -3,7 +3,8 @@
 //! Trunk names the page's own assets with a content hash (`chat-8a322210f6ba784c.css`, the chat
 //! bundle `rill-chat-<hash>.js` / `rill-chat-<hash>_bg.wasm`, snippets), so they can be cached
 //! for good. Everything else (`index.html`, `loader.js`, `embed.js`, the feed bundle
-//! `rill-feed…` and the markdown module's `rill-md.js` / `rill-md_bg.wasm`, whose names are
+//! `rill-feed…`, the markdown module's `rill-md.js` / `rill-md_bg.wasm` and the code-and-math
+//! module's `rill-md-rich.js` / `rill-md-rich_bg.wasm`, whose names are
 //! fixed because the page imports them by name) must be revalidated on each load, or a
 //! browser could pair a new page with an old bundle or module
 //! (a stale module is detected and replies are shown as plain text, but still).
@@ -65,6 +66,8 @@ mod tests {
             "/index.html",
             "/rill-md.js",
             "/rill-md_bg.wasm",
+            "/rill-md-rich.js",
+            "/rill-md-rich_bg.wasm",
             "/my-deadbeef.js",
             "/x-0123456789abcdef0.js",
         ] {

@@ -23,6 +23,11 @@ use wasm_bindgen_futures::JsFuture;
 /// Where Trunk puts the module's JS (index.html, `data-type="worker"`), relative to the page.
 pub const MODULE_URL: &str = "rill-md.js";
 
+/// The code-and-math module (`md-rich`: highlighting and TeX math), loaded only when the
+/// markdown module first says a reply has code or math ([`Update::wants_rich`]) and handed
+/// to it; a reply without them never loads it.
+pub const RICH_URL: &str = "rill-md-rich.js";
+
 #[wasm_bindgen(
     inline_js = "export function rill_import(path) { return import(new URL(path, document.baseURI).href); }"
 )]
@@ -45,6 +50,9 @@ pub enum Status {
 struct Shared {
     status: Status,
     handle: Option<Function>,
+    /// The markdown module's `set_rich`, kept to hand over the code-and-math module.
+    set_rich: Option<Function>,
+    rich: Status,
     on_change: Box<dyn Fn()>,
 }
 
@@ -61,13 +69,16 @@ pub struct MarkdownModule {
 
 impl MarkdownModule {
     /// A handle that loads the module at `url` when first needed; `on_change` is called when
-    /// the status becomes [`Status::Ready`] or [`Status::Failed`].
+    /// the status becomes [`Status::Ready`] or [`Status::Failed`], and when the
+    /// code-and-math module's does ([`MarkdownModule::rich_status`]).
     pub fn new(url: &str, on_change: impl Fn() + 'static) -> MarkdownModule {
         MarkdownModule {
             url: url.to_owned(),
             shared: Rc::new(RefCell::new(Shared {
                 status: Status::Idle,
                 handle: None,
+                set_rich: None,
+                rich: Status::Idle,
                 on_change: Box::new(on_change),
             })),
         }
@@ -86,16 +97,51 @@ impl MarkdownModule {
         let weak = Rc::downgrade(&self.shared);
         let url = self.url.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let handle = load(&url).await;
+            let exports = load(&url).await;
             if let Some(shared) = weak.upgrade() {
                 let mut state = shared.borrow_mut();
-                state.status = if handle.is_some() {
+                state.status = if exports.is_some() {
                     Status::Ready
                 } else {
                     Status::Failed
                 };
-                state.handle = handle;
+                (state.handle, state.set_rich) = exports.unzip();
                 drop(state);
+                (shared.borrow().on_change)();
+            }
+        });
+    }
+
+    /// Where the code-and-math module is (untracked, like [`MarkdownModule::status`]).
+    pub fn rich_status(&self) -> Status {
+        self.shared.borrow().rich
+    }
+
+    /// Starts loading the code-and-math module (once; only with the markdown module
+    /// ready). When it is loaded and speaks this page's protocol it is handed to the
+    /// markdown module, which from then on highlights and renders math; anything else
+    /// leaves [`Status::Failed`]: code plain, math as its source.
+    pub fn warm_rich(&self) {
+        if self.rich_status() != Status::Idle || self.status() != Status::Ready {
+            return;
+        }
+        self.shared.borrow_mut().rich = Status::Loading;
+        let weak = Rc::downgrade(&self.shared);
+        wasm_bindgen_futures::spawn_local(async move {
+            let module = load_rich(RICH_URL).await;
+            if let Some(shared) = weak.upgrade() {
+                let set_rich = shared.borrow().set_rich.clone();
+                let handed = match (module, set_rich) {
+                    (Some(module), Some(set_rich)) => {
+                        set_rich.call1(&JsValue::UNDEFINED, &module).is_ok()
+                    }
+                    _ => false,
+                };
+                shared.borrow_mut().rich = if handed {
+                    Status::Ready
+                } else {
+                    Status::Failed
+                };
                 (shared.borrow().on_change)();
             }
         });
@@ -114,22 +160,37 @@ impl MarkdownModule {
     }
 }
 
-async fn load(url: &str) -> Option<Function> {
+/// Imports and starts a module at `url` and checks its protocol; its exports.
+async fn start(url: &str) -> Option<JsValue> {
     let module = JsFuture::from(rill_import(url).ok()?).await.ok()?;
-    let export = |name: &str| {
-        Reflect::get(&module, &JsValue::from_str(name))
-            .ok()
-            .and_then(|f| f.dyn_into::<Function>().ok())
-    };
-    let init = export("default")?;
+    let init = export(&module, "default")?;
     let started: Promise = init.call0(&JsValue::UNDEFINED).ok()?.dyn_into().ok()?;
     JsFuture::from(started).await.ok()?;
-    let protocol = export("protocol")?
+    let protocol = export(&module, "protocol")?
         .call0(&JsValue::UNDEFINED)
         .ok()?
         .as_f64()?;
-    (protocol == f64::from(PROTOCOL)).then_some(())?;
-    export("handle")
+    (protocol == f64::from(PROTOCOL)).then_some(module)
+}
+
+fn export(module: &JsValue, name: &str) -> Option<Function> {
+    Reflect::get(module, &JsValue::from_str(name))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+}
+
+/// The markdown module's `handle` and `set_rich`.
+async fn load(url: &str) -> Option<(Function, Function)> {
+    let module = start(url).await?;
+    Some((export(&module, "handle")?, export(&module, "set_rich")?))
+}
+
+/// The code-and-math module's exports, once it has both functions the markdown module asks.
+async fn load_rich(url: &str) -> Option<JsValue> {
+    let module = start(url).await?;
+    export(&module, "highlight")?;
+    export(&module, "math")?;
+    Some(module)
 }
 
 /// One message's renderer in the module; dropping it frees the renderer there.
@@ -173,6 +234,7 @@ fn call(shared: &Rc<RefCell<Shared>>, id: u32, op: Op, text: &str) -> Option<JsV
                 let mut state = shared.borrow_mut();
                 state.status = Status::Failed;
                 state.handle = None;
+                state.set_rich = None;
             }
             (shared.borrow().on_change)();
             None

@@ -224,6 +224,11 @@ fn read_versions(v: &Json<'_>, path: &str) -> Result<Versions, String> {
 /// (`Number.MAX_SAFE_INTEGER`), so every id and the one after it survive the page's JSON.
 pub const MAX_MESSAGE_ID: u64 = (1 << 53) - 1;
 
+/// The context budget when the site or URL sets none (`context`): 512 KB of message text,
+/// about 128,000 tokens of English — a large model's whole context. rill-server's default
+/// `--max-body` (4 MiB) takes a request of this much text whatever its JSON escaping.
+pub const DEFAULT_CONTEXT_BYTES: usize = 512_000;
+
 /// A conversation.
 ///
 /// Saved and exported as `{id, title, messages, created_ms, updated_ms, next_message_id}`;
@@ -417,7 +422,17 @@ impl Conversation {
     /// The messages to send for a reply that follows message `upto` (inclusive), with an
     /// optional system prompt first. Error replies without text are left out. Only the shown
     /// branch is sent: other versions are never part of a model's history.
-    pub fn history(&self, upto: u64, system: &str) -> Vec<super::format::WireMessage> {
+    ///
+    /// At most `budget` bytes of message text go (the context budget: a model reads a
+    /// bounded context, and a server a bounded request): the latest messages that fit,
+    /// always at least message `upto` itself, starting at a user message (APIs such as
+    /// Anthropic's want the first to be one). The system prompt is always sent.
+    pub fn history(
+        &self,
+        upto: u64,
+        system: &str,
+        budget: usize,
+    ) -> Vec<super::format::WireMessage> {
         let mut out = Vec::new();
         if !system.trim().is_empty() {
             out.push(super::format::WireMessage {
@@ -430,10 +445,27 @@ impl Conversation {
             .iter()
             .position(|m| m.id == upto)
             .map_or(0, |pos| pos + 1);
-        for m in &self.messages[..end] {
-            if m.role == Role::Assistant && m.content.is_empty() {
+        let sent = |m: &&Message| !(m.role == Role::Assistant && m.content.is_empty());
+        let mut start = end;
+        let mut used = 0usize;
+        for (i, m) in self.messages[..end].iter().enumerate().rev() {
+            if !sent(&m) {
                 continue;
             }
+            used = used.saturating_add(m.content.len());
+            if used > budget && start < end {
+                break;
+            }
+            start = i;
+        }
+        // Begin at a user message when the window has one.
+        if let Some(first_user) = self.messages[start..end]
+            .iter()
+            .position(|m| m.role == Role::User)
+        {
+            start += first_user;
+        }
+        for m in self.messages[start..end].iter().filter(sent) {
             out.push(super::format::WireMessage {
                 role: m.role,
                 content: m.content.clone(),
@@ -613,6 +645,43 @@ mod tests {
         c
     }
 
+    /// A conversation of `n` questions and answers of `len` bytes each.
+    fn long(n: usize, len: usize) -> (Conversation, u64) {
+        let mut c = Conversation::new("c", 0.0);
+        let mut last = 0;
+        for i in 0..n {
+            last = c.push_user(&format!("{i:0>len$}"), 1.0);
+            let a = c.start_reply(2.0);
+            c.append(a, &"a".repeat(len));
+            c.finish(a, MessageState::Done, None, 3.0);
+        }
+        last = c.push_user("the question", 4.0).max(last);
+        (c, last)
+    }
+
+    #[test]
+    fn history_sends_the_latest_messages_within_the_budget_from_a_user_message() {
+        let (c, u) = long(5_000, 400);
+        let h = c.history(u, "be brief", 10_000);
+        let text: usize = h.iter().skip(1).map(|m| m.content.len()).sum();
+        assert!(text <= 10_000, "{text}");
+        assert!(text > 9_000, "{text}");
+        assert_eq!(h[0].role, Role::System);
+        assert_eq!(h[1].role, Role::User, "the window starts at a question");
+        assert_eq!(h.last().map(|m| m.content.as_str()), Some("the question"));
+        // Everything fits a large budget.
+        assert_eq!(c.history(u, "", usize::MAX).len(), 10_001);
+    }
+
+    #[test]
+    fn history_always_sends_the_question_even_over_the_budget() {
+        let mut c = Conversation::new("c", 0.0);
+        let u = c.push_user(&"q".repeat(5_000), 1.0);
+        let h = c.history(u, "", 100);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].content.len(), 5_000);
+    }
+
     #[test]
     fn first_user_message_names_the_conversation() {
         assert_eq!(conv().title, "Explain SSE");
@@ -637,13 +706,13 @@ mod tests {
         let u = c.push_user("again", 4.0);
         let a = c.start_reply(5.0);
         c.finish(a, MessageState::Error, Some("HTTP 500: boom".into()), 6.0);
-        let h = c.history(u, "be brief");
+        let h = c.history(u, "be brief", usize::MAX);
         let roles: Vec<_> = h.iter().map(|m| m.role).collect();
         assert_eq!(
             roles,
             [Role::System, Role::User, Role::Assistant, Role::User]
         );
-        assert_eq!(c.history(1, "").len(), 1);
+        assert_eq!(c.history(1, "", usize::MAX).len(), 1);
     }
 
     /// Answers the last message with `text`, done.
@@ -725,7 +794,7 @@ mod tests {
         answer(&mut c, r, "brief answer", 9.0);
         // Only the shown branch is sent.
         let sent: Vec<String> = c
-            .history(edited, "")
+            .history(edited, "", usize::MAX)
             .into_iter()
             .map(|m| m.content)
             .collect();
@@ -742,7 +811,11 @@ mod tests {
             ]
         );
         assert_eq!(counter(&c, 1), (1, 2));
-        let sent: Vec<String> = c.history(u2, "").into_iter().map(|m| m.content).collect();
+        let sent: Vec<String> = c
+            .history(u2, "", usize::MAX)
+            .into_iter()
+            .map(|m| m.content)
+            .collect();
         assert_eq!(
             sent,
             [

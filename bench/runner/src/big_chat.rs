@@ -38,6 +38,10 @@ const STEP: Duration = Duration::from_secs(120);
 const TYPED: &str = "Is the river longer in spring?";
 const SCROLL_FRAMES: u32 = 5000;
 const SCROLL_STEP_PX: u32 = 4000;
+/// A hand's pace: 100 px a frame (6,000 px/s at 60 Hz, a brisk wheel or trackpad scroll),
+/// for this many frames (5 s at 60 Hz), from the last message up.
+const HAND_STEP_PX: u32 = 100;
+const HAND_FRAMES: u32 = 300;
 const GOAL_OPEN_MS: f64 = 1000.0;
 
 const SETTLE_JS: &str = "return new Promise((resolve) => {
@@ -168,6 +172,11 @@ struct Run {
     frames_over_25: usize,
     scroll_loafs: usize,
     scroll_loaf_max: f64,
+    hand_frame_median: f64,
+    hand_frame_p95: f64,
+    hand_over_25: usize,
+    hand_loafs: usize,
+    hand_rendered: u64,
 }
 
 impl Run {
@@ -180,6 +189,8 @@ impl Run {
             "slow_events": self.slow_events, "slowest_event_ms": self.slowest_event, "slowest_handler_ms": self.slowest_handler,
             "rendered_at_open": self.rendered_open, "scroll_ms": self.scroll_ms, "scroll_frames": self.scroll_frames,
             "rendered_after_scroll": self.rendered_after, "first_shown": self.first_shown,
+            "hand_frame_median_ms": self.hand_frame_median, "hand_frame_p95_ms": self.hand_frame_p95,
+            "hand_frames_over_25": self.hand_over_25, "hand_long_frames": self.hand_loafs, "hand_rendered": self.hand_rendered,
             "key_after_scroll_median_ms": self.key_after_median, "key_after_scroll_max_ms": self.key_after_max, "handler_after_scroll_max_ms": self.handler_after_max,
             "frame_median_ms": self.frame_median, "frame_p95_ms": self.frame_p95,
             "frame_max_ms": self.frame_max, "frames_over_25ms": self.frames_over_25,
@@ -333,7 +344,24 @@ async fn one_run(
 
     let (keys, events) = typing(c).await?;
 
-    // Scrolling.
+    // Scrolling at a hand's pace, from the last message up (no message text ends it).
+    let hand = exec(
+        c,
+        "scroll at a hand's pace",
+        SCROLL_JS,
+        vec![json!(HAND_FRAMES), json!(HAND_STEP_PX), json!("\u{0}")],
+    )
+    .await?;
+    let hand_gaps: Vec<f64> = hand["gaps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(f)
+        .collect();
+    let hand_loafs = hand["loaf"].as_array().map_or(0, Vec::len);
+    exec(c, "settle", SETTLE_JS, vec![]).await?;
+
+    // Scrolling: the fling to the first message.
     let s = exec(
         c,
         "scroll",
@@ -382,6 +410,11 @@ async fn one_run(
         frames_over_25: gaps.iter().filter(|g| **g > 25.0).count(),
         scroll_loafs: loaf.len(),
         scroll_loaf_max: loaf.iter().copied().fold(0.0, f64::max),
+        hand_frame_median: median(&hand_gaps),
+        hand_frame_p95: quantile(&hand_gaps, 0.95),
+        hand_over_25: hand_gaps.iter().filter(|g| **g > 25.0).count(),
+        hand_loafs,
+        hand_rendered: hand["rendered"].as_u64().unwrap_or(0),
     })
 }
 
@@ -432,7 +465,7 @@ fn section(args: &Args, big: &big_chat::BigChat, chromium: &str, runs: &[Run]) -
     );
     let _ = writeln!(
         s,
-        "- Method (`bench/runner/src/big_chat.rs`, `bench/chat/big.js`): *open* is navigation start → the first animation frame in which the last message is in the log with `data-state=\"done\"`, its text, inside the scroll viewport; *painted* is `setTimeout 0` after that frame. *Main thread* is `Performance.getMetrics` `TaskDuration` (script: `ScriptDuration`; style + layout: `RecalcStyleDuration + LayoutDuration`) from before the navigation to *painted*. *Typing*: {} characters sent to the chat input through WebDriver; per key, keydown's `timeStamp` → `setTimeout 0` after the next animation frame; *slow events* are Event Timing entries of 16 ms or more (the key → paint time as the browser counts it; WebDriver's key delivery alone makes most keys count, as a 2-message conversation shows), their *handler time* `processingEnd - processingStart` the app's own work per event. *Scrolling*: from the bottom up to the first message at {SCROLL_STEP_PX} px per animation frame (a fling far faster than a hand's: every frame shows messages not shown before), one `scrollTop` step per frame until the first message is on screen or for at most 30 s; frame intervals, intervals over 25 ms (a dropped frame at 60 Hz), `long-animation-frame` entries (> 50 ms). Typing is measured again once the scroll has ended (with every message it brought in still in the page). One warm-up run, then {} runs; medians.\n",
+        "- Method (`bench/runner/src/big_chat.rs`, `bench/chat/big.js`): *open* is navigation start → the first animation frame in which the last message is in the log with `data-state=\"done\"`, its text, inside the scroll viewport; *painted* is `setTimeout 0` after that frame. *Main thread* is `Performance.getMetrics` `TaskDuration` (script: `ScriptDuration`; style + layout: `RecalcStyleDuration + LayoutDuration`) from before the navigation to *painted*. *Typing*: {} characters sent to the chat input through WebDriver; per key, keydown's `timeStamp` → `setTimeout 0` after the next animation frame; *slow events* are Event Timing entries of 16 ms or more (the key → paint time as the browser counts it; WebDriver's key delivery alone makes most keys count, as a 2-message conversation shows), their *handler time* `processingEnd - processingStart` the app's own work per event. *Scrolling at a hand's pace*: from the last message up, {HAND_STEP_PX} px per animation frame for {HAND_FRAMES} frames (a brisk wheel or trackpad scroll). *Scrolling* (the fling): then on up to the first message at {SCROLL_STEP_PX} px per animation frame (far faster than a hand: at 4,000 px a frame every frame shows only messages never shown before, about 30 of them, so it measures the worst case, not what a reader meets), one `scrollTop` step per frame until the first message is on screen or for at most 30 s; frame intervals, intervals over 25 ms (a dropped frame at 60 Hz), `long-animation-frame` entries (> 50 ms). Typing is measured again once the scroll has ended. One warm-up run, then {} runs; medians.\n",
         TYPED.chars().count(), measured.len()
     );
     let _ = writeln!(
@@ -440,7 +473,7 @@ fn section(args: &Args, big: &big_chat::BigChat, chromium: &str, runs: &[Run]) -
         "| median of {} runs | value |\n|---|---:|",
         measured.len()
     );
-    let rows: [Figure; 22] = [
+    let rows: [Figure; 27] = [
         ("**navigation → last message shown, ms**", |r| r.open),
         ("navigation → that frame painted, ms", |r| r.open_paint),
         ("**main-thread time to open (all tasks), ms**", |r| r.task),
@@ -462,7 +495,25 @@ fn section(args: &Args, big: &big_chat::BigChat, chromium: &str, runs: &[Run]) -
             "typing: longest event handler time (Event Timing), ms",
             |r| r.slowest_handler,
         ),
-        ("**scrolling up to the first message, ms**", |r| r.scroll_ms),
+        (
+            "**scrolling at a hand's pace (100 px a frame): frame interval, median, ms**",
+            |r| r.hand_frame_median,
+        ),
+        ("scrolling at a hand's pace: frame interval p95, ms", |r| {
+            r.hand_frame_p95
+        }),
+        ("**scrolling at a hand's pace: frames over 25 ms**", |r| {
+            r.hand_over_25 as f64
+        }),
+        (
+            "scrolling at a hand's pace: long animation frames (> 50 ms)",
+            |r| r.hand_loafs as f64,
+        ),
+        ("messages in the page after it", |r| r.hand_rendered as f64),
+        (
+            "**fling (4000 px a frame) up to the first message, ms**",
+            |r| r.scroll_ms,
+        ),
         ("scrolling: frames", |r| r.scroll_frames as f64),
         ("**scrolling: frame interval, median, ms**", |r| {
             r.frame_median

@@ -22,8 +22,13 @@
 //! One warm-up run per page, then `--runs` rounds that alternate which page goes first; the
 //! report gives medians and writes the "## Chat streaming render" section of BENCHMARKS.md.
 //!
+//! With `--rate R` the server paces the reply at R tokens a second (`rill-server --rate R`,
+//! as a model streams; `bench/chat-render` runs 1,000 tokens at 100 tokens/s, a 10 s reply)
+//! and the section is "## Chat streaming render at R tokens/s": there the question is what
+//! the page costs per token while it waits, not how fast it catches up.
+//!
 //! ```text
-//! rill-bench chat --www DIR [--runs N] [--tokens N] [--json FILE] [--markdown FILE]
+//! rill-bench chat --www DIR [--runs N] [--tokens N] [--rate R] [--json FILE] [--markdown FILE]
 //!                 [--date YYYY-MM-DD] [--command CMD] [--run-timeout SECS] [--budget SECS]
 //! ```
 
@@ -41,6 +46,15 @@ use serde_json::{json, Value};
 use crate::{chromium_version, machine, splice, Machine, BUSY};
 
 const SECTION: &str = "## Chat streaming render";
+
+/// The section a run writes: the full-speed one, or one per pace.
+fn section_title(rate: usize) -> String {
+    if rate == 0 {
+        SECTION.to_string()
+    } else {
+        format!("{SECTION} at {rate} tokens/s")
+    }
+}
 const API_PATH: &str = "/v1/chat/completions";
 /// The app's storage key for conversations (`src/chat/store.rs`).
 const APP_STORAGE_KEY: &str = "rill.chat.v1";
@@ -71,6 +85,8 @@ struct Args {
     www: PathBuf,
     runs: usize,
     tokens: usize,
+    /// Tokens a second the server sends (0: as fast as it can).
+    rate: usize,
     json: Option<PathBuf>,
     markdown: Option<PathBuf>,
     date: String,
@@ -84,6 +100,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut www = None;
     let mut runs = 5;
     let mut tokens = 20_000;
+    let mut rate = 0;
+    let mut budget_set = false;
     let mut json = None;
     let mut markdown = None;
     let mut date = String::from("unknown date");
@@ -100,19 +118,29 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--www" => www = Some(PathBuf::from(value()?)),
             "--runs" => runs = number(value()?)?.max(1),
             "--tokens" => tokens = number(value()?)?.max(1),
+            "--rate" => rate = number(value()?)?,
             "--json" => json = Some(PathBuf::from(value()?)),
             "--markdown" => markdown = Some(PathBuf::from(value()?)),
             "--date" => date = value()?,
             "--command" => command = value()?,
             "--run-timeout" => run_timeout = Duration::from_secs(number(value()?)? as u64),
-            "--budget" => budget = Duration::from_secs(number(value()?)? as u64),
+            "--budget" => {
+                budget = Duration::from_secs(number(value()?)? as u64);
+                budget_set = true;
+            }
             other => return Err(format!("chat: unknown argument {other:?}")),
         }
+    }
+    if rate > 0 && !budget_set {
+        // Each run lasts the reply's own time: warm-ups and runs of both pages, with room.
+        let reply = Duration::from_secs((tokens / rate) as u64 + 10);
+        budget = budget.max(reply * (2 * runs as u32 + 2));
     }
     Ok(Args {
         www: www.ok_or("chat: --www DIR is required (the app's dist plus plain.html)")?,
         runs,
         tokens,
+        rate,
         json,
         markdown,
         date,
@@ -795,7 +823,7 @@ impl Report<'_> {
         let app = summarize(self.runs, Page::App);
         let plain = summarize(self.runs, Page::Plain);
         let mut s = String::new();
-        let _ = writeln!(s, "{SECTION}\n");
+        let _ = writeln!(s, "{}\n", section_title(a.rate));
         let _ = writeln!(
             s,
             "<!-- Written by `./x bench` (bench/chat-render, rill-bench chat); rerun it rather \
@@ -826,8 +854,17 @@ impl Report<'_> {
             "- Workload: the prompt `[[long:{}]] go`, rill-demo's reply of exactly {} tokens \
              ({} bytes of markdown: headings, paragraphs, lists, tables, code) as {} bytes of \
              OpenAI-format SSE (one `chat.completion.chunk` per token, then `[DONE]`), sent by \
-             `rill-server --rate 0` (as fast as it can) from the origin that serves both pages.",
-            a.tokens, a.tokens, self.reply_bytes, app.body_bytes
+             `rill-server --rate {}` ({}) from the origin that serves both pages.",
+            a.tokens,
+            a.tokens,
+            self.reply_bytes,
+            app.body_bytes,
+            a.rate,
+            if a.rate == 0 {
+                "as fast as it can".to_string()
+            } else {
+                format!("{} tokens a second, as a model streams", a.rate)
+            }
         );
         let _ = writeln!(
             s,
@@ -1065,7 +1102,8 @@ async fn runs(args: &Args, prompt: &str, expected: &str) -> Result<(Vec<Run>, St
             return Err(format!("{}: no {file}", args.www.display()));
         }
     }
-    let server = RillServer::start("127.0.0.1:0", &["--dist", www, "--rate", "0"]);
+    let rate = args.rate.to_string();
+    let server = RillServer::start("127.0.0.1:0", &["--dist", www, "--rate", &rate]);
     let browser = Browser::start().await;
     let outcome = async {
         let c = &browser.client;
@@ -1180,7 +1218,7 @@ pub async fn main(args: impl Iterator<Item = String>) -> Result<(), String> {
     }
     if let Some(path) = &args.markdown {
         let existing = std::fs::read_to_string(path).unwrap_or_default();
-        let updated = splice(&existing, SECTION, &section);
+        let updated = splice(&existing, &section_title(args.rate), &section);
         std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("rill-bench chat: updated {}", path.display());
     }

@@ -9,6 +9,8 @@
 //!
 //! - `chat`: `?view=chat` until the chat input is usable and the page is idle;
 //! - `first_reply`: then a message is sent and the reply shown (this loads the markdown module);
+//! - `code_reply`: then a reply with fenced code is asked for (`[[sample:code]]`) and shown
+//!   (this adds the code-and-math module; a reply without code or math never loads it);
 //! - `clock`: `?view=clock` until the feed has connected;
 //! - `launcher`: a host page with the widget's one script tag, until the launcher is shown;
 //! - `widget_open`: then the launcher is clicked until the widget's chat input is usable (the
@@ -115,9 +117,10 @@ pub async fn main(args: impl Iterator<Item = String>) -> Result<(), String> {
     for gzip_only in [false, true] {
         let key = if gzip_only { "gzip" } else { "browser" };
         let mut runs = serde_json::Map::new();
-        let (chat, reply) = chat_and_reply(&app, gzip_only).await?;
+        let (chat, reply, code) = chat_and_reply(&app, gzip_only).await?;
         runs.insert("chat".into(), chat);
         runs.insert("first_reply".into(), reply);
+        runs.insert("code_reply".into(), code);
         runs.insert("clock".into(), clock(&app, gzip_only).await?);
         if has_widget {
             let (launcher, open) = widget(&host_origin, gzip_only).await?;
@@ -175,7 +178,10 @@ async fn visible(browser: &Browser, css: &str) {
     .await;
 }
 
-async fn chat_and_reply(app: &RillServer, gzip_only: bool) -> Result<(Value, Value), String> {
+async fn chat_and_reply(
+    app: &RillServer,
+    gzip_only: bool,
+) -> Result<(Value, Value, Value), String> {
     let browser = fresh(gzip_only).await?;
     browser
         .goto(&format!("{}/?view=chat&lang=en", app.url))
@@ -188,8 +194,21 @@ async fn chat_and_reply(app: &RillServer, gzip_only: bool) -> Result<(Value, Val
         .wait_attr(APP_REPLY, "data-state", |s| s == "done", WAIT)
         .await;
     let reply = entries(&browser).await?;
+    browser.type_into(APP_INPUT, "[[sample:code]]").await;
+    browser.click(APP_SEND).await;
+    let replies = format!("{APP_REPLY}[data-state=\"done\"]");
+    poll("the code reply done", WAIT, || {
+        let c = browser.client.clone();
+        let css = replies.clone();
+        async move {
+            let n = c.find_all(Locator::Css(&css)).await.ok()?.len();
+            (n >= 2).then_some(())
+        }
+    })
+    .await;
+    let code = entries(&browser).await?;
     browser.close().await;
-    Ok((chat, reply))
+    Ok((chat, reply, code))
 }
 
 async fn clock(app: &RillServer, gzip_only: bool) -> Result<Value, String> {

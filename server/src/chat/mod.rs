@@ -136,7 +136,7 @@ impl Default for ChatConfig {
             upstream: None,
             summary_model: DEFAULT_SUMMARY_MODEL.to_string(),
             cors_origins: Vec::new(),
-            max_body: 1024 * 1024,
+            max_body: 4 * 1024 * 1024,
             body_timeout: Duration::from_secs(30),
             upstream_timeout: Duration::from_secs(30),
             replies: replies::ReplyLimits::default(),

@@ -24,7 +24,7 @@ use super::reply_watch::ReplyWatch;
 use crate::browser;
 use crate::browser::markdown_module::{MarkdownModule, Route, Status, MODULE_URL};
 use crate::browser::url::origin_of;
-use crate::chat::conversation::{Message, MessageState, Role};
+use crate::chat::conversation::{Message, MessageState, Role, DEFAULT_CONTEXT_BYTES};
 use crate::chat::extras::ReplyExtras;
 use crate::chat::keys::{self, KeyRing};
 use crate::chat::settings::{ChatSettings, SETTINGS_KEY};
@@ -130,6 +130,9 @@ pub struct ChatCtx {
     markdown: StoredValue<MarkdownModule, LocalStorage>,
     /// The streaming reply's stall notice and an error reply's Retry countdown.
     pub watch: ReplyWatch,
+    /// The context budget: at most this many bytes of message text go with a question
+    /// (`Conversation::history`; the config's `context`).
+    context_bytes: usize,
     /// The chat view's owner: rows' signals are created under it, not under whatever
     /// message's button was clicked (which may be removed, taking its signals with it).
     owner: StoredValue<Owner>,
@@ -194,6 +197,9 @@ impl ChatCtx {
             })),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
             watch: ReplyWatch::new(config.stall_secs),
+            context_bytes: config.context_kb.map_or(DEFAULT_CONTEXT_BYTES, |kb| {
+                (kb as usize).saturating_mul(1000)
+            }),
         };
         if let Some(id) = first {
             ctx.select(&id);
@@ -218,6 +224,18 @@ impl ChatCtx {
     /// Starts loading the markdown module (ahead of the first reply, or for one).
     pub fn warm_markdown(&self) {
         self.markdown.try_with_value(MarkdownModule::warm);
+    }
+
+    /// The code-and-math module's status (untracked: track [`ChatCtx::markdown_changed`]).
+    pub fn rich_status(&self) -> Status {
+        self.markdown
+            .try_with_value(MarkdownModule::rich_status)
+            .unwrap_or(Status::Failed)
+    }
+
+    /// Starts loading the code-and-math module (a reply has code or math).
+    pub fn warm_rich(&self) {
+        self.markdown.try_with_value(MarkdownModule::warm_rich);
     }
 
     /// A row whose signals live as long as the chat view.

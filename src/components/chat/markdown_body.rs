@@ -6,6 +6,13 @@
 //! never touched again, only the open tail block is rebuilt, so the cost per update is the
 //! size of the tail. Until the module is loaded (on first use) the text is shown plain, and
 //! it stays plain if the module is unavailable: never lost.
+//!
+//! Code and math come from a third module, loaded when a reply first has them (the
+//! markdown module's update says `wants_rich`). Until it is there, such a body keeps what it
+//! showed (the text before the code or formula, or the plain text) rather than showing code
+//! unhighlighted and TeX as source for a moment; when it is loaded (or fails to load) the
+//! body is rendered again from its whole text in one go, replacing what it showed in the
+//! same frame. Unavailable, code stays plain code and math its source text.
 
 use leptos::html;
 use leptos::prelude::*;
@@ -33,6 +40,9 @@ struct Rendered {
     /// `Some(false)` while the module loads.
     plain: Option<bool>,
     tail: Option<Element>,
+    /// An update wanted the code-and-math module while it loaded: nothing new is shown
+    /// until it is there (or failed), then the body is rendered again from the start.
+    waiting: bool,
 }
 
 /// Renders `content` (which only grows while streaming) as markdown; an end `state` closes
@@ -61,9 +71,23 @@ pub fn MarkdownBody(
         };
         let root: Element = root.into();
         let module = ctx.markdown_status();
+        let rich = ctx.rich_status();
+        let rich_pending = matches!(rich, Status::Idle | Status::Loading);
         let mut shows_all = false;
         rendered.update_value(|r| {
             content.with_untracked(|text| {
+                if r.waiting && !rich_pending {
+                    // The code-and-math module is there (or will not be): render it all
+                    // again; what is shown stays until the new blocks replace it.
+                    r.waiting = false;
+                    r.route = None;
+                    r.consumed = 0;
+                    r.finished = false;
+                    r.tail = None;
+                    if r.plain.is_none() {
+                        r.plain = Some(false);
+                    }
+                }
                 if text.len() < r.consumed || (r.finished && text.len() > r.consumed) {
                     // The text was replaced (regenerated, or continued after an end): start over.
                     let plain_for_good = r.plain == Some(true);
@@ -92,7 +116,7 @@ pub fn MarkdownBody(
                     return;
                 };
                 if r.finished {
-                    shows_all = true;
+                    shows_all = !r.waiting;
                     return;
                 }
                 let delta = text.get(r.consumed..).unwrap_or("");
@@ -101,6 +125,13 @@ pub fn MarkdownBody(
                 }
                 let update = route.send(if done { Op::Finish } else { Op::Push }, delta);
                 match update {
+                    Some(update) if r.waiting || (update.wants_rich && rich_pending) => {
+                        // Held until the code-and-math module is loaded (see the top).
+                        r.waiting = true;
+                        r.consumed = text.len();
+                        r.finished = done;
+                        ctx.warm_rich();
+                    }
                     Some(update) => {
                         if r.plain.take().is_some() {
                             root.set_text_content(None);

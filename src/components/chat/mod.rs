@@ -33,8 +33,12 @@ const NARROW: &str = "(max-width: 760px)";
 /// How close to the bottom (px) still counts as "reading the latest".
 const BOTTOM_SLACK: i32 = 48;
 
-/// How close to the top (px) of what the log shows brings in earlier messages.
-const TOP_SLACK: i32 = 1200;
+/// How long (ms) the log holds the reader at the end after "jump to latest" or a send.
+const HOLD_MS: f64 = 500.0;
+
+/// How far (px) beyond each edge of the viewport the log keeps messages rendered, at least
+/// (`chat::log_window`; a viewport's height when that is more).
+const OVERSCAN: i32 = 800;
 
 /// The chat view.
 #[component]
@@ -56,11 +60,13 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     let scroller = NodeRef::<html::Div>::new();
     let input = NodeRef::<html::Textarea>::new();
     let scroll_frame = StoredValue::new_local(None::<AnimationFrame>);
-    // A long conversation renders only its latest messages, and earlier ones as the reader
-    // scrolls up (`chat::log_window`); `revealed` re-runs the log's list when more are shown.
+    // A long conversation renders only the messages around the viewport (`chat::log_window`),
+    // with spacers for the rest; `moved` re-runs the log's list when the window moves.
     let window = StoredValue::new(LogWindow::default());
-    let revealed = RwSignal::new(0u32);
-    let reveal_frame = StoredValue::new_local(None::<AnimationFrame>);
+    let moved = RwSignal::new(0u32);
+    let spacers = RwSignal::new((0i64, 0i64));
+    let messages_el = NodeRef::<html::Div>::new();
+    let place_frame = StoredValue::new_local(None::<AnimationFrame>);
     // Streaming text is saved at most once a second; a page being closed or reloaded
     // saves what has arrived, so the reply comes back as interrupted with all of it.
     let pagehide = window_event_listener_untyped("pagehide", move |_| ctx.save());
@@ -76,7 +82,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         widened.remove();
         ctx.stop();
         scroll_frame.try_set_value(None);
-        reveal_frame.try_set_value(None);
+        place_frame.try_set_value(None);
         focus_frame.try_set_value(None);
     });
     // Opening the drawer moves focus into it, closing it brings focus back to its button:
@@ -94,11 +100,19 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
         open
     });
 
+    // After "jump to latest" or a send, the log holds the reader at the end for a moment: the
+    // scroll events of the window moving there (spacers replaced by measured rows) are not
+    // the reader scrolling away.
+    let hold_until = StoredValue::new(0.0f64);
+    let hold_bottom = move || {
+        at_bottom.set(true);
+        hold_until.set_value(browser::now_ms() + HOLD_MS);
+    };
     let send = move || {
         let text = draft.get_untracked();
         if ctx.send(&text) {
             draft.set(String::new());
-            at_bottom.set(true);
+            hold_bottom();
         }
     };
     // Widget mode: the host page's messages (send, prefill, focus) and ours to it (ready,
@@ -108,6 +122,15 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     }
     let scroll_to_bottom = move || {
         if let Some(el) = scroller.get_untracked() {
+            let view = el.client_height();
+            let mut to_end = false;
+            window.update_value(|w| {
+                to_end = w.to_end(i64::from(view), i64::from(view.max(OVERSCAN)));
+            });
+            if to_end {
+                spacers.set(window.with_value(LogWindow::spacers));
+                moved.update(|n| *n = n.wrapping_add(1));
+            }
             el.set_scroll_top(el.scroll_height());
         }
     };
@@ -115,6 +138,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     Effect::new(move |_| {
         let rows = ctx.rows.get();
         ctx.markdown_changed.track();
+        moved.track();
         if let Some(last) = rows.last() {
             last.content.track();
             last.state.track();
@@ -125,31 +149,97 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
             }));
         }
     });
-    // Near the top of what is shown, earlier messages come in above; the reader's place is
-    // kept (by the browser's scroll anchoring, else here, in the frame that shows them).
-    let reveal_earlier = move |el: &web_sys::HtmlDivElement| {
-        let mut more = false;
-        window.update_value(|w| more = w.reveal());
-        if !more {
+    // Once per frame at most: the rendered messages' heights are measured, and the window
+    // moves to where the viewport is. The reader's place is kept by the browser's scroll
+    // anchoring (a spacer above the viewport that shrinks or grows by what came in or left
+    // is compensated); the latest message stays reachable (`scroll_to_bottom`).
+    let place = move || {
+        let (Some(el), Some(list)) = (scroller.get_untracked(), messages_el.get_untracked()) else {
             return;
-        }
-        let (top, height) = (el.scroll_top(), el.scroll_height());
-        revealed.update(|n| *n = n.wrapping_add(1));
-        reveal_frame.set_value(AnimationFrame::request(move || {
-            if let Some(el) = scroller.get_untracked() {
-                let grown = el.scroll_height() - height;
-                if grown > 0 && (el.scroll_top() - top) < grown / 2 {
-                    el.set_scroll_top(top + grown);
+        };
+        let (start, end) = window.with_value(LogWindow::range);
+        // Each rendered row's top and height, as the page lays them out now.
+        let mut rects = Vec::new();
+        if let Some(rows) = list
+            .query_selector_all(":scope > .rill-msg")
+            .ok()
+            .filter(|r| r.length() as usize == end - start)
+        {
+            for i in 0..rows.length() {
+                if let Some(row) = rows
+                    .item(i)
+                    .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                {
+                    let r = row.get_bounding_client_rect();
+                    rects.push((r.top() as i64, r.height() as i64));
                 }
             }
+        }
+        let scroller_top = el.get_bounding_client_rect().top() as i64;
+        let view = el.client_height();
+        let over = view.max(OVERSCAN);
+        let mut changed = false;
+        window.update_value(|w| {
+            // A row's height with the gap after it: the distance to the next row's top.
+            let gap = rects
+                .windows(2)
+                .next()
+                .map_or(0, |pair| (pair[1].0 - pair[0].0 - pair[0].1).max(0));
+            for (i, (top, height)) in rects.iter().enumerate() {
+                let full = rects.get(i + 1).map_or(height + gap, |next| next.0 - top);
+                w.measure(start + i, u32::try_from(full.max(1)).unwrap_or(1));
+            }
+            // The viewport's top in the log's own terms (px below the first row's top): the
+            // first rendered row is `spacer` px below the first row.
+            let top = match rects.first() {
+                Some((first, _)) => spacers.get_untracked().0 - (first - scroller_top),
+                None => i64::from(el.scroll_top()),
+            };
+            changed = if at_bottom.get_untracked() {
+                // Reading the latest: the window stays at the end (the log follows).
+                w.to_end(i64::from(view), i64::from(over))
+            } else {
+                w.place(top, i64::from(view), i64::from(over))
+            };
+        });
+        let now = window.with_value(LogWindow::spacers);
+        if changed || now != spacers.get_untracked() {
+            spacers.set(now);
+        }
+        if changed {
+            moved.update(|n| *n = n.wrapping_add(1));
+        }
+    };
+    // At most one `place` per frame, after a scroll or a change of rows.
+    let place_pending = StoredValue::new(false);
+    let place_soon = move || {
+        if place_pending.get_value() {
+            return;
+        }
+        place_pending.set_value(true);
+        place_frame.set_value(AnimationFrame::request(move || {
+            place_pending.set_value(false);
+            place();
         }));
     };
+    Effect::new(move |_| {
+        ctx.rows.with(|rows| rows.len());
+        ctx.markdown_changed.track();
+        moved.track();
+        place_soon();
+    });
     let on_scroll = move |_| {
         if let Some(el) = scroller.get_untracked() {
             let gap = el.scroll_height() - el.scroll_top() - el.client_height();
-            at_bottom.set(gap <= BOTTOM_SLACK);
-            if el.scroll_top() < TOP_SLACK && window.with_value(|w| w.hidden() > 0) {
-                reveal_earlier(&el);
+            let bottom = gap <= BOTTOM_SLACK;
+            if bottom || browser::now_ms() > hold_until.get_value() {
+                at_bottom.set(bottom);
+            }
+            // Following a reply at the end (the log scrolls itself each frame): the window
+            // already reaches the end, and rows above the viewport may stay until the reader
+            // scrolls; no measuring per frame.
+            if !(bottom && window.with_value(LogWindow::at_end)) {
+                place_soon();
             }
         }
     };
@@ -318,6 +408,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         aria-label=move || t().chat_messages
                         aria-busy=move || ctx.streaming.get().is_some().to_string()
                         data-testid="chat-log"
+                        node_ref=messages_el
                         on:click=on_log_click
                     >
                         <Show when=move || rows_len() == 0>
@@ -331,14 +422,20 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                                 <p class="rill-muted">{move || t().chat_empty_body}</p>
                             </div>
                         </Show>
+                        <div
+                            class="rill-log-spacer"
+                            aria-hidden="true"
+                            style:display=move || { if spacers.get().0 > 0 { "block" } else { "none" } }
+                            style:height=move || format!("{}px", spacers.get().0)
+                        ></div>
                         <For
                             each=move || {
-                                revealed.track();
+                                moved.track();
                                 ctx.rows.with(|rows| {
                                     let first = rows.first().map(|r| r.key);
-                                    let mut hidden = 0;
-                                    window.update_value(|w| hidden = w.fit(first, rows.len()));
-                                    rows[hidden..].to_vec()
+                                    let mut range = (0, 0);
+                                    window.update_value(|w| range = w.fit(first, rows.len()));
+                                    rows.get(range.0..range.1).map(<[_]>::to_vec).unwrap_or_default()
                                 })
                             }
                             key=|row| row.key
@@ -348,6 +445,12 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                                 view! { <MessageView row=row ctx=ctx is_last=is_last /> }
                             }
                         />
+                        <div
+                            class="rill-log-spacer"
+                            aria-hidden="true"
+                            style:display=move || { if spacers.get().1 > 0 { "block" } else { "none" } }
+                            style:height=move || format!("{}px", spacers.get().1)
+                        ></div>
                     </div>
                 </div>
                 <Show when=move || !at_bottom.get() && rows_len() != 0>
@@ -356,7 +459,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
                         class="rill-btn rill-jump"
                         data-testid="chat-jump"
                         on:click=move |_| {
-                            at_bottom.set(true);
+                            hold_bottom();
                             scroll_to_bottom();
                         }
                     >

@@ -1,6 +1,8 @@
 //! A conversation of 10,000 messages (issue #13): it opens by itself on load with its last
-//! reply shown, the reader can scroll up all the way to its first question, and typing still
-//! works. Behaviour only; how fast is `rill-bench big-chat`'s job.
+//! reply shown, the reader can scroll up all the way to its first question while only the
+//! messages near the viewport are on the page, back down to the latest, and typing and
+//! sending still work (the question goes with the latest messages that fit the context
+//! budget). Behaviour only; how fast is `rill-bench big-chat`'s job.
 
 use std::time::Duration;
 
@@ -113,15 +115,27 @@ async fn a_ten_thousand_message_conversation_opens_and_scrolls_to_its_first_mess
         json!(true),
         "the first message is not on screen"
     );
+    // Only the messages around the viewport are on the page: the latest left it.
+    let on_page = browser
+        .count("[data-testid=chat-log] [data-testid=message]")
+        .await;
+    assert!(on_page < 200, "{on_page} messages on the page");
     assert_eq!(
-        browser
-            .count("[data-testid=chat-log] [data-testid=message]")
-            .await,
-        10_000
+        shown("last", big.last.clone()).await,
+        json!(false),
+        "the latest reply is still on the page"
     );
 
-    // The composer still takes typing (a reply to all 10,000 messages would be a request
-    // larger than rill-server accepts, so none is sent here).
+    // The latest message is one click away.
+    browser.click(&testid("chat-jump")).await;
+    rill_e2e::poll("the last reply back on screen", WAIT, || {
+        let f = shown("last", big.last.clone());
+        async move { (f.await == json!(true)).then_some(()) }
+    })
+    .await;
+
+    // The composer still takes typing, and a question is answered: it goes with the latest
+    // messages that fit the context budget, not all 4 MB of them.
     browser
         .type_into(&testid("chat-input"), "still quick")
         .await;
@@ -133,5 +147,66 @@ async fn a_ten_thousand_message_conversation_opens_and_scrolls_to_its_first_mess
         .js("return document.querySelector('[data-testid=chat-send]').disabled === false;")
         .await;
     assert_eq!(enabled, json!(true), "Send is not enabled");
+    browser.click(&testid("chat-send")).await;
+    let (text, state) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s != "streaming", WAIT)
+        .await;
+    assert_eq!(
+        state, "done",
+        "the reply to a 10,000-message conversation: {text}"
+    );
+    assert!(!text.trim().is_empty());
+    // The reply is on screen: the log followed it.
+    rill_e2e::poll("the reply on screen", WAIT, || async {
+        let on = browser
+            .js("const sc = document.querySelector('.rill-chat-scroll');
+                 const all = document.querySelectorAll('[data-testid=chat-log] [data-testid=message]');
+                 const m = all[all.length - 1];
+                 const r = m.getBoundingClientRect(), s = sc.getBoundingClientRect();
+                 return m.getAttribute('data-role') === 'assistant' && r.height > 0
+                   && r.bottom > s.top && r.top < s.bottom;")
+            .await;
+        (on == json!(true)).then_some(())
+    })
+    .await;
+    browser.close().await;
+}
+
+/// A request the server refuses as too large (413) says so in words: what happened, and
+/// that a smaller context budget or a shorter message fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_too_large_for_the_server_says_why() {
+    let app = RillServer::start(
+        "127.0.0.1:0",
+        &[
+            "--dist",
+            rill_e2e::dist_dir().to_str().expect("utf-8 path"),
+            "--max-body",
+            "2000",
+        ],
+    );
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/?view=chat&format=openai&lang=en", app.url))
+        .await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+    let long = "word ".repeat(1000);
+    browser
+        .client
+        .execute(
+            "const t = document.querySelector('[data-testid=chat-input]'); t.value = arguments[0];
+             t.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(long)],
+        )
+        .await
+        .expect("set the question");
+    browser.click(&testid("chat-send")).await;
+    let error = browser
+        .wait_text(&testid("message-error"), |t| t.contains("413"), WAIT)
+        .await;
+    assert!(error.contains("the limit is 2000 bytes"), "{error}");
+    assert!(error.contains("context budget"), "{error}");
     browser.close().await;
 }

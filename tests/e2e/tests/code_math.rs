@@ -18,6 +18,18 @@ async fn send(browser: &Browser, text: &str) {
     browser.click(&testid("chat-send")).await;
 }
 
+/// Sends `text` as a paste would put it in the input (typed keys would send at the first
+/// line break).
+async fn paste_send(browser: &Browser, text: &str) {
+    let set = format!(
+        "const t = document.querySelector('[data-testid=chat-input]'); t.value = {};
+         t.dispatchEvent(new Event('input', {{ bubbles: true }}));",
+        serde_json::to_string(text).expect("json")
+    );
+    browser.js(&set).await;
+    browser.click(&testid("chat-send")).await;
+}
+
 async fn reply_done(browser: &Browser) -> String {
     browser
         .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
@@ -235,4 +247,140 @@ async fn code_and_math_pass_axe_in_both_themes_and_on_a_phone() {
     browser.screenshot("code-math-phone-math").await;
     assert!(violations.is_empty(), "axe:\n{}", violations.join("\n"));
     browser.close().await;
+}
+
+/// Which of the two markdown modules the page has fetched, by resource timing:
+/// `[markdown module, code-and-math module]`.
+async fn modules_loaded(browser: &Browser) -> (bool, bool) {
+    let found = browser
+        .js(
+            "const names = performance.getEntriesByType('resource').map(e => e.name);
+             return [names.some(n => /\\/rill-md(_bg\\.wasm|\\.js)/.test(n)),
+                     names.some(n => n.includes('/rill-md-rich'))];",
+        )
+        .await;
+    (found[0] == true, found[1] == true)
+}
+
+/// Highlighting and math are a module of their own: a reply with neither loads only the
+/// markdown module (what it loaded before code and math existed); the first reply with a
+/// fenced code block, or with math, loads the second one and is shown highlighted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_reply_loads_no_code_module_and_code_or_math_loads_it() {
+    let app = app();
+    for (second, check) in [
+        ("[[sample:code]]", "pre code span.rill-tok-keyword"),
+        ("[[sample:math]]", "math mfrac"),
+    ] {
+        let browser = Browser::start().await;
+        browser
+            .goto(&format!("{}/?view=chat&format=openai&lang=en", app.url))
+            .await;
+        browser
+            .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+            .await;
+        paste_send(
+            &browser,
+            "[[echo]]Just **words**, a list:\n\n- one\n- two\n\nand `inline code`.",
+        )
+        .await;
+        reply_done(&browser).await;
+        assert_eq!(
+            modules_loaded(&browser).await,
+            (true, false),
+            "a plain reply loaded the code and math module"
+        );
+        send(&browser, second).await;
+        reply_done(&browser).await;
+        assert_eq!(
+            modules_loaded(&browser).await,
+            (true, true),
+            "{second} did not load the code and math module"
+        );
+        let shown = browser
+            .js(&format!(
+                "const m = [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop();
+                 return m.querySelectorAll('{check}').length;"
+            ))
+            .await;
+        assert!(shown.as_u64() > Some(0), "{second}: no {check}");
+        // A reload shows the saved replies with the same rendering.
+        browser.reload().await;
+        browser
+            .wait_last(ASSISTANT, "data-state", |_, s| s == "done", WAIT)
+            .await;
+        let again = browser
+            .js(&format!(
+                "return document.querySelectorAll('[data-testid=message][data-role=assistant] {check}').length;"
+            ))
+            .await;
+        assert!(
+            again.as_u64() > Some(0),
+            "{second} after a reload: no {check}"
+        );
+        browser.close().await;
+    }
+}
+
+/// Without the code and math module (a missing file), code is shown as plain code and math
+/// as its source text, complete, and the reply reaches its end state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_code_module_code_and_math_are_plain_text() {
+    let dist = rill_e2e::dist_dir();
+    let copy = std::env::temp_dir().join(format!("rill-dist-no-rich-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).expect("temp dist");
+    copy_dir(&dist, &copy, &|name| !name.starts_with("rill-md-rich"));
+    let app = RillServer::start(
+        "127.0.0.1:0",
+        &[
+            "--dist",
+            copy.to_str().expect("utf-8 path"),
+            "--rate",
+            "400",
+        ],
+    );
+    let browser = Browser::start().await;
+    browser
+        .goto(&format!("{}/?view=chat&format=openai&lang=en", app.url))
+        .await;
+    browser
+        .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
+        .await;
+    paste_send(
+        &browser,
+        "[[echo]]Code:\n\n```rust\nfn main() {}\n```\n\nand $x^2$.",
+    )
+    .await;
+    let shown = reply_done(&browser).await;
+    let found = browser
+        .js("const m = [...document.querySelectorAll('[data-testid=message][data-role=assistant]')].pop();
+             return [m.querySelectorAll('pre code').length, m.querySelectorAll('pre code span').length,
+                     m.querySelectorAll('math').length, m.querySelector('pre code').textContent];")
+        .await;
+    assert_eq!(found[0], 1, "{found} in {shown}");
+    assert_eq!(found[1], 0, "highlighted without the module: {found}");
+    assert_eq!(found[2], 0, "math without the module: {found}");
+    assert_eq!(found[3], "fn main() {}\n", "{found}");
+    assert!(shown.contains("$x^2$"), "math source not shown: {shown}");
+    browser.close().await;
+    let _ = std::fs::remove_dir_all(&copy);
+}
+
+/// Copies `from` into `to` recursively, the top-level entries whose name `keep` accepts.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path, keep: &dyn Fn(&str) -> bool) {
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        if !keep(&name.to_string_lossy()) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("create dir");
+            copy_dir(&entry.path(), &target, &|_| true);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }

@@ -70,10 +70,10 @@ impl ChatCtx {
         let settings = self.settings.get_untracked();
         let lang = self.lang.get_untracked();
         let now = browser::now_ms();
-        let Some(mut history) = self
-            .library
-            .with_value(|lib| lib.get(conv_id).map(|c| c.history(upto, &settings.system)))
-        else {
+        let Some(mut history) = self.library.with_value(|lib| {
+            lib.get(conv_id)
+                .map(|c| c.history(upto, &settings.system, self.context_bytes))
+        }) else {
             return;
         };
         let msg_id = match append_to {
