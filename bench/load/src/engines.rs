@@ -3,8 +3,8 @@
 //! direct vs the original Node server, the same client for all; writes the "Feeds through
 //! an engine under load" section of BENCHMARKS.md.
 //!
-//! RSS and CPU are the serving processes': rill-server or node; nginx (one process,
-//! `master_process off`); Pushpin's condure, pushpin-proxy, pushpin-handler and zurl. The
+//! RSS and CPU are the serving processes': rill-server or node; nginx (its master and
+//! worker); Pushpin's condure, pushpin-proxy, pushpin-handler and zurl. The
 //! publishing rill-server beside an engine is not counted (one request a second per feed).
 //! Every engine is stopped (its process group gets SIGTERM, then SIGKILL) after its run.
 
@@ -99,11 +99,23 @@ impl Deployed {
                 "run/zurl.pid",
             ],
         };
-        files
+        let pids: Vec<u32> = files
             .iter()
             .filter_map(|f| std::fs::read_to_string(format!("{dir}/{f}")).ok())
             .filter_map(|s| s.trim().parse().ok())
-            .collect()
+            .collect();
+        // nginx's pid file names its master; its worker is a child.
+        let children = pids.iter().flat_map(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        });
+        let mut all: Vec<u32> = pids.iter().copied().chain(children).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// The clock's address and path on the engine.
@@ -220,7 +232,7 @@ fn section(args: &EnginesArgs, rows: &[(String, Report)]) -> String {
                 Nchan: `/sub/clock`; Pushpin: `/stream` through Pushpin) on its own connection from 127.0.0.1–16, connected over \
                 the ramp, then measured over the hold: deviation = |gap between two ticks − 1 s|; a gap over 1.5 s counts its \
                 skipped seconds as missing. RSS and CPU (100 % = one core) are the serving processes' (rill-server or node; \
-                nginx; Pushpin's condure, proxy, handler and zurl), not the publishing rill-server's.\n\n");
+                nginx's master and worker; Pushpin's condure, proxy, handler and zurl), not the publishing rill-server's.\n\n");
     s.push_str("| Server | Clients | Failed | Missing | p50 dev | p99 dev | max dev | RSS | per client | CPU |\n");
     s.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (name, r) in rows {

@@ -54,12 +54,13 @@ pub async fn hold_through_pushpin(
     }
 }
 
-/// The ids after `after` that a resume sends, up to `last` (at most [`RING`] of them).
-pub fn missed(after: &str, last: u64) -> std::ops::RangeInclusive<u64> {
+/// The ids after `after` that a resume sends, up to `last` (at most [`RING`] of them);
+/// `None` when there are none.
+pub fn missed(after: &str, last: u64) -> Option<std::ops::RangeInclusive<u64>> {
     match after.trim().parse::<u64>() {
-        Ok(k) if k < last => (k + 1).max(last.saturating_sub(RING - 1)).max(1)..=last,
+        Ok(k) if k < last => Some((k + 1).max(last.saturating_sub(RING - 1)).max(1)..=last),
         // Up to date, from the future or not a number: nothing to add.
-        _ => 1..=0,
+        _ => None,
     }
 }
 
@@ -75,8 +76,8 @@ fn hold(published: &Published, feed: Option<Feed>, path: &str, headers: &HeaderM
         None => feeds::clock_event(id),
     };
     let mut body = String::new();
-    let push = |body: &mut String, ids: std::ops::RangeInclusive<u64>| {
-        for id in ids {
+    let push = |body: &mut String, ids: Option<std::ops::RangeInclusive<u64>>| {
+        for id in ids.into_iter().flatten() {
             if let Some(wire) = event(id).wire() {
                 body.push_str(&wire);
             }
@@ -101,7 +102,7 @@ fn hold(published: &Published, feed: Option<Feed>, path: &str, headers: &HeaderM
         match (resume, last, feed) {
             (Some(after), Some(last), _) => push(&mut body, missed(after, last)),
             // A new feed subscriber gets the newest event at once, as direct clients do.
-            (None, Some(last), Some(_)) => push(&mut body, last..=last),
+            (None, Some(last), Some(_)) => push(&mut body, Some(last..=last)),
             _ => {}
         }
     }
@@ -138,10 +139,10 @@ mod tests {
 
     #[test]
     fn a_resume_sends_what_came_after_up_to_the_last_published() {
-        assert_eq!(missed("7", 10), 8..=10);
-        assert!(missed("10", 10).is_empty());
-        assert!(missed("11", 10).is_empty(), "from the future");
-        assert!(missed("x", 10).is_empty());
-        assert_eq!(missed("1", 5000), 5000 - RING + 1..=5000);
+        assert_eq!(missed("7", 10), Some(8..=10));
+        assert_eq!(missed("10", 10), None);
+        assert_eq!(missed("11", 10), None, "from the future");
+        assert_eq!(missed("x", 10), None);
+        assert_eq!(missed("1", 5000), Some(5000 - RING + 1..=5000));
     }
 }
