@@ -12,7 +12,9 @@
 //!   only.
 //!
 //! Then `Grip-Channel: {channel}; prev-id={last published}`: what is published after it
-//! follows in the stream. This module holds no per-subscriber state.
+//! follows in the stream. A CORS preflight for those paths (a fetch that sends
+//! `Last-Event-ID` from another origin) is answered here too. This module holds no
+//! per-subscriber state.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -46,12 +48,40 @@ pub async fn hold_through_pushpin(
         return next.run(request).await;
     };
     let path = request.uri().path().to_string();
+    if request.method() == axum::http::Method::OPTIONS && source(&path).is_some() {
+        return preflight();
+    }
     match source(&path) {
         Some(feed) if pushpin::through_pushpin(request.headers()) => {
             hold(published, feed, &path, request.headers())
         }
         _ => next.run(request).await,
     }
+}
+
+/// The answer to a CORS preflight for a published stream: a page on another origin that
+/// resumes by fetch sends `Last-Event-ID` itself (an EventSource's own reconnects need none).
+fn preflight() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Last-Event-ID, Cache-Control, Accept"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
 }
 
 /// The ids after `after` that a resume sends, up to `last` (at most [`RING`] of them);
