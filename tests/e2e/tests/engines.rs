@@ -25,6 +25,12 @@ struct Deployed {
     _dir: TempDir,
 }
 
+impl Drop for Deployed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl Deployed {
     fn start(engine: &str, extra: &[&str]) -> Deployed {
         let dir = std::env::temp_dir().join(format!(
@@ -71,6 +77,30 @@ impl Deployed {
             _proc: proc,
             vals,
             _dir: dir,
+        }
+    }
+
+    /// Stops deploy/run with SIGTERM first, so it stops the engine the way the engine wants
+    /// (Pushpin's runner puts its proxy and handler out of the process group, where the
+    /// harness's SIGKILL of the group does not reach), waiting at most 10 s.
+    fn stop(&self) {
+        let pid = self._proc.id();
+        if let Ok(pgid) = i32::try_from(pid) {
+            // SAFETY: kill(2) on the process group this test's Proc created and still owns.
+            unsafe {
+                libc::kill(-pgid, libc::SIGTERM);
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie_or_gone = state
+                .rsplit_once(')')
+                .map_or(true, |(_, rest)| rest.trim_start().starts_with('Z'));
+            if zombie_or_gone {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
