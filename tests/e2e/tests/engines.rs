@@ -96,7 +96,7 @@ impl Deployed {
             let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             let zombie_or_gone = state
                 .rsplit_once(')')
-                .map_or(true, |(_, rest)| rest.trim_start().starts_with('Z'));
+                .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'));
             if zombie_or_gone {
                 return;
             }
