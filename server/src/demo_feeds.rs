@@ -191,6 +191,17 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+/// The id of `feed`'s newest event due now, at its default rate (what a publisher sends).
+pub fn newest_now(feed: Feed) -> u64 {
+    let elapsed = u64::try_from((Instant::now() - epoch()).as_millis()).unwrap_or(u64::MAX);
+    newest_due(elapsed, feed.period_ms())
+}
+
+/// When `feed`'s event `n` is due at its default rate.
+pub fn due_at(feed: Feed, n: u64) -> Instant {
+    epoch() + Duration::from_millis(n.saturating_sub(1).saturating_mul(feed.period_ms()))
+}
+
 /// The id of the newest event due at `elapsed_ms` since the epoch, one every `period_ms`
 /// (ids start at 1).
 pub fn newest_due(elapsed_ms: u64, period_ms: u64) -> u64 {

@@ -6,6 +6,8 @@
 //!   `--test-routes`; [`flap`] is the feed that opens and closes at once);
 //! - [`chat`]: OpenAI- and Ollama-compatible chat APIs and the original `/gpt/summary` feed,
 //!   answered by the built-in `rill-demo` model or forwarded to a real model server;
+//! - [`publish`]: with `--publish nchan=URL` / `pushpin=URL`, the clock and demo feeds
+//!   published into an SSE engine (and, for Pushpin, rill-server as its origin);
 //! - static files from a built app (`--dist`), so one process is a whole static-site demo,
 //!   sent with the app's Content-Security-Policy ([`csp`]).
 //!
@@ -29,6 +31,7 @@ pub mod host_check;
 mod idle;
 mod not_found;
 pub mod path_check;
+pub mod publish;
 pub mod security_headers;
 pub mod static_files;
 pub mod testing;
@@ -72,6 +75,9 @@ pub struct AppState {
     pub flaps: flap::FlapCounts,
     /// Chat replies being generated or kept for resuming (`chat::replies`).
     pub replies: chat::replies::Replies,
+    /// With `--publish pushpin=URL`: what was published, for answering Pushpin's requests
+    /// ([`publish::origin`]); `None` otherwise.
+    pub published: Option<publish::Published>,
 }
 
 /// The whole HTTP surface of rill-server.
@@ -88,6 +94,11 @@ pub fn router(config: &Config, state: AppState) -> Router {
             .route("/test/{*rest}", any(not_found::handler))
     };
     let api = api
+        // Through Pushpin, `/stream` and the published demo feeds are held, not streamed.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            publish::origin::hold_through_pushpin,
+        ))
         // The chat routes carry their own CORS layer; `/stream` stays without one.
         .merge(chat::routes(&config.chat, &state));
     let app = match &config.dist {

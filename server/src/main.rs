@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use rill_server::chat::replies::{self, ReplyLimits};
 use rill_server::chat::{ChatConfig, Upstream, DEFAULT_SUMMARY_MODEL};
+use rill_server::publish::{self, Engine, EngineKind, Publisher};
 use rill_server::{router, serve_with, AppState, Config, Limits};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -38,6 +39,19 @@ Routes:
                                (Last-Event-ID header or ?last_event_id=N; SSE with ids;
                                204 when it ended with nothing more, 404 unknown/expired)
   POST /v1/replies/ID/stop (and /api/..., /gpt/...)  end a reply's generation
+  --publish nchan=URL          also publish the clock (channel `clock`: the time each second,
+                               id = its Unix second) and the demo feeds (`demo-ticker`,
+                               `demo-scores`, `demo-news`: event n under id n) into Nchan:
+                               POST URL/pub/CHANNEL; browsers subscribe to URL/sub/CHANNEL
+                               (deploy/nchan/nginx.conf); Nchan numbers messages itself
+                               (id TIME:TAG) and resumes them on Last-Event-ID
+  --publish pushpin=URL        the same into Pushpin's control API (URL: e.g.
+                               http://127.0.0.1:5561; POST URL/publish/, http-stream items
+                               with id and prev-id); rill-server is Pushpin's origin: a
+                               request for /stream or /demo/ticker|scores|news through
+                               Pushpin (Grip-Sig) is answered with its head, what a
+                               Last-Event-ID missed, and Grip-Hold/Grip-Channel/Grip-Link
+                               (deploy/pushpin/routes); direct requests are served as before
   /...                         with --dist, the app's files
 
 The built-in model `rill-demo` answers any model name with a deterministic markdown reply
@@ -153,6 +167,11 @@ struct Args {
     /// Open streams from one client address; beyond it 503 with Retry-After. 0: no limit.
     #[arg(long, value_name = "N", default_value_t = rill_server::gauge::DEFAULT_MAX_STREAMS_PER_CLIENT)]
     max_streams_per_client: usize,
+    /// Publish the clock and demo feeds into an SSE engine as well: `nchan=URL` (nginx with
+    /// Nchan: its /pub/CHANNEL publisher) or `pushpin=URL` (Pushpin's control API, which
+    /// also makes this server Pushpin's origin). Once per kind; see Routes below.
+    #[arg(long = "publish", value_name = "KIND=URL")]
+    publish: Vec<Engine>,
     /// The Retry-After (seconds) of a stream refused by a stream limit.
     #[arg(long, value_name = "SECS", default_value_t = rill_server::gauge::DEFAULT_RETRY_AFTER_SECS)]
     retry_after: u32,
@@ -291,12 +310,36 @@ async fn main() -> ExitCode {
             },
         },
     };
+    let of_kind = |kind| args.publish.iter().filter(|e| e.kind == kind).count();
+    if of_kind(EngineKind::Nchan) > 1 || of_kind(EngineKind::Pushpin) > 1 {
+        eprintln!("rill-server: --publish: at most one engine of each kind");
+        return ExitCode::from(2);
+    }
+    let published = args
+        .publish
+        .iter()
+        .any(|e| e.kind == EngineKind::Pushpin)
+        .then(publish::Published::default);
+    // The loops run until the process ends; the handles are kept so they are aborted with it.
+    let _publishing: Vec<_> = args
+        .publish
+        .iter()
+        .flat_map(|engine| {
+            tracing::info!(%engine, "publishing the clock and demo feeds");
+            let origin_state = (engine.kind == EngineKind::Pushpin)
+                .then(|| published.clone())
+                .flatten();
+            publish::feeds::spawn(&Publisher::new(engine.clone()), origin_state)
+        })
+        .map(AbortOnDrop)
+        .collect();
     let state = AppState {
         streams: rill_server::StreamGauge::with_limits(
             args.max_streams,
             args.max_streams_per_client,
             args.retry_after,
         ),
+        published,
         ..AppState::default()
     };
     let limits = Limits {
@@ -312,6 +355,15 @@ async fn main() -> ExitCode {
             eprintln!("rill-server: {err}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// A task aborted when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -211,6 +211,23 @@ mod tests {
     }
 
     #[test]
+    fn nchan_time_tag_ids_are_never_gaps_and_a_resume_repeat_is_dropped() {
+        // Nchan numbers messages `<unix time>:<tag>`; seconds jump, which must not read as
+        // missed events.
+        let mut t = IdTracker::new();
+        t.on_open();
+        assert_eq!(
+            run(&mut t, &["1796303444:1", "1796303445:0", "1796303449:0"]),
+            [Fresh, Fresh, Fresh]
+        );
+        t.on_open();
+        assert_eq!(
+            run(&mut t, &["1796303449:0", "1796303450:0"]),
+            [Duplicate, Fresh]
+        );
+    }
+
+    #[test]
     fn events_without_ids_are_kept() {
         let mut t = IdTracker::new();
         t.on_open();

@@ -30,6 +30,9 @@ use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
 
 use splice::splice;
+
+mod engines;
+use engines::EnginesArgs;
 use tokio::time::timeout;
 
 #[derive(Parser)]
@@ -45,6 +48,9 @@ enum Cmd {
     Run(RunArgs),
     /// Both servers under the same loads, and the upstream's first byte; writes BENCHMARKS.md.
     Bench(BenchArgs),
+    /// The clock through Nchan and Pushpin (deploy/run) vs rill-server direct vs Node;
+    /// writes BENCHMARKS.md.
+    Engines(EnginesArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -63,9 +69,12 @@ struct RunArgs {
     /// Source addresses 127.0.0.1 ..= 127.0.0.K.
     #[arg(long, default_value_t = 16)]
     sources: u8,
-    /// The server's process id, for RSS and CPU.
+    /// The path each client opens (a clock feed: `/stream`, or an engine's channel).
+    #[arg(long, default_value = "/stream")]
+    path: String,
+    /// The server's process ids, for RSS and CPU (repeatable: their sum).
     #[arg(long)]
-    pid: Option<u32>,
+    pid: Vec<u32>,
 }
 
 #[derive(clap::Args)]
@@ -188,9 +197,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// One SSE client: connects at `start`, reads until `end`, measures the ticks inside
-/// [`hold_start`, `end`].
+/// [`hold_start`, `end`]. Blocks without a `data:` line (comments, pings) are not ticks.
 async fn client(
     addr: SocketAddr,
+    path: Arc<str>,
     source: Ipv4Addr,
     start: tokio::time::Instant,
     hold_start: Instant,
@@ -218,7 +228,7 @@ async fn client(
             return stats;
         }
     };
-    let req = format!("GET /stream HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
     if sock.write_all(req.as_bytes()).await.is_err() {
         return stats;
     }
@@ -257,9 +267,14 @@ async fn client(
             buf.drain(..end_of_head + 4);
         }
         while let Some(i) = find(&buf, b"\n\n") {
+            let has_data = find(&buf[..i], b"data:").is_some();
             buf.drain(..i + 2);
+            if !has_data {
+                continue;
+            }
             events += 1;
-            // The first event is `connecttime`; ticks follow.
+            // The first event is `connecttime` (through Nchan: the newest tick, at once);
+            // ticks follow.
             if events == 1 {
                 continue;
             }
@@ -321,6 +336,14 @@ fn proc_cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / hz.max(1.0)
 }
 
+fn pids_rss_mb(pids: &[u32]) -> f64 {
+    pids.iter().copied().map(proc_rss_mb).sum()
+}
+
+fn pids_cpu_secs(pids: &[u32]) -> f64 {
+    pids.iter().copied().map(proc_cpu_secs).sum()
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -332,7 +355,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 async fn run(args: RunArgs) -> Report {
     assert!(args.addr.ip().is_loopback(), "loopback only");
     raise_fd_limit(args.clients as u64 + 1024);
-    let rss_before = args.pid.map_or(0.0, proc_rss_mb);
+    let rss_before = pids_rss_mb(&args.pid);
     let t0 = tokio::time::Instant::now() + Duration::from_millis(100);
     let ramp = Duration::from_secs_f64(args.ramp);
     // One second of settling after the ramp before measuring.
@@ -347,18 +370,19 @@ async fn run(args: RunArgs) -> Report {
         let source = Ipv4Addr::new(127, 0, 0, 1 + (i % usize::from(sources)) as u8);
         let results = results.clone();
         let addr = args.addr;
+        let path: Arc<str> = Arc::from(args.path.as_str());
         tasks.push(tokio::spawn(async move {
-            let s = client(addr, source, start, hold_start, end).await;
+            let s = client(addr, path, source, start, hold_start, end).await;
             results.lock().await.push(s);
         }));
     }
     tokio::time::sleep_until(hold_start_t).await;
-    let cpu0 = args.pid.map_or(0.0, proc_cpu_secs);
+    let cpu0 = pids_cpu_secs(&args.pid);
     let w0 = Instant::now();
     tokio::time::sleep_until(end).await;
-    let cpu1 = args.pid.map_or(0.0, proc_cpu_secs);
+    let cpu1 = pids_cpu_secs(&args.pid);
     let wall = w0.elapsed().as_secs_f64();
-    let rss = args.pid.map_or(0.0, proc_rss_mb);
+    let rss = pids_rss_mb(&args.pid);
     for t in tasks {
         let _ = timeout(Duration::from_secs(15), t).await;
     }
@@ -559,7 +583,8 @@ async fn bench(args: BenchArgs) -> i32 {
                 ramp: args.ramp,
                 hold: args.hold,
                 sources: 16,
-                pid: Some(running.pid),
+                path: "/stream".into(),
+                pid: vec![running.pid],
             })
             .await;
             println!("{}", report.line(which));
@@ -726,6 +751,7 @@ fn main() {
                 i32::from(r.failed > 0 || r.missing > 0)
             }
             Cmd::Bench(args) => bench(args).await,
+            Cmd::Engines(args) => engines::bench(args).await,
         }
     });
     std::process::exit(code);

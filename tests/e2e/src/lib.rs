@@ -92,6 +92,11 @@ impl Proc {
         }
     }
 
+    /// Its stdout, when it was spawned with `Stdio::piped()` (once).
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
     /// The process id (also its process group id).
     pub fn id(&self) -> u32 {
         self.child.id()

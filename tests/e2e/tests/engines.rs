@@ -1,0 +1,381 @@
+//! Feeds through an SSE engine, end to end: `deploy/run` starts a real nginx + Nchan or a
+//! real Pushpin on free ports (from deploy/'s templates, in a scratch folder) and
+//! rill-server publishing into it (`--publish`); headless Chromium opens the clock view and
+//! the inspector on the engine's URLs; a forwarder between the browser and the engine cuts
+//! the connection, and the browser resumes through the engine with `Last-Event-ID`: no gap,
+//! no duplicate.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use rill_e2e::{
+    dist_dir, is_node_time, poll, testid, workspace_root, Browser, Proc, TempDir, WAIT,
+};
+
+/// Long enough for a few cuts and resumes (Nchan's subscriber timeout, a browser's retry).
+const LONG: Duration = Duration::from_secs(60);
+
+/// `deploy/run ENGINE …` and the `key=value` lines it printed before `ready`.
+struct Deployed {
+    _proc: Proc,
+    vals: HashMap<String, String>,
+    _dir: TempDir,
+}
+
+impl Drop for Deployed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Deployed {
+    fn start(engine: &str, extra: &[&str]) -> Deployed {
+        let dir = std::env::temp_dir().join(format!(
+            "rill-e2e-engine-{engine}-{}-{}",
+            std::process::id(),
+            rill_e2e::free_port()
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        let dir = TempDir(dir);
+        let rill = std::env::var_os("RILL_SERVER_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root().join("target/debug/rill-server"));
+        let mut cmd = Command::new(workspace_root().join("deploy/run"));
+        cmd.arg(engine)
+            .arg("--dist")
+            .arg(dist_dir())
+            .arg("--rill")
+            .arg(&rill)
+            .arg("--dir")
+            .arg(&dir.0)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut proc = Proc::spawn("deploy/run", cmd);
+        let stdout = proc.take_stdout().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut vals = HashMap::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line == "ready" {
+                    let _ = tx.send(std::mem::take(&mut vals));
+                    continue;
+                }
+                if let Some((k, v)) = line.split_once('=') {
+                    vals.insert(k.to_string(), v.to_string());
+                }
+            }
+        });
+        let vals = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("deploy/run {engine} did not get ready"));
+        Deployed {
+            _proc: proc,
+            vals,
+            _dir: dir,
+        }
+    }
+
+    /// Stops deploy/run with SIGTERM first, so it stops the engine the way the engine wants
+    /// (Pushpin's runner puts its proxy and handler out of the process group, where the
+    /// harness's SIGKILL of the group does not reach), waiting at most 10 s.
+    fn stop(&self) {
+        let pid = self._proc.id();
+        if let Ok(pgid) = i32::try_from(pid) {
+            // SAFETY: kill(2) on the process group this test's Proc created and still owns.
+            unsafe {
+                libc::kill(-pgid, libc::SIGTERM);
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie_or_gone = state
+                .rsplit_once(')')
+                .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'));
+            if zombie_or_gone {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn get(&self, key: &str) -> &str {
+        self.vals
+            .get(key)
+            .unwrap_or_else(|| panic!("deploy/run printed no {key}= ({:?})", self.vals))
+    }
+
+    fn page(&self, query: &str, stream_key: &str) -> String {
+        format!(
+            "{}/?{query}&stream={}",
+            self.get("app"),
+            rill_e2e::encode(self.get(stream_key))
+        )
+    }
+}
+
+/// A TCP forwarder between the browser and the engine, so a test can cut the browser's
+/// connections (as a dropped network would) while the engine and its buffer stay up.
+struct Cutter {
+    /// `http://127.0.0.1:PORT`
+    url: String,
+    cut: tokio::sync::watch::Sender<u32>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Cutter {
+    async fn start(target: &str) -> Cutter {
+        let authority = target
+            .strip_prefix("http://")
+            .and_then(|r| r.split('/').next())
+            .expect("an http url")
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (cut, watch) = tokio::sync::watch::channel(0u32);
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let authority = authority.clone();
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&authority).await else {
+                        return;
+                    };
+                    watch.borrow_and_update();
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = watch.changed() => {}
+                    }
+                });
+            }
+        });
+        Cutter { url, cut, task }
+    }
+
+    /// `url` with its scheme and authority replaced by this forwarder's.
+    fn via(&self, url: &str) -> String {
+        let rest = url.strip_prefix("http://").expect("an http url");
+        let path = rest.find('/').map_or("", |i| &rest[i..]);
+        format!("{}{path}", self.url)
+    }
+
+    /// Drops every open connection.
+    fn cut(&self) {
+        self.cut.send_modify(|n| *n += 1);
+    }
+}
+
+impl Drop for Cutter {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens the inspector on `stream` through `cutter`, cuts the connection `cuts` times (each
+/// after `per` more events) and returns the events listed.
+async fn inspect_across_cuts(
+    browser: &Browser,
+    engine: &Deployed,
+    cutter: &Cutter,
+    stream_key: &str,
+    cuts: u32,
+    per: usize,
+) -> Vec<(String, String, String)> {
+    let url = format!(
+        "{}/?view=inspect&stream={}",
+        engine.get("app"),
+        rill_e2e::encode(&cutter.via(engine.get(stream_key)))
+    );
+    browser.goto(&url).await;
+    poll("the first events", WAIT, || async {
+        (browser.count(&testid("inspect-event")).await >= per).then_some(())
+    })
+    .await;
+    for round in 1..=cuts {
+        cutter.cut();
+        poll(&format!("connection {}", round + 1), LONG, || async {
+            (connections(browser).await > round).then_some(())
+        })
+        .await;
+        let before = browser.count(&testid("inspect-event")).await;
+        poll("events after the resume", LONG, || async {
+            (browser.count(&testid("inspect-event")).await >= before + per).then_some(())
+        })
+        .await;
+    }
+    events(browser).await
+}
+
+/// The inspector's listed events: (type, id, data).
+async fn events(browser: &Browser) -> Vec<(String, String, String)> {
+    let v = browser
+        .js("return [...document.querySelectorAll('[data-testid=inspect-event]')].map(e =>
+            [e.dataset.type, e.dataset.id, e.querySelector('[data-testid=inspect-data]').textContent]);")
+        .await;
+    v.as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    let r = r.as_array()?;
+                    Some((
+                        r.first()?.as_str()?.to_string(),
+                        r.get(1)?.as_str()?.to_string(),
+                        r.get(2)?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn connections(browser: &Browser) -> u32 {
+    browser
+        .text(&testid("inspect-connections"))
+        .await
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Seconds of the day of a clock time `2026/12/3 21:11:56`.
+fn second_of_day(time: &str) -> Option<u32> {
+    let (_, hms) = time.trim().split_once(' ')?;
+    let mut parts = hms.split(':').map(|p| p.parse::<u32>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    Some(h * 3600 + m * 60 + s)
+}
+
+/// The clock's ticks (not `connecttime`) are one per second, none missing or repeated.
+fn assert_consecutive_seconds(ticks: &[(String, String, String)]) {
+    let seconds: Vec<u32> = ticks
+        .iter()
+        .map(|(_, _, data)| second_of_day(data).unwrap_or_else(|| panic!("a time: {data:?}")))
+        .collect();
+    assert!(
+        seconds.windows(2).all(|w| (w[0] + 1) % 86_400 == w[1]),
+        "one tick a second, no gap, no duplicate: {seconds:?}"
+    );
+}
+
+/// The ticker's events go through the five symbols in turn (event n has symbol n mod 5), so
+/// a missing or repeated event breaks the turn.
+fn assert_symbols_in_turn(ticks: &[(String, String, String)]) {
+    const SYMBOLS: [&str; 5] = ["RILL", "ACME", "INIT", "WASM", "LEPT"];
+    let index: Vec<usize> = ticks
+        .iter()
+        .map(|(_, _, data)| {
+            SYMBOLS
+                .iter()
+                .position(|s| data.contains(&format!("\"{s}\"")))
+                .unwrap_or_else(|| panic!("a ticker event: {data:?}"))
+        })
+        .collect();
+    assert!(
+        index.windows(2).all(|w| (w[0] + 1) % 5 == w[1]),
+        "symbols in turn (no gap, no duplicate): {index:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_and_ticker_through_nchan_resume_without_gap_or_duplicate() {
+    let engine = Deployed::start("nchan", &[]);
+    let cutter = Cutter::start(engine.get("engine")).await;
+    let browser = Browser::start().await;
+
+    // The clock view on Nchan's URL: the time each second, Nchan's `time:tag` ids.
+    browser.goto(&engine.page("view=clock", "clock")).await;
+    browser
+        .wait_attr(&testid("clock-status"), "data-state", |s| s == "open", WAIT)
+        .await;
+    let first = browser
+        .wait_text(&testid("clock-time"), is_node_time, WAIT)
+        .await;
+    browser
+        .wait_text(
+            &testid("clock-time"),
+            |t| is_node_time(t) && t != first,
+            WAIT,
+        )
+        .await;
+    let id = browser.text(&testid("clock-last-id")).await;
+    assert!(id.contains(':'), "an Nchan message id: {id:?}");
+
+    // The inspector on the clock, its connection cut twice: Nchan resumes from its buffer.
+    let got = inspect_across_cuts(&browser, &engine, &cutter, "clock", 2, 3).await;
+    assert!(got.iter().all(|(k, _, _)| k == "message"), "{got:?}");
+    let ids: Vec<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "no id twice: {ids:?}");
+    assert_consecutive_seconds(&got);
+
+    // A demo feed through Nchan, cut twice.
+    let got = inspect_across_cuts(&browser, &engine, &cutter, "ticker", 2, 4).await;
+    assert!(
+        got.iter().all(|(k, _, _)| k == "price" || k == "trade"),
+        "{got:?}"
+    );
+    assert_symbols_in_turn(&got);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_and_ticker_through_pushpin_resume_without_gap_or_duplicate() {
+    let engine = Deployed::start("pushpin", &[]);
+    let cutter = Cutter::start(engine.get("engine")).await;
+    let browser = Browser::start().await;
+
+    // The clock view through Pushpin: rill-server's own head (connecttime), then the
+    // published ticks with their Unix seconds as ids.
+    browser.goto(&engine.page("view=clock", "clock")).await;
+    browser
+        .wait_attr(&testid("clock-status"), "data-state", |s| s == "open", WAIT)
+        .await;
+    browser
+        .wait_text(&testid("clock-connected-at"), is_node_time, WAIT)
+        .await;
+    let first = browser
+        .wait_text(&testid("clock-time"), is_node_time, WAIT)
+        .await;
+    browser
+        .wait_text(
+            &testid("clock-time"),
+            |t| is_node_time(t) && t != first,
+            WAIT,
+        )
+        .await;
+    let id = browser.text(&testid("clock-last-id")).await;
+    assert!(id.parse::<u64>().is_ok(), "a Unix second: {id:?}");
+
+    // The inspector on the ticker, cut twice: the origin answers Last-Event-ID.
+    let got = inspect_across_cuts(&browser, &engine, &cutter, "ticker", 2, 4).await;
+    let ids: Vec<u64> = got
+        .iter()
+        .map(|(_, id, _)| id.parse().unwrap_or_else(|_| panic!("integer id {id:?}")))
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "ids across resumes: {ids:?}"
+    );
+    assert_symbols_in_turn(&got);
+
+    // The clock through Pushpin, cut once (its retry is 10 s): a connecttime per
+    // connection, the ticks consecutive across the cut.
+    let got = inspect_across_cuts(&browser, &engine, &cutter, "clock", 1, 3).await;
+    let ticks: Vec<_> = got
+        .iter()
+        .filter(|(k, _, _)| k != "connecttime")
+        .cloned()
+        .collect();
+    assert!(
+        got.iter().filter(|(k, _, _)| k == "connecttime").count() >= 2,
+        "{got:?}"
+    );
+    assert_consecutive_seconds(&ticks);
+    browser.close().await;
+}
