@@ -20,7 +20,7 @@ mod scan;
 
 pub(crate) use crate::lang::Lang;
 use crate::node::{push_text, Node, Tag};
-use crate::rich::OPEN_HIGHLIGHT_LIMIT;
+use crate::limits::OPEN_HIGHLIGHT_LIMIT;
 
 /// A token class; each is shown as a `span` with a fixed `rill-tok-…` class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

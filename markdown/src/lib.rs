@@ -58,6 +58,7 @@ mod highlight;
 mod href;
 mod incremental;
 mod lang;
+mod limits;
 #[cfg(feature = "rich")]
 mod math;
 mod node;

@@ -16,10 +16,7 @@ use std::cell::{Cell, RefCell};
 use crate::lang::Lang;
 use crate::node::{push_text, Node};
 
-/// How much of an open code block is highlighted while it streams, in bytes: the tail is
-/// sent and rebuilt whole on every update, so its cost must not grow with a long block. The
-/// code after it shows unhighlighted until the block closes (then it is all highlighted).
-pub(crate) const OPEN_HIGHLIGHT_LIMIT: usize = 4096;
+pub(crate) use crate::limits::OPEN_HIGHLIGHT_LIMIT;
 
 /// Highlighting and math from elsewhere (the code-and-math module, through the page).
 pub trait Rich {
