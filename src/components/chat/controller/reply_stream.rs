@@ -5,6 +5,8 @@
 //! Data flows one way: transport → [`ReplyReader`] → conversation (pure) and row signals →
 //! view.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
 use super::ChatCtx;
@@ -14,7 +16,9 @@ use crate::chat::extras::ReplyExtras;
 use crate::chat::format::{Carrier, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::reply::{ReplyAction, ReplyReader};
 use crate::i18n::strings;
+use crate::inspect::recording::Recording;
 use crate::transport::fetch::FetchRequest;
+use crate::transport::replay::ReplayStream;
 use crate::transport::response::BodyFormat;
 use crate::transport::{ErrorKind, StreamEvent, StreamHandle, Transport};
 
@@ -41,6 +45,34 @@ pub(super) struct Active {
     first_reason: Option<f64>,
     /// The answer's text has begun (the thinking time is taken then, once).
     answering: bool,
+}
+
+impl Active {
+    fn new(
+        conv_id: &str,
+        msg_id: u64,
+        format: ChatFormat,
+        url: String,
+        lang: crate::i18n::Lang,
+        now: f64,
+    ) -> Active {
+        Active {
+            conv_id: conv_id.to_string(),
+            msg_id,
+            format,
+            url,
+            handle: None,
+            reader: ReplyReader::new(format, lang),
+            pending: String::new(),
+            pending_reason: String::new(),
+            frame: None,
+            last_save: now,
+            started: now,
+            first_text: None,
+            first_reason: None,
+            answering: false,
+        }
+    }
 }
 
 impl ChatCtx {
@@ -138,22 +170,7 @@ impl ChatCtx {
                 )
             }
         };
-        let active = Active {
-            conv_id: conv_id.to_string(),
-            msg_id,
-            format: settings.format,
-            url,
-            handle: None,
-            reader: ReplyReader::new(settings.format, lang),
-            pending: String::new(),
-            pending_reason: String::new(),
-            frame: None,
-            last_save: now,
-            started: now,
-            first_text: None,
-            first_reason: None,
-            answering: false,
-        };
+        let active = Active::new(conv_id, msg_id, settings.format, url, lang, now);
         self.active.set_value(Some(active));
         self.save();
         match handle {
@@ -166,6 +183,56 @@ impl ChatCtx {
             }
             Err(event) => self.on_event(event),
         }
+    }
+
+    /// Plays a recorded reply stream (`?replay=`) as the reply of a new conversation: its
+    /// reads go through the fetch transport's decoder and this format's [`ReplyReader`], as
+    /// a live reply's do. Nothing is sent.
+    pub fn replay_reply(&self, recording: Rc<Recording>, fast: bool) {
+        self.new_conversation();
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        let now = browser::now_ms();
+        let Some(msg_id) = self
+            .library
+            .try_update_value(|lib| lib.get_mut(&conv_id).map(|c| c.start_reply(now)))
+            .flatten()
+        else {
+            return;
+        };
+        let row = self.new_row(
+            msg_id,
+            Role::Assistant,
+            String::new(),
+            MessageState::Streaming,
+            None,
+            ReplyExtras::default(),
+        );
+        self.rows.update(|rows| rows.push(row));
+        self.streaming.set(Some(msg_id));
+        self.watch.start();
+        let format = self.settings.with_untracked(|s| s.format);
+        let url = recording.request.url.clone();
+        let active = Active::new(
+            &conv_id,
+            msg_id,
+            format,
+            url,
+            self.lang.get_untracked(),
+            now,
+        );
+        self.active.set_value(Some(active));
+        self.save();
+        let ctx = *self;
+        let handle = StreamHandle::Replay(ReplayStream::open(recording, fast, move |event| {
+            ctx.on_event(event)
+        }));
+        self.active.update_value(|a| {
+            if let Some(a) = a {
+                a.handle = Some(handle);
+            }
+        });
     }
 
     /// One transport event for the active reply.
