@@ -132,12 +132,12 @@ impl ReplayStream {
                     if !step_alive.get() {
                         return;
                     }
-                    (&mut *steps.borrow_mut())(event);
+                    (*steps.borrow_mut())(event);
                 }
             },
             move |_| {
                 if done_alive.get() {
-                    (&mut *done_sink.borrow_mut())(StreamEvent::Closed(CloseReason::EndOfStream));
+                    (*done_sink.borrow_mut())(StreamEvent::Closed(CloseReason::EndOfStream));
                 }
             },
         );
