@@ -40,8 +40,8 @@ impl Views {
         has: |v| v != View::Chat,
         render: |v, config, lang| {
             match v {
-            View::Inspect => view! { <InspectView stream=config.stream.clone() transport=config.transport lang=lang /> }.into_any(),
-            _ => view! { <ClockView stream=config.stream.clone() transport=config.transport stall_secs=config.stall_secs lang=lang /> }
+            View::Inspect => view! { <InspectView stream=config.stream.clone() transport=config.transport replay=config.replay.clone() replay_fast=config.replay_fast lang=lang /> }.into_any(),
+            _ => view! { <ClockView stream=config.stream.clone() transport=config.transport stall_secs=config.stall_secs replay=config.replay.clone() replay_fast=config.replay_fast lang=lang /> }
                 .into_any(),
         }
         },

@@ -115,6 +115,11 @@ pub struct Config {
     /// as a link: used, never saved, named in a banner when on another origin).
     pub file_endpoint: Option<String>,
     pub file_format: Option<ChatFormat>,
+    /// A recording to replay (`?replay=`, a URL on the page's own origin: the view checks
+    /// the origin): the inspector, the clock view or the chat plays it instead of a stream.
+    pub replay: Option<String>,
+    /// Replay as fast as possible (`?speed=fast`) instead of at the recorded pace (`recorded`).
+    pub replay_fast: bool,
     /// Widget mode (`?embed=1`, set by `embed.js` in the iframe it adds): the chat alone,
     /// compact, and talking to the host page (`components::chat::embed_bridge`).
     pub embed: bool,
@@ -143,6 +148,8 @@ impl Default for Config {
             file_view: None,
             file_endpoint: None,
             file_format: None,
+            replay: None,
+            replay_fast: false,
             embed: false,
             warnings: Vec::new(),
             problems: Vec::new(),
@@ -407,6 +414,14 @@ impl Config {
             "greeting" => text_value(value, MAX_GREETING)
                 .map(|g| self.greeting = g.or(self.greeting.take()))
                 .is_some(),
+            "replay" => url_value(value).map(|v| self.replay = Some(v)).is_some(),
+            "speed" => match value {
+                "recorded" | "fast" => {
+                    self.replay_fast = value == "fast";
+                    true
+                }
+                _ => false,
+            },
             "embed" => match value {
                 "1" | "true" | "0" | "false" => {
                     self.embed = matches!(value, "1" | "true");
@@ -424,7 +439,8 @@ impl Config {
 fn expected_for(key: &str) -> &'static str {
     match key {
         "view" => "expected chat, clock or inspect",
-        "stream" | "endpoint" => "expected a URL",
+        "stream" | "endpoint" | "replay" => "expected a URL",
+        "speed" => "expected recorded or fast",
         "lang" => "expected en or zh",
         "format" => "expected openai, ollama or summary",
         "transport" => "expected eventsource or fetch",
@@ -526,6 +542,12 @@ mod tests {
         assert_eq!(c.stall_secs, None);
         assert_eq!(c.warnings.len(), 1);
         assert_eq!(Config::from_query("stall=5").stall_secs, Some(5));
+        let c = Config::from_query("?view=inspect&replay=%2Frec.jsonl&speed=fast");
+        assert_eq!(
+            (c.replay.as_deref(), c.replay_fast, c.warnings.len()),
+            (Some("/rec.jsonl"), true, 0)
+        );
+        assert_eq!(Config::from_query("speed=slow").warnings.len(), 1);
         assert_eq!(Config::from_query("stall=3600").stall_secs, Some(3600));
         assert_eq!(Config::from_query("stall=3601").stall_secs, None);
         assert_eq!(Config::from_query("stall=1.5").stall_secs, None);

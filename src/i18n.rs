@@ -858,6 +858,89 @@ pub fn inspect_strings(lang: Lang) -> &'static InspectStrings {
     }
 }
 
+/// Record and replay (the inspector, and a replayed feed or chat reply).
+pub struct ReplayStrings {
+    pub title: &'static str,
+    pub save: &'static str,
+    pub load: &'static str,
+    pub speed: &'static str,
+    pub speed_recorded: &'static str,
+    pub speed_fast: &'static str,
+    /// What a recording holds and what it leaves out.
+    pub secrets_note: &'static str,
+    /// "Left out of this recording:" followed by header names.
+    pub removed: &'static str,
+    pub needs_fetch: &'static str,
+    pub nothing: &'static str,
+    /// "Recorded: 12.0 KB · 30 reads · 9.5 s".
+    pub recorded: &'static str,
+    pub reads: &'static str,
+    pub cut: &'static str,
+    pub loading: &'static str,
+    pub playing: &'static str,
+    pub done: &'static str,
+    pub failed: &'static str,
+    pub not_same_origin: &'static str,
+    pub http_status: &'static str,
+    /// The banner of a feed or chat reply played from a recording.
+    pub replay_of: &'static str,
+}
+
+const REPLAY_EN: ReplayStrings = ReplayStrings {
+    title: "Record and replay",
+    save: "Save recording",
+    load: "Load recording",
+    speed: "Replay speed",
+    speed_recorded: "As recorded",
+    speed_fast: "As fast as possible",
+    secrets_note: "A recording holds the request and every byte received, with its time. Authorization, X-Api-Key and Cookie headers are left out.",
+    removed: "Left out of this recording:",
+    needs_fetch: "Recording needs fetch: the browser's EventSource does not show the bytes.",
+    nothing: "Nothing recorded yet.",
+    recorded: "Recorded:",
+    reads: "reads",
+    cut: "Recording stopped at 20 MB.",
+    loading: "Loading the recording…",
+    playing: "Replaying",
+    done: "Replay finished:",
+    failed: "Could not replay the recording:",
+    not_same_origin: "a recording is loaded only from this page's own origin",
+    http_status: "the server answered",
+    replay_of: "Replay of a recording of",
+};
+
+const REPLAY_ZH: ReplayStrings = ReplayStrings {
+    title: "录制与回放",
+    save: "保存录制",
+    load: "载入录制",
+    speed: "回放速度",
+    speed_recorded: "按录制时的速度",
+    speed_fast: "尽快回放",
+    secrets_note:
+        "录制包含请求以及收到的每个字节和时间。Authorization、X-Api-Key 和 Cookie 请求头不会保存。",
+    removed: "本次录制略去了：",
+    needs_fetch: "录制需要使用 fetch：浏览器的 EventSource 不提供原始字节。",
+    nothing: "还没有录制内容。",
+    recorded: "已录制：",
+    reads: "次读取",
+    cut: "录制已在 20 MB 处停止。",
+    loading: "正在载入录制…",
+    playing: "正在回放",
+    done: "回放结束：",
+    failed: "无法回放该录制：",
+    not_same_origin: "只能从本页面所在的源载入录制",
+    http_status: "服务器返回",
+    replay_of: "回放录制：",
+};
+
+/// The record-and-replay strings of `lang`.
+pub fn replay_strings(lang: Lang) -> &'static ReplayStrings {
+    match lang {
+        Lang::En => &REPLAY_EN,
+        Lang::Zh => &REPLAY_ZH,
+    }
+}
+
 #[cfg(test)]
 mod reply_words_tests {
     use super::*;

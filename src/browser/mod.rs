@@ -130,6 +130,11 @@ impl Task {
         });
         Task(abort)
     }
+
+    /// Stops the task now (also from inside it: it ends at its next await).
+    pub fn abort(&self) {
+        self.0.abort();
+    }
 }
 
 impl Drop for Task {

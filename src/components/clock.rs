@@ -19,12 +19,18 @@ use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use std::rc::Rc;
+
 use crate::browser::{now_ms, sleep_ms, Interval, Task};
 use crate::clock::{ClockState, ConnState, RetrySource};
 use crate::components::clock_log::LogRows;
 use crate::components::feeds::{load_pins, refusal_text, save_pins, PinnedFeeds};
+use crate::components::inspect_record::{replay_line, ReplayState};
+use crate::i18n::replay_strings;
 use crate::i18n::{describe_error, feed_card_strings, feed_strings, FeedStrings, Lang};
+use crate::transport::replay::{fetch_recording, ReplayStream};
 use crate::transport::shared_feed::SharedFeed;
+use crate::transport::StreamEvent;
 use crate::transport::Transport;
 
 /// Live feed view.
@@ -33,6 +39,10 @@ pub fn ClockView(
     stream: String,
     transport: Transport,
     stall_secs: Option<u64>,
+    /// A recording to play instead of connecting (`?replay=`, same origin only).
+    replay: Option<String>,
+    /// Play it as fast as possible (`?speed=fast`).
+    replay_fast: bool,
     lang: Signal<Lang>,
 ) -> impl IntoView {
     let t = move || feed_strings(lang.get());
@@ -64,9 +74,18 @@ pub fn ClockView(
     let pins = RwSignal::new(load_pins());
     let pin_refusal = RwSignal::new(None::<crate::feeds::pins::PinRefusal>);
 
+    // A recording played as the feed (`?replay=`): its events go through the same decoder
+    // and the same `ClockState::apply` as a live fetch stream's.
+    let replaying = StoredValue::new_local(None::<ReplayStream>);
+    let replay_load = StoredValue::new_local(None::<Task>);
+    let replay_state = RwSignal::new(ReplayState::Idle);
+    let replay_source = RwSignal::new(String::new());
     let connect = move || {
         // Close the previous connection first: exactly one stream at a time.
         connection.set_value(None);
+        replaying.set_value(None);
+        replay_load.set_value(None);
+        replay_state.set(ReplayState::Idle);
         let target = url.get_untracked().trim().to_string();
         state.update(|s| s.connecting(&target, now_ms()));
         sync_rows();
@@ -86,6 +105,7 @@ pub fn ClockView(
     };
     let disconnect = move || {
         connection.set_value(None);
+        replaying.set_value(None);
         state.update(|s| s.disconnected(now_ms()));
         sync_rows();
     };
@@ -101,7 +121,38 @@ pub fn ClockView(
             None => {}
         }
     };
-    connect();
+    match replay {
+        Some(src) => {
+            replay_source.set(src.clone());
+            replay_state.set(ReplayState::Loading);
+            replay_load.set_value(Some(Task::spawn(async move {
+                match fetch_recording(&src).await {
+                    Ok(rec) => {
+                        let rec = Rc::new(rec);
+                        url.set(rec.request.url.clone());
+                        state.update(|s| s.connecting(&rec.request.url, now_ms()));
+                        sync_rows();
+                        replay_state.set(ReplayState::Playing);
+                        let sink = move |event: StreamEvent| {
+                            let end = matches!(event, StreamEvent::Closed(_));
+                            if state.try_update(|s| s.apply(&event, now_ms())).is_some() {
+                                sync_rows();
+                            }
+                            if end {
+                                let events = state.try_with_untracked(|s| s.events).unwrap_or(0);
+                                let _ = replay_state.try_set(ReplayState::Done(events));
+                            }
+                        };
+                        replaying.try_set_value(Some(ReplayStream::open(rec, replay_fast, sink)));
+                    }
+                    Err(failure) => {
+                        let _ = replay_state.try_set(ReplayState::Failed(failure));
+                    }
+                }
+            })));
+        }
+        None => connect(),
+    }
     // Leaving the page closes the stream, also when the browser keeps the page in its
     // back/forward cache (it would stay open there); coming back from that cache opens it again.
     let resume = StoredValue::new_local(false);
@@ -118,6 +169,8 @@ pub fn ClockView(
         }
     });
     on_cleanup(move || {
+        replaying.try_set_value(None);
+        replay_load.try_set_value(None);
         pagehide.remove();
         pageshow.remove();
         connection.try_set_value(None);
@@ -281,6 +334,22 @@ pub fn ClockView(
                         })
                 }}
             </form>
+
+            {move || {
+                let t = replay_strings(lang.get());
+                replay_state.with(|s| *s != ReplayState::Idle).then(|| {
+                    view! {
+                        <p
+                            class="rill-card rill-clock-replay"
+                            data-testid="clock-replay"
+                            data-state=move || replay_state.with(ReplayState::as_str)
+                            role="status"
+                        >
+                            {move || replay_state.with(|s| replay_line(s, &replay_source.get(), t))}
+                        </p>
+                    }
+                })
+            }}
 
             <PinnedFeeds pins=pins lang=lang />
 

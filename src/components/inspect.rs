@@ -9,15 +9,20 @@
 //! collecting. The connection, the frame request and the 1 s tick are owned here and
 //! released when the view goes.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
-use crate::browser::{self, now_ms, AnimationFrame, Interval};
+use crate::browser::{self, now_ms, AnimationFrame, Interval, Task};
 use crate::components::inspect_charts::InspectCharts;
+use crate::components::inspect_record::{RecordPanel, RecordingInfo, ReplayState};
 use crate::i18n::{inspect_strings, InspectStrings, Lang};
 use crate::inspect::diagnose::{diagnose, Diagnosis};
+use crate::inspect::recording::{summary as recording_summary, RecordedRequest, Recording};
 use crate::inspect::{curl, parse_headers, End, Entry, Filter, Format, Inspector, Via, SHOWN};
 use crate::transport::event_source::{EventSourceHandle, EventSourceOptions};
 use crate::transport::inspect_fetch::{InspectFetch, InspectRequest, Seen};
+use crate::transport::replay::{fetch_recording, parse_recording, ReplayTask};
 use crate::transport::{ErrorKind, StreamEvent, Transport};
 
 /// Most characters of an event's data the list shows (the export has all).
@@ -32,7 +37,15 @@ enum Connection {
 
 /// The inspector view.
 #[component]
-pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> impl IntoView {
+pub fn InspectView(
+    stream: String,
+    transport: Transport,
+    /// A recording to play at once (`?replay=`, same origin only).
+    replay: Option<String>,
+    /// Play it as fast as possible (`?speed=fast`).
+    replay_fast: bool,
+    lang: Signal<Lang>,
+) -> impl IntoView {
     let t = move || inspect_strings(lang.get());
     let search = browser::location_search();
     // `?stream=` connects at once; without it the field offers the demo ticker.
@@ -63,6 +76,14 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
     // After an EventSource refusal on this origin: one fetch to learn the status and type
     // the browser does not tell (dropped once the answer's head is in).
     let probe = StoredValue::new_local(None::<InspectFetch>);
+    // What the current connection did, kept to be saved (fetch only), or the loaded
+    // recording being played.
+    let recording = StoredValue::new_local(None::<Rc<Recording>>);
+    let replay_task = StoredValue::new_local(None::<ReplayTask>);
+    let replay_load = StoredValue::new_local(None::<Task>);
+    let fast = RwSignal::new(replay_fast);
+    let replay_state = RwSignal::new(ReplayState::Idle);
+    let replay_source = RwSignal::new(String::new());
     let tick = StoredValue::new_local(Interval::new(1000, move || {
         let _ = now.try_set(now_ms());
     }));
@@ -85,6 +106,10 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
     let connect = move || {
         connection.set_value(None);
         probe.set_value(None);
+        replay_task.set_value(None);
+        replay_load.set_value(None);
+        replay_state.set(ReplayState::Idle);
+        recording.set_value(None);
         let target = url.get_untracked().trim().to_string();
         let page_origin = browser::url::origin_of("./");
         let cross = browser::url::origin_of(&target) != page_origin;
@@ -99,10 +124,19 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
         changed();
         match v {
             Via::Fetch => {
+                let sent_headers = parse_headers(&headers.get_untracked());
+                recording.set_value(Some(Rc::new(Recording::new(RecordedRequest::new(
+                    &target,
+                    &method.get_untracked(),
+                    &sent_headers,
+                    Some(&body.get_untracked()),
+                    fmt,
+                    cross,
+                )))));
                 let request = InspectRequest {
                     url: target,
                     method: method.get_untracked(),
-                    headers: parse_headers(&headers.get_untracked()),
+                    headers: sent_headers,
                     body: Some(body.get_untracked()),
                     accept: match fmt {
                         Format::Sse => "text/event-stream",
@@ -115,17 +149,18 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
                         .flatten()
                         .unwrap_or_default()
                 };
+                // Each thing the network did goes to the model and then into the
+                // recording: the same step a replay applies (`Step::apply`).
                 let sink = move |seen: Seen| {
                     let at = now_ms();
-                    model.try_update_value(|m| match seen {
-                        Seen::Request => m.on_request(at),
-                        Seen::Response { status, headers } => {
-                            m.on_response(at, Some(status), headers)
-                        }
-                        Seen::Chunk(bytes) => m.on_chunk(at, &bytes),
-                        Seen::Ended(end) => m.on_end(at, end),
-                        Seen::Waiting(_) => {}
-                    });
+                    if let Some(step) = seen.into_step() {
+                        model.try_update_value(|m| step.apply(m, at));
+                        recording.try_update_value(|r| {
+                            if let Some(r) = r {
+                                Rc::make_mut(r).push(at, step);
+                            }
+                        });
+                    }
                     changed();
                 };
                 connection.set_value(Some(Connection::Fetch(InspectFetch::open(
@@ -208,14 +243,86 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
     };
     let stop = move || {
         connection.set_value(None);
+        replay_task.set_value(None);
+        replay_load.set_value(None);
+        if replay_state.get_untracked() == ReplayState::Playing {
+            replay_state.set(ReplayState::Idle);
+        }
         model.update_value(|m| m.on_end(now_ms(), End::ByClient));
         running.set(false);
         changed();
     };
-    if asked {
+    // A recording replays through the model exactly as the network's steps did, at its
+    // recorded times (offset to now), so the list and the diagnosis come out the same.
+    let start_replay = move |rec: Recording| {
+        connection.set_value(None);
+        probe.set_value(None);
+        let rec = Rc::new(rec);
+        url.set(rec.request.url.clone());
+        via.set(Via::Fetch);
+        format.set(rec.request.format);
+        model.set_value(rec.inspector());
+        recording.set_value(Some(rec.clone()));
+        running.set(true);
+        replay_state.set(ReplayState::Playing);
+        changed();
+        let task = ReplayTask::start(
+            rec,
+            fast.get_untracked(),
+            move |at, step| {
+                model.try_update_value(|m| step.apply(m, at));
+                changed();
+            },
+            move |end| {
+                // A recording saved while its stream was open ends here.
+                model.try_update_value(|m| m.on_end(end, End::ByClient));
+                let events = model.try_with_value(Inspector::total).unwrap_or(0);
+                let _ = replay_state.try_set(ReplayState::Done(events));
+                let _ = running.try_set(false);
+                changed();
+            },
+        );
+        replay_task.set_value(Some(task));
+    };
+    let on_file = Callback::new(move |(name, text): (String, String)| {
+        replay_source.set(name);
+        match parse_recording(&text) {
+            Ok(rec) => start_replay(rec),
+            Err(failure) => replay_state.set(ReplayState::Failed(failure)),
+        }
+    });
+    let on_save = Callback::new(move |()| {
+        if let Some(text) = recording.with_value(|r| r.as_ref().map(|r| r.write())) {
+            browser::download("rill-recording.jsonl", "application/x-ndjson", &text);
+        }
+    });
+    let info = Memo::new(move |_| {
+        version.track();
+        recording.with_value(|r| {
+            r.as_ref().map(|r| RecordingInfo {
+                summary: recording_summary(r, crate::i18n::replay_strings(lang.get()).reads),
+                cut: r.cut,
+                removed: r.request.removed.clone(),
+            })
+        })
+    });
+    if let Some(src) = replay {
+        replay_source.set(src.clone());
+        replay_state.set(ReplayState::Loading);
+        replay_load.set_value(Some(Task::spawn(async move {
+            match fetch_recording(&src).await {
+                Ok(rec) => start_replay(rec),
+                Err(failure) => {
+                    let _ = replay_state.try_set(ReplayState::Failed(failure));
+                }
+            }
+        })));
+    } else if asked {
         connect();
     }
     on_cleanup(move || {
+        replay_task.try_set_value(None);
+        replay_load.try_set_value(None);
         connection.try_set_value(None);
         probe.try_set_value(None);
         frame.try_set_value(None);
@@ -403,6 +510,17 @@ pub fn InspectView(stream: String, transport: Transport, lang: Signal<Lang>) -> 
                     </details>
                 </Show>
             </form>
+
+            <RecordPanel
+                lang=lang
+                info=Signal::from(info)
+                fetch_mode=Signal::derive(move || via.get() == Via::Fetch)
+                fast=fast
+                state=replay_state
+                source=Signal::from(replay_source)
+                on_save=on_save
+                on_file=on_file
+            />
 
             <section class="rill-card rill-inspect-diagnosis" aria-labelledby="inspect-diagnosis-title">
                 <h2 id="inspect-diagnosis-title">{move || t().diagnosis}</h2>

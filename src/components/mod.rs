@@ -8,3 +8,4 @@ pub mod feeds;
 pub mod inline;
 pub mod inspect;
 pub mod inspect_charts;
+pub mod inspect_record;

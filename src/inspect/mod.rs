@@ -13,6 +13,7 @@
 
 pub mod charts;
 pub mod diagnose;
+pub mod recording;
 
 use std::collections::VecDeque;
 

@@ -10,17 +10,16 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
-use rill_sse::{Decoder, Item, NdjsonDecoder};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+use super::body::BodyDecoder;
 use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use super::response::{check, with_retry_after, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
 use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
 use crate::browser;
-use crate::json::Json;
 
 /// A request to stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,10 +130,11 @@ async fn run(
     alive: Rc<Cell<bool>>,
 ) {
     let mut policy = ReconnectPolicy::default();
-    let mut decoder = Decoder::with_max_buffer(request.max_buffer);
-    if let Some(id) = &request.last_event_id {
-        decoder = decoder.with_last_event_id(id.clone());
-    }
+    let mut decoder = BodyDecoder::new(
+        request.format,
+        request.max_buffer,
+        request.last_event_id.clone(),
+    );
     loop {
         if !browser::is_online() {
             emit(
@@ -207,7 +207,7 @@ async fn run(
 
 async fn attempt(
     request: &FetchRequest,
-    decoder: &mut Decoder,
+    decoder: &mut BodyDecoder,
     policy: &mut ReconnectPolicy,
     sink: &Sink,
     alive: &Cell<bool>,
@@ -281,24 +281,22 @@ async fn attempt(
         }
     }
 
+    decoder.restart();
     let Some(body) = response.body() else {
-        decoder.finish(&mut Vec::new());
+        decoder.abandon();
         return aborted_or(Outcome::EndOfStream, ErrorKind::Network);
     };
     let reader: ReadableStreamDefaultReader = match body.get_reader().dyn_into() {
         Ok(r) => r,
         Err(_) => return aborted_or(Outcome::NetworkError, ErrorKind::Network),
     };
-    let mut ndjson = NdjsonDecoder::with_max_buffer(request.max_buffer);
-    let mut items = Vec::new();
-    let mut values = Vec::new();
     let mut buf = Vec::new();
     loop {
         let read = JsFuture::from(reader.read()).await;
         let result = match read {
             Ok(r) => r,
             Err(_) => {
-                decoder.finish(&mut items);
+                decoder.abandon();
                 return aborted_or(Outcome::NetworkError, ErrorKind::Network);
             }
         };
@@ -317,49 +315,20 @@ async fn attempt(
         };
         buf.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut buf);
-        match request.format {
-            BodyFormat::EventStream => {
-                let pushed = decoder.push(&buf, &mut items);
-                if items.is_empty() {
-                    emit(sink, alive, StreamEvent::Alive);
-                }
-                for item in items.drain(..) {
-                    let event = match item {
-                        Item::Event(ev) => StreamEvent::Event(ev),
-                        Item::Retry(ms) => {
-                            policy.set_server_retry(ms);
-                            StreamEvent::Retry(ms)
-                        }
-                    };
-                    emit(sink, alive, event);
-                }
-                if let Err(err) = pushed {
-                    let _ = reader.cancel();
-                    decoder.finish(&mut items);
-                    // Not a network fault: reconnecting would fail the same way.
-                    return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err.to_string()));
-                }
+        let pushed = decoder.push(&buf, &mut |event| {
+            if let StreamEvent::Retry(ms) = event {
+                policy.set_server_retry(ms);
             }
-            BodyFormat::Ndjson => {
-                ndjson.push_with(&buf, &mut owned_json, &mut values);
-                if values.is_empty() {
-                    emit(sink, alive, StreamEvent::Alive);
-                }
-                if let Some(err) = emit_values(&mut values, sink, alive) {
-                    let _ = reader.cancel();
-                    return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
-                }
-            }
+            emit(sink, alive, event);
+        });
+        if let Err(message) = pushed {
+            let _ = reader.cancel();
+            // Not a network fault: reconnecting would fail the same way.
+            return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(message));
         }
     }
-    match request.format {
-        BodyFormat::EventStream => decoder.finish(&mut items),
-        BodyFormat::Ndjson => {
-            ndjson.finish_with(&mut owned_json, &mut values);
-            if let Some(err) = emit_values(&mut values, sink, alive) {
-                return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(err));
-            }
-        }
+    if let Err(message) = decoder.finish(&mut |event| emit(sink, alive, event)) {
+        return aborted_or(Outcome::HttpStatus(0), ErrorKind::Decode(message));
     }
     aborted_or(Outcome::EndOfStream, ErrorKind::Network)
 }
@@ -425,24 +394,4 @@ pub async fn read_error_message(response: &web_sys::Response) -> String {
         }
     }
     prefix.message(ERROR_MESSAGE_MAX_CHARS)
-}
-
-/// One NDJSON line as a value that outlives the line's buffer.
-fn owned_json(line: &[u8]) -> Result<Json<'static>, crate::json::JsonError> {
-    Json::parse_bytes(line).map(Json::into_owned)
-}
-
-/// Emits decoded NDJSON values; returns the first error's message (values before it are kept).
-fn emit_values(
-    values: &mut Vec<Result<Json<'static>, rill_sse::NdjsonError>>,
-    sink: &Sink,
-    alive: &Cell<bool>,
-) -> Option<String> {
-    for value in values.drain(..) {
-        match value {
-            Ok(v) => emit(sink, alive, StreamEvent::Json(v)),
-            Err(err) => return Some(err.to_string()),
-        }
-    }
-    None
 }

@@ -18,6 +18,7 @@ use web_sys::{AbortController, ReadableStreamDefaultReader};
 use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use crate::browser;
+use crate::inspect::recording::Step;
 use crate::inspect::End;
 
 /// What the network did, in order.
@@ -36,6 +37,19 @@ pub enum Seen {
     Ended(End),
     /// The next attempt starts in this many ms.
     Waiting(u64),
+}
+
+impl Seen {
+    /// What a recording keeps of this (a wait is not a step: the next attempt's time says it).
+    pub fn into_step(self) -> Option<Step> {
+        Some(match self {
+            Seen::Request => Step::Request,
+            Seen::Response { status, headers } => Step::Response { status, headers },
+            Seen::Chunk(bytes) => Step::Read(bytes),
+            Seen::Ended(end) => Step::End(end),
+            Seen::Waiting(_) => return None,
+        })
+    }
 }
 
 /// The request.

@@ -6,12 +6,14 @@
 //! A transport owns its browser resources and releases them on drop; it never touches the
 //! DOM or application state, it only calls the sink it was given.
 
+pub mod body;
 pub mod event_source;
 pub mod fetch;
 pub mod fetch_task;
 pub mod guarded_event_source;
 pub mod inspect_fetch;
 pub mod policy;
+pub mod replay;
 pub mod response;
 pub mod shared_feed;
 pub mod shared_wire;
@@ -155,6 +157,8 @@ impl Transport {
 pub enum StreamHandle {
     EventSource(GuardedEventSource),
     Fetch(FetchStream),
+    /// A recording played back (`replay::ReplayStream`).
+    Replay(replay::ReplayStream),
 }
 
 impl StreamHandle {
@@ -164,6 +168,7 @@ impl StreamHandle {
         match self {
             StreamHandle::EventSource(h) => h.close(),
             StreamHandle::Fetch(h) => h.close(),
+            StreamHandle::Replay(h) => h.close(),
         }
     }
 

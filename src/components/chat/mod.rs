@@ -77,7 +77,24 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
             list_open.set(false);
         }
     });
+    // `?replay=`: a recorded reply stream played as the reply of a new conversation.
+    let replay_load = StoredValue::new_local(None::<browser::Task>);
+    if let Some(src) = config.replay.clone() {
+        let fast = config.replay_fast;
+        replay_load.set_value(Some(browser::Task::spawn(async move {
+            match crate::transport::replay::fetch_recording(&src).await {
+                Ok(rec) => ctx.replay_reply(std::rc::Rc::new(rec), fast),
+                Err(failure) => {
+                    let t = crate::i18n::replay_strings(ctx.lang.get_untracked());
+                    let state = crate::components::inspect_record::ReplayState::Failed(failure);
+                    let line = crate::components::inspect_record::replay_line(&state, &src, t);
+                    let _ = ctx.notice.try_set(Some(line));
+                }
+            }
+        })));
+    }
     on_cleanup(move || {
+        replay_load.try_set_value(None);
         pagehide.remove();
         widened.remove();
         ctx.stop();

@@ -13,6 +13,8 @@
 //! row) and streams on until done. Stop then also asks the server to stop (the offered stop
 //! URL). Switching to another conversation leaves such a reply streaming on the server.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
 
 use super::ChatCtx;
@@ -24,7 +26,9 @@ use crate::chat::format::{Carrier, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::reply::{ReplyAction, ReplyReader};
 use crate::chat::resume::ResumePoint;
 use crate::i18n::strings;
+use crate::inspect::recording::Recording;
 use crate::transport::fetch::FetchRequest;
+use crate::transport::replay::ReplayStream;
 use crate::transport::response::BodyFormat;
 use crate::transport::{
     CloseReason, ErrorKind, Reconnect, StreamError, StreamEvent, StreamHandle, Transport,
@@ -61,6 +65,36 @@ pub(super) struct Active {
     /// Read through the resume URL (reconnects are the transport's; an NDJSON reply comes
     /// as SSE events whose data is the line).
     reattached: bool,
+}
+
+impl Active {
+    fn new(
+        conv_id: &str,
+        msg_id: u64,
+        format: ChatFormat,
+        url: String,
+        lang: crate::i18n::Lang,
+        now: f64,
+    ) -> Active {
+        Active {
+            conv_id: conv_id.to_string(),
+            msg_id,
+            format,
+            url,
+            handle: None,
+            reader: ReplyReader::new(format, lang),
+            pending: String::new(),
+            pending_reason: String::new(),
+            frame: None,
+            last_save: now,
+            started: now,
+            first_text: None,
+            first_reason: None,
+            answering: false,
+            request_origin: None,
+            reattached: false,
+        }
+    }
 }
 
 impl ChatCtx {
@@ -159,24 +193,8 @@ impl ChatCtx {
                 )
             }
         };
-        let active = Active {
-            conv_id: conv_id.to_string(),
-            msg_id,
-            format: settings.format,
-            url,
-            handle: None,
-            reader: ReplyReader::new(settings.format, lang),
-            pending: String::new(),
-            pending_reason: String::new(),
-            frame: None,
-            last_save: now,
-            started: now,
-            first_text: None,
-            first_reason: None,
-            answering: false,
-            request_origin,
-            reattached: false,
-        };
+        let mut active = Active::new(conv_id, msg_id, settings.format, url, lang, now);
+        active.request_origin = request_origin;
         self.active.set_value(Some(active));
         self.save();
         match handle {
@@ -369,6 +387,56 @@ impl ChatCtx {
                 .and_then(|x| x.resume.as_mut())
             {
                 change(p);
+            }
+        });
+    }
+
+    /// Plays a recorded reply stream (`?replay=`) as the reply of a new conversation: its
+    /// reads go through the fetch transport's decoder and this format's [`ReplyReader`], as
+    /// a live reply's do. Nothing is sent.
+    pub fn replay_reply(&self, recording: Rc<Recording>, fast: bool) {
+        self.new_conversation();
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        let now = browser::now_ms();
+        let Some(msg_id) = self
+            .library
+            .try_update_value(|lib| lib.get_mut(&conv_id).map(|c| c.start_reply(now)))
+            .flatten()
+        else {
+            return;
+        };
+        let row = self.new_row(
+            msg_id,
+            Role::Assistant,
+            String::new(),
+            MessageState::Streaming,
+            None,
+            ReplyExtras::default(),
+        );
+        self.rows.update(|rows| rows.push(row));
+        self.streaming.set(Some(msg_id));
+        self.watch.start();
+        let format = self.settings.with_untracked(|s| s.format);
+        let url = recording.request.url.clone();
+        let active = Active::new(
+            &conv_id,
+            msg_id,
+            format,
+            url,
+            self.lang.get_untracked(),
+            now,
+        );
+        self.active.set_value(Some(active));
+        self.save();
+        let ctx = *self;
+        let handle = StreamHandle::Replay(ReplayStream::open(recording, fast, move |event| {
+            ctx.on_event(event)
+        }));
+        self.active.update_value(|a| {
+            if let Some(a) = a {
+                a.handle = Some(handle);
             }
         });
     }
