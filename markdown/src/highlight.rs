@@ -19,8 +19,8 @@ mod markup;
 mod scan;
 
 pub(crate) use crate::lang::Lang;
-use crate::node::{push_text, Node, Tag};
 use crate::limits::OPEN_HIGHLIGHT_LIMIT;
+use crate::node::{push_text, Node, Tag};
 
 /// A token class; each is shown as a `span` with a fixed `rill-tok-…` class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
