@@ -19,13 +19,15 @@ use web_support::sleep;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// An ES module with the markdown module's exports: `protocol()` says `protocol`; `handle`
+/// An ES module with the markdown module's exports: `protocol()` says `protocol`, `set_rich`
+/// takes the code-and-math module and ignores it; `handle`
 /// answers each push/finish with `<id>:<text>` as one text node, throws on the text
 /// "throw", and answers garbage to "garbage".
 fn fake_module(protocol: u32) -> String {
     let script = format!(
         "export default () => Promise.resolve();
          export function protocol() {{ return {protocol}; }}
+         export function set_rich(module) {{}}
          export function handle(id, op, text) {{
            if (op === 2) return undefined;
            if (text === 'throw') throw new Error('trap');

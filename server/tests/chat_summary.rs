@@ -320,7 +320,11 @@ async fn summary_matches_original_fastapi_server() {
         .collect();
     assert_eq!(
         theirs_text.as_bytes(),
-        [without_ids(&ours.text()).into_bytes(), rill_server_frame(&last)].concat()
+        [
+            without_ids(&ours.text()).into_bytes(),
+            rill_server_frame(&last)
+        ]
+        .concat()
     );
     // The original's own 400 turns into a 500; ours stays a 400.
     assert_eq!(theirs_missing.status(), 500);
