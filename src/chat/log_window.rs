@@ -100,13 +100,10 @@ impl LogWindow {
         if let Some(settled) = self.settled {
             return settled;
         }
-        if self.measured == 0 {
-            DEFAULT_HEIGHT
-        } else {
-            u32::try_from(self.measured_sum / self.measured)
-                .unwrap_or(DEFAULT_HEIGHT)
-                .max(1)
-        }
+        self.measured_sum
+            .checked_div(self.measured)
+            .and_then(|mean| u32::try_from(mean).ok())
+            .map_or(DEFAULT_HEIGHT, |mean| mean.max(1))
     }
 
     fn height(&self, index: usize, estimate: u32) -> u32 {
