@@ -14,7 +14,7 @@
 //! path also checks that the payloads' text is on screen, so a path that shows nothing
 //! cannot pass. The first test proves the detector sees what it must.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -331,6 +331,51 @@ async fn replies(browser: &Browser, n: usize, state: &'static str, timeout: Dura
         },
     )
     .await;
+}
+
+/// One rendered message of the log: its role, its shown text (a user message's own text,
+/// a reply's body) and its error text, if any.
+struct Seen {
+    role: String,
+    text: String,
+    error: Option<String>,
+}
+
+/// The messages the log renders now, in id order.
+async fn rendered_messages(browser: &Browser) -> Vec<(u64, Seen)> {
+    let v = browser
+        .js(
+            "return [...document.querySelectorAll('article.rill-msg')].map((a) => {
+               const body = a.querySelector('[data-testid=message]');
+               if (!body) return null;
+               const user = a.querySelector('.rill-user-text');
+               const err = a.querySelector('[data-testid=message-error]');
+               return [body.getAttribute('data-id'), body.getAttribute('data-role'),
+                       user ? user.textContent : body.textContent,
+                       err ? err.textContent : null];
+             }).filter((m) => m);",
+        )
+        .await;
+    let mut out: Vec<(u64, Seen)> = v
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|row| {
+                    let id = row.get(0)?.as_str()?.parse().ok()?;
+                    Some((
+                        id,
+                        Seen {
+                            role: row.get(1)?.as_str()?.to_string(),
+                            text: row.get(2)?.as_str()?.to_string(),
+                            error: row.get(3).and_then(Value::as_str).map(str::to_string),
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|(id, _)| *id);
+    out
 }
 
 /// Waits until every reply on screen is in an end state (`done` or `error`).
@@ -1136,37 +1181,78 @@ async fn hostile_chat_text_stays_text() {
         listed >= payloads.len() + singles.len(),
         "the import was not taken ({listed} conversations listed): {notice}"
     );
-    // The log shows a conversation's latest messages and earlier ones as the reader
-    // scrolls up: scroll to the top until every imported message is on the page.
-    poll("the imported messages", Duration::from_secs(30), || async {
-        if browser.count(ASSISTANT).await >= payloads.len() {
-            return Some(());
-        }
-        browser
-            .js("const sc = document.querySelector('.rill-chat-scroll'); if (sc) sc.scrollTop = 0; return null;")
+    // The log renders only a window of a long conversation around the viewport: walk it
+    // from the first message to the last, checking each window on the way and collecting
+    // every message as it is rendered (keyed by its id).
+    let mut seen: BTreeMap<u64, Seen> = BTreeMap::new();
+    poll(
+        "the first imported message",
+        Duration::from_secs(30),
+        || async {
+            let first = browser
+            .js("const sc = document.querySelector('.rill-chat-scroll'); if (sc) sc.scrollTop = 0;
+                 const m = document.querySelector('[data-testid=message]');
+                 return sc && sc.scrollTop === 0 && m ? m.getAttribute('data-id') : null;")
             .await;
-        None
-    })
+            (first == json!("1")).then_some(())
+        },
+    )
     .await;
-    all_replies_settled(&browser, Duration::from_secs(30)).await;
-    findings
-        .check(&browser, &allowed, &origin, "imported JSON")
-        .await;
+    for step in 0.. {
+        assert!(
+            step < 2_000,
+            "the walk through the imported messages did not end"
+        );
+        all_replies_settled(&browser, Duration::from_secs(30)).await;
+        findings
+            .check(&browser, &allowed, &origin, "imported JSON")
+            .await;
+        for (id, shown) in rendered_messages(&browser).await {
+            seen.insert(id, shown);
+        }
+        let at_end = browser
+            .js("const sc = document.querySelector('.rill-chat-scroll');
+                 if (!sc || sc.scrollTop + sc.clientHeight >= sc.scrollHeight - 2) return true;
+                 sc.scrollTop += Math.max(200, sc.clientHeight * 0.8); return false;")
+            .await;
+        if at_end == json!(true) {
+            break;
+        }
+        // The log moves its window in the frames after a scroll: let two frames pass (the
+        // window reaches a viewport past the one shown, so a step of 0.8 of it skips none).
+        browser
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await
+            .expect("two animation frames");
+    }
     let titles = texts(&browser, ".rill-side-title").await;
-    let users = texts(&browser, ".rill-user-text").await;
-    let errors = texts(&browser, &testid("message-error")).await;
-    let replies_shown = texts(&browser, ASSISTANT).await;
+    let users: Vec<&Seen> = seen.values().filter(|m| m.role == "user").collect();
+    let replies: Vec<&Seen> = seen.values().filter(|m| m.role == "assistant").collect();
+    assert!(
+        replies.len() >= payloads.len(),
+        "only {} of {} imported replies were rendered on the way through",
+        replies.len(),
+        payloads.len()
+    );
     for (i, p) in payloads.iter().enumerate() {
         if !titles.iter().any(|t| t == p) {
             findings.missing("imported title", "sidebar", p);
         }
-        if users.get(i).map(String::as_str) != Some(p.as_str()) {
+        if users.get(i).map(|m| m.text.as_str()) != Some(p.as_str()) {
             findings.missing("imported user message", "message", p);
         }
-        if !errors.iter().any(|e| e == p) {
+        if !replies
+            .iter()
+            .any(|m| m.error.as_deref() == Some(p.as_str()))
+        {
             findings.missing("imported error text", "message-error", p);
         }
-        if !replies_shown.get(i).is_some_and(|r| shows(r, p)) {
+        if !replies.get(i).is_some_and(|r| shows(&r.text, p)) {
             findings.missing("imported reply (markdown)", "message", p);
         }
     }
