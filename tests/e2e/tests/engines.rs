@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use rill_e2e::inspect::events;
 use rill_e2e::{
     dist_dir, is_node_time, poll, testid, workspace_root, Browser, Proc, TempDir, WAIT,
 };
@@ -211,28 +212,6 @@ async fn inspect_across_cuts(
         .await;
     }
     events(browser).await
-}
-
-/// The inspector's listed events: (type, id, data).
-async fn events(browser: &Browser) -> Vec<(String, String, String)> {
-    let v = browser
-        .js("return [...document.querySelectorAll('[data-testid=inspect-event]')].map(e =>
-            [e.dataset.type, e.dataset.id, e.querySelector('[data-testid=inspect-data]').textContent]);")
-        .await;
-    v.as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
-                    let r = r.as_array()?;
-                    Some((
-                        r.first()?.as_str()?.to_string(),
-                        r.get(1)?.as_str()?.to_string(),
-                        r.get(2)?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn connections(browser: &Browser) -> u32 {

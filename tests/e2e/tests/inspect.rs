@@ -4,60 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use rill_e2e::inspect::{diagnoses, events, inspect_url, wait_events};
 use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
 
 /// Long enough for a few reconnects (1 s floor plus jittered backoff) or bursts.
 const LONG: Duration = Duration::from_secs(40);
-
-fn inspect_url(app: &RillServer, stream: &str, extra: &str) -> String {
-    format!(
-        "{}/?view=inspect&stream={}{extra}",
-        app.url,
-        rill_e2e::encode(stream)
-    )
-}
-
-/// The listed events' (type, id, data) in order.
-async fn events(browser: &Browser) -> Vec<(String, String, String)> {
-    let v = browser
-        .js("return [...document.querySelectorAll('[data-testid=inspect-event]')].map(e =>
-            [e.dataset.type, e.dataset.id, e.querySelector('[data-testid=inspect-data]').textContent]);")
-        .await;
-    v.as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
-                    let r = r.as_array()?;
-                    Some((
-                        r.first()?.as_str()?.to_string(),
-                        r.get(1)?.as_str()?.to_string(),
-                        r.get(2)?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn diagnoses(browser: &Browser) -> BTreeSet<String> {
-    let v = browser
-        .js("return [...document.querySelectorAll('[data-testid=inspect-diagnosis]')].map(e => e.dataset.code);")
-        .await;
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn wait_events(browser: &Browser, n: usize, timeout: Duration) {
-    poll(&format!("{n} inspect-event elements"), timeout, || async {
-        (browser.count(&testid("inspect-event")).await >= n).then_some(())
-    })
-    .await;
-}
 
 async fn wait_diagnosis(browser: &Browser, code: &str, timeout: Duration) {
     poll(&format!("the {code} diagnosis"), timeout, || async {

@@ -3,64 +3,14 @@
 //! the clock view and the chat — from a chosen file or a same-origin `?replay=` URL, at the
 //! recorded pace or as fast as possible. Real rill-server, real headless Chromium.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
+use rill_e2e::inspect::{diagnoses, events, inspect_url, wait_events};
 use rill_e2e::{poll, testid, Browser, RillServer, TempDir, WAIT};
 
 /// Long enough for a few bursts of `/demo/buffered` (one every 3 s).
 const LONG: Duration = Duration::from_secs(40);
-
-fn inspect_url(app: &RillServer, stream: &str, extra: &str) -> String {
-    format!(
-        "{}/?view=inspect&stream={}{extra}",
-        app.url,
-        rill_e2e::encode(stream)
-    )
-}
-
-/// The listed events' (type, id, data) in order.
-async fn events(browser: &Browser) -> Vec<(String, String, String)> {
-    let v = browser
-        .js("return [...document.querySelectorAll('[data-testid=inspect-event]')].map(e =>
-            [e.dataset.type, e.dataset.id, e.querySelector('[data-testid=inspect-data]').textContent]);")
-        .await;
-    v.as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
-                    let r = r.as_array()?;
-                    Some((
-                        r.first()?.as_str()?.to_string(),
-                        r.get(1)?.as_str()?.to_string(),
-                        r.get(2)?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn diagnoses(browser: &Browser) -> BTreeSet<String> {
-    let v = browser
-        .js("return [...document.querySelectorAll('[data-testid=inspect-diagnosis]')].map(e => e.dataset.code);")
-        .await;
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn wait_events(browser: &Browser, n: usize, timeout: Duration) {
-    poll(&format!("{n} inspect-event elements"), timeout, || async {
-        (browser.count(&testid("inspect-event")).await >= n).then_some(())
-    })
-    .await;
-}
 
 /// Clicks "Save recording" and returns the file's text (the download's Blob, caught on
 /// its way to `URL.createObjectURL`).
