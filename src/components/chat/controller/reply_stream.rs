@@ -138,22 +138,9 @@ impl ChatCtx {
                 id
             }
             None => {
-                let Some(id) = self
-                    .library
-                    .try_update_value(|lib| lib.get_mut(conv_id).map(|c| c.start_reply(now)))
-                    .flatten()
-                else {
+                let Some(id) = self.new_reply_row(conv_id, now) else {
                     return;
                 };
-                let row = self.new_row(
-                    id,
-                    Role::Assistant,
-                    String::new(),
-                    MessageState::Streaming,
-                    None,
-                    ReplyExtras::default(),
-                );
-                self.rows.update(|rows| rows.push(row));
                 id
             }
         };
@@ -391,6 +378,25 @@ impl ChatCtx {
         });
     }
 
+    /// Starts an empty, streaming reply at the end of conversation `conv_id` and its row;
+    /// the reply's id, or `None` when the conversation is gone.
+    fn new_reply_row(&self, conv_id: &str, now: f64) -> Option<u64> {
+        let id = self
+            .library
+            .try_update_value(|lib| lib.get_mut(conv_id).map(|c| c.start_reply(now)))
+            .flatten()?;
+        let row = self.new_row(
+            id,
+            Role::Assistant,
+            String::new(),
+            MessageState::Streaming,
+            None,
+            ReplyExtras::default(),
+        );
+        self.rows.update(|rows| rows.push(row));
+        Some(id)
+    }
+
     /// Plays a recorded reply stream (`?replay=`) as the reply of a new conversation: its
     /// reads go through the fetch transport's decoder and this format's [`ReplyReader`], as
     /// a live reply's do. Nothing is sent.
@@ -400,22 +406,9 @@ impl ChatCtx {
             return;
         };
         let now = browser::now_ms();
-        let Some(msg_id) = self
-            .library
-            .try_update_value(|lib| lib.get_mut(&conv_id).map(|c| c.start_reply(now)))
-            .flatten()
-        else {
+        let Some(msg_id) = self.new_reply_row(&conv_id, now) else {
             return;
         };
-        let row = self.new_row(
-            msg_id,
-            Role::Assistant,
-            String::new(),
-            MessageState::Streaming,
-            None,
-            ReplyExtras::default(),
-        );
-        self.rows.update(|rows| rows.push(row));
         self.streaming.set(Some(msg_id));
         self.watch.start();
         let format = self.settings.with_untracked(|s| s.format);
