@@ -1,25 +1,46 @@
 //! The clock view's event log as DOM rows, each built once: a new entry is one `<li>`
-//! put at the top (the log reads newest first), and the row of an entry the model has
-//! dropped ([`crate::clock::LOG_CAP`]) is removed from the bottom. Nothing else in the list
-//! is touched per event.
+//! appended at the bottom (the log reads oldest first, as a terminal or the devtools'
+//! event stream do), and the list follows the newest row unless the reader has scrolled up
+//! to read older ones. Nothing else in the list is touched per event: the rows on screen
+//! keep their place in the list, so an event repaints one row and scrolls the list (a row
+//! put at the top moved every row below it, all repainted and counted as a layout shift,
+//! once a second all day).
+//!
+//! Rows of entries the model has dropped ([`crate::clock::LOG_CAP`]) are removed from the
+//! top [`TRIM_BATCH`] at a time, not one per event: removing the top row moves every other
+//! row up, so doing it once per event would bring that cost back for as long as the log is
+//! full. The list holds at most `LOG_CAP + TRIM_BATCH - 1` rows.
 //!
 //! Why not a keyed `<For>`: it needs the whole list as a new `Vec` on every event (200
 //! entries of up to 2 KB each, copied and diffed once a second, all day) to find the one
 //! row that changed. Rows are built with `createElement` and text nodes only: remote text
 //! never becomes markup.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
+use crate::browser::AnimationFrame;
 use crate::clock::{format_size, ClockState, Cut, LogEntry};
 use crate::i18n::FeedStrings;
+
+/// Rows of dropped entries are removed once this many have piled up (see the module doc).
+pub const TRIM_BATCH: usize = 50;
+
+/// How close to the bottom (px) the list counts as showing the newest row.
+const FOLLOW_SLACK: i32 = 4;
 
 /// The rows on screen, oldest first, with their entries' sequence numbers.
 pub struct LogRows {
     list: Element,
     rows: VecDeque<(u64, Element)>,
+    /// Scrolls the list to its newest row just before the next frame (see `follow`).
+    follow: Option<AnimationFrame>,
+    /// Set while that scroll is still to come.
+    pending: Rc<Cell<bool>>,
 }
 
 impl LogRows {
@@ -29,11 +50,13 @@ impl LogRows {
         LogRows {
             list,
             rows: VecDeque::new(),
+            follow: None,
+            pending: Rc::new(Cell::new(false)),
         }
     }
 
-    /// Brings the rows in step with `state`: adds the entries that have no row yet and
-    /// removes the rows of entries the model no longer holds.
+    /// Brings the rows in step with `state`: appends the entries that have no row yet and
+    /// removes the rows of entries the model no longer holds, once enough of them are.
     pub fn sync(&mut self, state: &ClockState, t: &FeedStrings) {
         let Some(doc) = self.list.owner_document() else {
             return;
@@ -43,21 +66,74 @@ impl LogRows {
             .log()
             .take_while(|e| shown.is_none_or(|s| e.seq > s))
             .collect();
+        if fresh.is_empty() && !self.trim_due(state) {
+            return;
+        }
+        // Read before the list changes: its layout is still clean, so this costs nothing.
+        // A scroll to the bottom still to come (more events in one frame) means following,
+        // and the list, just changed, is not read again.
+        let follow = self.pending.get() || self.at_bottom();
         fresh.reverse();
         for entry in fresh {
             if let Some(row) = row(&doc, entry, t) {
-                let _ = self.list.prepend_with_node_1(&row);
+                let _ = self.list.append_child(&row);
                 self.rows.push_back((entry.seq, row));
             }
         }
-        let oldest = state.log().last().map(|e| e.seq);
-        while let Some((seq, row)) = self.rows.front() {
-            if oldest.is_some_and(|o| *seq >= o) {
-                break;
+        if self.trim_due(state) {
+            let oldest = state.log().last().map(|e| e.seq);
+            while let Some((seq, row)) = self.rows.front() {
+                if oldest.is_some_and(|o| *seq >= o) {
+                    break;
+                }
+                row.remove();
+                self.rows.pop_front();
             }
-            row.remove();
-            self.rows.pop_front();
         }
+        if follow {
+            self.follow();
+        }
+    }
+
+    /// Shows the newest row, just before the next frame: the frame lays out the page then
+    /// anyway (the event changed other texts too), so setting the scroll position there
+    /// costs no layout of its own; set here, at once, it would lay out the page twice per
+    /// event. A list that does not overflow is left alone.
+    fn follow(&mut self) {
+        if self.pending.get() {
+            return;
+        }
+        let list = self.list.clone();
+        let pending = Rc::clone(&self.pending);
+        pending.set(true);
+        self.follow = AnimationFrame::request(move || {
+            pending.set(false);
+            let bottom = list.scroll_height() - list.client_height();
+            if bottom > 0 && list.scroll_top() < bottom {
+                list.set_scroll_top(bottom);
+            }
+        });
+        if self.follow.is_none() {
+            self.pending.set(false);
+        }
+    }
+
+    /// Whether enough rows of dropped entries have piled up to remove them.
+    fn trim_due(&self, state: &ClockState) -> bool {
+        let oldest = state.log().last().map(|e| e.seq);
+        let stale = self
+            .rows
+            .iter()
+            .take(TRIM_BATCH)
+            .take_while(|(seq, _)| oldest.is_none_or(|o| *seq < o))
+            .count();
+        stale >= TRIM_BATCH
+    }
+
+    /// Whether the list shows its last row (or has nothing to scroll).
+    fn at_bottom(&self) -> bool {
+        let rest = self.list.scroll_height() - self.list.scroll_top() - self.list.client_height();
+        rest <= FOLLOW_SLACK
     }
 
     /// Builds every row again (the language changed: the size lines are in words).
@@ -65,6 +141,7 @@ impl LogRows {
         self.list.set_text_content(None);
         self.rows.clear();
         self.sync(state, t);
+        self.follow();
     }
 }
 

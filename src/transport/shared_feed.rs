@@ -4,7 +4,8 @@
 //! The tab that holds it is the leader: it opens the real [`StreamHandle`] and sends each
 //! of its events to the other tabs over a `BroadcastChannel` ([`shared_wire`]). The others
 //! wait for the lock and show what the leader sends; a tab that joins says hello and the
-//! leader sends it the state so far ([`Replay`]). When the leader's tab closes (or leaves
+//! leader sends it the state so far ([`Replay`]); a leader that has heard no other tab sends
+//! nothing (one tab is the common case and must not pay per event for sharing). When the leader's tab closes (or leaves
 //! the feed) the lock passes to a waiting tab, which opens its own connection. So eight
 //! tabs of the clock hold one HTTP/1.1 connection, not eight of the six a browser allows.
 //!
@@ -83,6 +84,10 @@ struct State {
     ended: bool,
     /// The feed was dropped: a lock granted now is let go at once.
     dropped: bool,
+    /// Another tab has been heard on the channel. Until then a leader posts nothing: a feed
+    /// open in one tab (the common case, all day) must not copy and send every event to a
+    /// channel nobody listens on. A tab that joins says hello first, so it is never missed.
+    peers: bool,
 }
 
 pub struct Shared {
@@ -137,6 +142,7 @@ impl Shared {
             replay: Replay::default(),
             ended: false,
             dropped: false,
+            peers: false,
         }));
 
         let on_message = {
@@ -146,6 +152,7 @@ impl Shared {
                 let Some(message) = e.data().as_string().and_then(|t| decode(&t)) else {
                     return;
                 };
+                state.borrow_mut().peers = true;
                 let event = {
                     let s = state.borrow();
                     match message {
@@ -227,7 +234,9 @@ fn lead(state: &Rc<RefCell<State>>, sink: &Sink) {
             {
                 let mut s = state.borrow_mut();
                 s.replay.note(&event);
-                post(&s.channel, &Message::Event(event.clone()));
+                if s.peers {
+                    post(&s.channel, &Message::Event(event.clone()));
+                }
             }
             let last = is_final(&event);
             (sink.borrow_mut())(event);
@@ -247,7 +256,9 @@ fn lead(state: &Rc<RefCell<State>>, sink: &Sink) {
         Err(event) => {
             {
                 let s = state.borrow();
-                post(&s.channel, &Message::Event(event.clone()));
+                if s.peers {
+                    post(&s.channel, &Message::Event(event.clone()));
+                }
             }
             (sink.borrow_mut())(event);
         }

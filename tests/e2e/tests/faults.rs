@@ -104,7 +104,7 @@ async fn clock_state(browser: &Browser, want: &'static str, timeout: Duration) {
 async fn feed_events(browser: &Browser) -> Vec<String> {
     let v = browser
         .js("return [...document.querySelectorAll('[data-testid=clock-log] li[data-kind=event] .rill-log-text')]
-                 .map((e) => e.textContent).reverse();")
+                 .map((e) => e.textContent);")
         .await;
     v.as_array()
         .map(|a| {
