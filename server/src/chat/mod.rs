@@ -77,6 +77,7 @@ mod openai;
 mod pace;
 pub mod replies;
 mod reply_buffer;
+pub mod reply_engine;
 mod responses;
 pub mod sample;
 mod source;
@@ -189,6 +190,11 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         .route("/api/replies/{id}/stop", post(replies::stop_ollama))
         .route("/gpt/replies/{id}", get(replies::resume_summary))
         .route("/gpt/replies/{id}/stop", post(replies::stop_summary));
+    // Through nginx + Nchan, a reply's reattach goes to its Nchan channel (`reply_engine`).
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        chat.clone(),
+        reply_engine::offer_nchan_resume,
+    ));
     match cors(config) {
         Some(layer) => api.layer(layer),
         None => api,
@@ -216,6 +222,15 @@ pub(crate) enum Flavor {
 }
 
 impl Flavor {
+    /// The path of reply `id` under this API's routes (`replies`).
+    pub(crate) fn replies_path(self, id: &str) -> String {
+        match self {
+            Flavor::Ollama => format!("/api/replies/{id}"),
+            Flavor::Summary => format!("/gpt/replies/{id}"),
+            _ => format!("/v1/replies/{id}"),
+        }
+    }
+
     /// An error response in this API's shape.
     pub(crate) fn error(self, status: StatusCode, message: &str) -> Response {
         let body = match self {

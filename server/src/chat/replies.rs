@@ -22,6 +22,10 @@
 //! the generation: readers see a broken connection); a generation nobody reads for
 //! `linger` is stopped, and an ended reply is forgotten `linger` after its last reader left.
 //!
+//! With `--publish`, every reply's events also go to its engine's channel
+//! ([`super::reply_engine`]): Nchan then answers reattaches itself, and a reattach through
+//! Pushpin is answered here with a hold on that channel.
+//!
 //! It must not parse any chat format: events are cut by [`super::framing`] only.
 
 use std::collections::HashMap;
@@ -42,8 +46,9 @@ use tokio::time::Instant;
 use super::framing::{ndjson_line_as_sse, Splitter, Wire};
 use super::pace::{self, Chunk, ABORT_PAUSE, FLUSH_PAUSE};
 use super::reply_buffer::{parse_last_event_id, End, ReplyBuffer};
-use super::{stream_headers, ChatState, Flavor};
+use super::{reply_engine, stream_headers, ChatState, Flavor};
 use crate::gauge::StreamGuard;
+use crate::publish::{EngineKind, Publisher};
 
 /// The header naming a reply.
 pub const REPLY_ID_HEADER: &str = "rill-reply-id";
@@ -89,6 +94,10 @@ struct Registry {
     limits: Mutex<ReplyLimits>,
     map: Mutex<HashMap<String, Arc<Reply>>>,
     started: AtomicU64,
+    /// The engines each reply is published into (`--publish`; set by `main.rs`).
+    engines: Mutex<Vec<Publisher>>,
+    resumed: AtomicU64,
+    held: AtomicU64,
 }
 
 /// Counts for tests (`/test/replies`).
@@ -100,10 +109,14 @@ pub struct ReplyStats {
     pub kept: usize,
     /// Of those, still generating.
     pub generating: usize,
+    /// Reattaches rill-server streamed itself (`GET …/replies/{id}` answered with events).
+    pub resumed: u64,
+    /// Reattaches that came through Pushpin, answered with a hold on the reply's channel.
+    pub held: u64,
 }
 
 #[derive(Debug)]
-struct Reply {
+pub(super) struct Reply {
     wire: Wire,
     state: Mutex<ReplyState>,
     /// Bumped on every change of `state` (an event, the end).
@@ -126,6 +139,43 @@ impl Reply {
         // is one push or one end), so a poisoned lock is still good to read.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Notified on every change (an event, the end).
+    pub(super) fn subscribe(&self) -> watch::Receiver<()> {
+        self.changed.subscribe()
+    }
+
+    /// The events after number `after` as a resume sends them (SSE with their ids; NDJSON
+    /// lines as `data:` events numbered by line), the last one's number (`after` when there
+    /// are none) and how the reply ended, if it has.
+    pub(super) fn resumed_after(&self, after: u64) -> (Bytes, u64, Option<End>) {
+        let s = self.state();
+        let events = s.buffer.after(after);
+        let chunk = write_events(self.wire, Out::Resumed, after, events);
+        (
+            chunk,
+            after + events.len() as u64,
+            s.buffer.ended().cloned(),
+        )
+    }
+
+    /// How many events it has now.
+    pub(super) fn len(&self) -> u64 {
+        self.state().buffer.len()
+    }
+}
+
+/// `events` (numbers `after + 1` on) as a reader of kind `out` writes them.
+fn write_events(wire: Wire, out: Out, after: u64, events: &[Bytes]) -> Bytes {
+    let mut chunk = BytesMut::new();
+    for (i, event) in events.iter().enumerate() {
+        if out == Out::Resumed && wire == Wire::Ndjson {
+            chunk.extend_from_slice(&ndjson_line_as_sse(event, after + 1 + i as u64));
+        } else {
+            chunk.extend_from_slice(event);
+        }
+    }
+    chunk.freeze()
 }
 
 /// A new reply id: 128 random bits in hex.
@@ -146,6 +196,30 @@ impl Replies {
             limits: Mutex::new(limits),
             ..Registry::default()
         }))
+    }
+
+    /// Publishes every reply started from now on into these engines as well.
+    pub fn set_engines(&self, engines: Vec<Publisher>) {
+        *self.0.engines.lock().unwrap_or_else(|e| e.into_inner()) = engines;
+    }
+
+    /// The engine of kind `kind` replies are published into, if there is one.
+    pub(super) fn engine(&self, kind: EngineKind) -> Option<Publisher> {
+        self.0
+            .engines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|p| p.engine().kind == kind)
+            .cloned()
+    }
+
+    fn engines(&self) -> Vec<Publisher> {
+        self.0
+            .engines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Applies `limits` to the replies started from now on.
@@ -195,6 +269,8 @@ impl Replies {
                 .values()
                 .filter(|r| r.state().buffer.ended().is_none())
                 .count(),
+            resumed: self.0.resumed.load(Ordering::Relaxed),
+            held: self.0.held.load(Ordering::Relaxed),
         }
     }
 
@@ -242,6 +318,16 @@ impl Replies {
         map.insert(id.clone(), reply.clone());
         self.0.started.fetch_add(1, Ordering::Relaxed);
         let reader = ReaderGuard::new(reply.clone());
+        for publisher in self.engines() {
+            // Attached before the generation runs, as the first reader is.
+            let guard = ReaderGuard::new(reply.clone());
+            tokio::spawn(reply_engine::publish(
+                publisher,
+                id.clone(),
+                guard,
+                limits.linger,
+            ));
+        }
         tokio::spawn(generate(reply, body.boxed(), limits));
         Ok((id, reader))
     }
@@ -308,16 +394,22 @@ async fn generate(reply: Arc<Reply>, mut body: BoxStream<'static, Chunk>, limits
 }
 
 /// One reader attached to a reply; detached on drop.
-struct ReaderGuard(Arc<Reply>);
+pub(super) struct ReaderGuard(Arc<Reply>);
 
 impl ReaderGuard {
-    fn new(reply: Arc<Reply>) -> ReaderGuard {
+    pub(super) fn new(reply: Arc<Reply>) -> ReaderGuard {
         {
             let mut s = reply.state();
             s.readers += 1;
             s.last_seen = Instant::now();
         }
         ReaderGuard(reply)
+    }
+}
+
+impl ReaderGuard {
+    pub(super) fn reply(&self) -> &Arc<Reply> {
+        &self.0
     }
 }
 
@@ -379,20 +471,10 @@ fn read_as(
                 let s = reply.state();
                 let events = s.buffer.after(r.next);
                 if !events.is_empty() {
-                    let mut chunk = BytesMut::new();
-                    for (i, event) in events.iter().enumerate() {
-                        if r.out == Out::Resumed && reply.wire == Wire::Ndjson {
-                            chunk.extend_from_slice(&ndjson_line_as_sse(
-                                event,
-                                r.next + 1 + i as u64,
-                            ));
-                        } else {
-                            chunk.extend_from_slice(event);
-                        }
-                    }
+                    let chunk = write_events(reply.wire, r.out, r.next, events);
                     r.next += events.len() as u64;
                     drop(s);
-                    return Some((Ok(chunk.freeze()), r));
+                    return Some((Ok(chunk), r));
                 }
                 s.buffer.ended().cloned()
             };
@@ -501,6 +583,12 @@ async fn resume(
             "Last-Event-ID must be the number of an event of this reply",
         );
     };
+    if crate::publish::pushpin::through_pushpin(&headers)
+        && chat.replies.engine(EngineKind::Pushpin).is_some()
+    {
+        chat.replies.0.held.fetch_add(1, Ordering::Relaxed);
+        return reply_engine::hold(&reply, &id, after, &flavor.replies_path(&id), &headers);
+    }
     {
         let s = reply.state();
         if after > s.buffer.len() {
@@ -513,6 +601,7 @@ async fn resume(
             return StatusCode::NO_CONTENT.into_response();
         }
     }
+    chat.replies.0.resumed.fetch_add(1, Ordering::Relaxed);
     let guard = match chat.streams.try_enter() {
         Ok(guard) => guard,
         Err(busy) => {
@@ -608,6 +697,41 @@ pub(super) async fn stop_summary(
     Path(id): Path<String>,
 ) -> Response {
     stop(chat, Flavor::Summary, id).await
+}
+
+#[cfg(test)]
+impl Replies {
+    /// [`Replies::start`], for the engine's tests.
+    pub(super) fn start_for_test<S>(&self, wire: Wire, body: S) -> (String, ReaderGuard)
+    where
+        S: Stream<Item = Chunk> + Send + 'static,
+    {
+        self.start(wire, body).ok().expect("room for the reply")
+    }
+}
+
+/// Waits (bounded) until `reply` has `n` events.
+#[cfg(test)]
+pub(super) async fn wait_len(reply: &Reply, n: u64) {
+    for _ in 0..1000 {
+        if reply.len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("the reply never had {n} events");
+}
+
+/// Waits (bounded) until `reply` ended.
+#[cfg(test)]
+pub(super) async fn wait_ended(reply: &Reply) {
+    for _ in 0..1000 {
+        if reply.state().buffer.ended().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("the reply never ended");
 }
 
 #[cfg(test)]
