@@ -12,6 +12,11 @@
 //! `Last-Event-ID`, reconnecting on the 1 s floor at most [`RESUME_FAILURES`] times in a
 //! row) and streams on until done. Stop then also asks the server to stop (the offered stop
 //! URL). Switching to another conversation leaves such a reply streaming on the server.
+//!
+//! The offered URL may be an engine's (rill-server behind Nchan, `chat::resume`): a reattach
+//! then skips the events the message has, ends at the reply's end marker (the engine may
+//! keep the connection open after it) and takes a 403 (the engine's channel is gone) as the
+//! end, as it takes rill-server's 404.
 
 use std::rc::Rc;
 
@@ -305,6 +310,10 @@ impl ChatCtx {
             }
             StreamEvent::Event(ev) => {
                 let point = self.resume_point();
+                if reattached && point.as_ref().is_some_and(|p| !p.is_new(&ev.id)) {
+                    // Already in the message: a reattach answered from the reply's start.
+                    return None;
+                }
                 if point.is_some() {
                     self.with_saved_resume(|p| p.saw_event_id(&ev.id));
                 }
@@ -335,7 +344,14 @@ impl ChatCtx {
                 Some(StreamEvent::Closed(CloseReason::EndOfStream))
             }
             StreamEvent::Error(err)
-                if reattached && matches!(err.kind, ErrorKind::Http { status: 404, .. }) =>
+                if reattached
+                    && matches!(
+                        err.kind,
+                        ErrorKind::Http {
+                            status: 404 | 403,
+                            ..
+                        }
+                    ) =>
             {
                 Some(StreamEvent::Closed(CloseReason::EndOfStream))
             }
@@ -480,6 +496,14 @@ impl ChatCtx {
                     }
                 }
             }
+        }
+        // A reattached reply is whole at its end marker, whether or not the connection ends.
+        let ended = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| a.reattached && a.reader.saw_end()))
+            .unwrap_or(false);
+        if ended && matches!(event, StreamEvent::Event(_) | StreamEvent::Json(_)) {
+            self.on_event(StreamEvent::Closed(CloseReason::EndOfStream));
         }
     }
 
