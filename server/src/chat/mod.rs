@@ -157,6 +157,8 @@ pub(crate) struct ChatState {
 /// The chat routes, with their own CORS layer.
 pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
     state.replies.set_limits(config.replies.clone());
+    // With `--publish`, each reply goes to the engines too.
+    state.replies.set_on_start(reply_engine::start_publishing);
     let chat = ChatState {
         streams: state.streams.clone(),
         replies: state.replies.clone(),
@@ -184,11 +186,12 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         .route("/gpt/summary", get(summary::summary).post(summary::summary))
         // Resuming and stopping a reply (`replies`): the same routes with or without an
         // upstream, since rill-server keeps the reply either way.
-        .route("/v1/replies/{id}", get(replies::resume_openai))
+        // Through Pushpin a reattach is held on the reply's channel (`reply_engine`).
+        .route("/v1/replies/{id}", get(reply_engine::resume_openai))
         .route("/v1/replies/{id}/stop", post(replies::stop_openai))
-        .route("/api/replies/{id}", get(replies::resume_ollama))
+        .route("/api/replies/{id}", get(reply_engine::resume_ollama))
         .route("/api/replies/{id}/stop", post(replies::stop_ollama))
-        .route("/gpt/replies/{id}", get(replies::resume_summary))
+        .route("/gpt/replies/{id}", get(reply_engine::resume_summary))
         .route("/gpt/replies/{id}/stop", post(replies::stop_summary));
     // Through nginx + Nchan, a reply's reattach goes to its Nchan channel (`reply_engine`).
     let api = api.layer(axum::middleware::from_fn_with_state(

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -46,7 +46,7 @@ use tokio::time::Instant;
 use super::framing::{ndjson_line_as_sse, Splitter, Wire};
 use super::pace::{self, Chunk, ABORT_PAUSE, FLUSH_PAUSE};
 use super::reply_buffer::{parse_last_event_id, End, ReplyBuffer};
-use super::{reply_engine, stream_headers, ChatState, Flavor};
+use super::{stream_headers, ChatState, Flavor};
 use crate::gauge::StreamGuard;
 use crate::publish::{EngineKind, Publisher};
 
@@ -96,9 +96,16 @@ struct Registry {
     started: AtomicU64,
     /// The engines each reply is published into (`--publish`; set by `main.rs`).
     engines: Mutex<Vec<Publisher>>,
+    /// Called with each new reply before its generation runs (set by the chat routes:
+    /// `reply_engine::start_publishing`, which this module does not know).
+    on_start: Mutex<Option<OnStart>>,
     resumed: AtomicU64,
     held: AtomicU64,
 }
+
+/// A hook called with the registry, each new reply's id, the reply and the linger time,
+/// before the reply's generation runs.
+pub(super) type OnStart = fn(&Replies, &str, &Arc<Reply>, Duration);
 
 /// Counts for tests (`/test/replies`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -203,6 +210,16 @@ impl Replies {
         *self.0.engines.lock().unwrap_or_else(|e| e.into_inner()) = engines;
     }
 
+    /// Calls `hook` with every reply started from now on, before its generation runs.
+    pub(super) fn set_on_start(&self, hook: OnStart) {
+        *self.0.on_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+    }
+
+    /// Counts a reattach answered with a hold (`/test/replies`).
+    pub(super) fn count_held(&self) {
+        self.0.held.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The engine of kind `kind` replies are published into, if there is one.
     pub(super) fn engine(&self, kind: EngineKind) -> Option<Publisher> {
         self.0
@@ -214,7 +231,7 @@ impl Replies {
             .cloned()
     }
 
-    fn engines(&self) -> Vec<Publisher> {
+    pub(super) fn engines(&self) -> Vec<Publisher> {
         self.0
             .engines
             .lock()
@@ -249,7 +266,7 @@ impl Replies {
     }
 
     /// The reply `id`, if it is kept.
-    fn get(&self, id: &str) -> Option<Arc<Reply>> {
+    pub(super) fn get(&self, id: &str) -> Option<Arc<Reply>> {
         if !is_reply_id(id) {
             return None;
         }
@@ -318,15 +335,9 @@ impl Replies {
         map.insert(id.clone(), reply.clone());
         self.0.started.fetch_add(1, Ordering::Relaxed);
         let reader = ReaderGuard::new(reply.clone());
-        for publisher in self.engines() {
-            // Attached before the generation runs, as the first reader is.
-            let guard = ReaderGuard::new(reply.clone());
-            tokio::spawn(reply_engine::publish(
-                publisher,
-                id.clone(),
-                guard,
-                limits.linger,
-            ));
+        let hook = *self.0.on_start.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hook) = hook {
+            hook(self, &id, &reply, limits.linger);
         }
         tokio::spawn(generate(reply, body.boxed(), limits));
         Ok((id, reader))
@@ -551,17 +562,39 @@ pub(crate) fn resume_base(path: &str) -> &'static str {
 
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct ResumeQuery {
-    last_event_id: Option<String>,
+    pub(super) last_event_id: Option<String>,
 }
 
-fn unknown(flavor: Flavor) -> Response {
+pub(super) fn unknown(flavor: Flavor) -> Response {
     flavor.error(
         StatusCode::NOT_FOUND,
         "no such reply: it ended and was forgotten, or never existed",
     )
 }
 
-async fn resume(
+/// The event a resume asks to read after: its `Last-Event-ID` header, else the query's
+/// `last_event_id`, else 0; `None` when that is not a number.
+pub(super) fn asked_after(headers: &HeaderMap, query: ResumeQuery) -> Option<u64> {
+    let asked = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(query.last_event_id)
+        .unwrap_or_default();
+    parse_last_event_id(&asked)
+}
+
+/// The answer to a bad `Last-Event-ID`.
+pub(super) fn bad_last_event_id(flavor: Flavor) -> Response {
+    flavor.error(
+        StatusCode::BAD_REQUEST,
+        "Last-Event-ID must be the number of an event of this reply",
+    )
+}
+
+/// `GET …/replies/{id}` (the routes are `reply_engine`'s, which answers those that came
+/// through Pushpin itself).
+pub(super) async fn resume(
     chat: ChatState,
     flavor: Flavor,
     id: String,
@@ -571,24 +604,9 @@ async fn resume(
     let Some(reply) = chat.replies.get(&id) else {
         return unknown(flavor);
     };
-    let asked = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(query.last_event_id)
-        .unwrap_or_default();
-    let Some(after) = parse_last_event_id(&asked) else {
-        return flavor.error(
-            StatusCode::BAD_REQUEST,
-            "Last-Event-ID must be the number of an event of this reply",
-        );
+    let Some(after) = asked_after(&headers, query) else {
+        return bad_last_event_id(flavor);
     };
-    if crate::publish::pushpin::through_pushpin(&headers)
-        && chat.replies.engine(EngineKind::Pushpin).is_some()
-    {
-        chat.replies.0.held.fetch_add(1, Ordering::Relaxed);
-        return reply_engine::hold(&reply, &id, after, &flavor.replies_path(&id), &headers);
-    }
     {
         let s = reply.state();
         if after > s.buffer.len() {
@@ -649,36 +667,6 @@ async fn stop(chat: ChatState, flavor: Flavor, id: String) -> Response {
         StatusCode::OK,
         &json!({"stopped": was_running && ended, "events": events}),
     )
-}
-
-/// `GET /v1/replies/{id}`.
-pub(super) async fn resume_openai(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::OpenAi, id, query, headers).await
-}
-
-/// `GET /api/replies/{id}`.
-pub(super) async fn resume_ollama(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::Ollama, id, query, headers).await
-}
-
-/// `GET /gpt/replies/{id}`.
-pub(super) async fn resume_summary(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::Summary, id, query, headers).await
 }
 
 /// `POST /v1/replies/{id}/stop`.

@@ -28,15 +28,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 
-use super::replies::{ReaderGuard, Reply, REPLY_ID_HEADER, RESUME_HEADER};
+use super::replies::{
+    self, ReaderGuard, Replies, Reply, ResumeQuery, REPLY_ID_HEADER, RESUME_HEADER,
+};
 use super::reply_buffer::{parse_last_event_id, End};
-use super::ChatState;
+use super::{ChatState, Flavor};
 use crate::publish::{nchan, pushpin, reply_channel, EngineKind, Publisher};
 
 /// The header nginx adds to the chat requests it forwards (deploy/nchan/nginx.conf): the
@@ -68,14 +70,18 @@ fn close_when(kind: EngineKind, end: &End) -> Close {
     }
 }
 
+/// The registry's hook (`Replies::set_on_start`): reply `id` is published into every engine,
+/// each by a task of its own, attached as a reader before the generation runs.
+pub(super) fn start_publishing(replies: &Replies, id: &str, reply: &Arc<Reply>, linger: Duration) {
+    for publisher in replies.engines() {
+        let guard = ReaderGuard::new(reply.clone());
+        tokio::spawn(publish(publisher, id.to_string(), guard, linger));
+    }
+}
+
 /// Publishes reply `id` (read through `guard`, which keeps it counted as read while the
 /// engine takes its events) into `publisher`'s engine until it ends, then ends its channel.
-pub(super) async fn publish(
-    publisher: Publisher,
-    id: String,
-    guard: ReaderGuard,
-    linger: Duration,
-) {
+async fn publish(publisher: Publisher, id: String, guard: ReaderGuard, linger: Duration) {
     let reply = guard.reply().clone();
     let kind = publisher.engine().kind;
     let engine = publisher.engine().to_string();
@@ -160,6 +166,59 @@ async fn send(
     request: Result<axum::http::Request<Bytes>, crate::publish::PublishError>,
 ) -> Result<(), crate::publish::PublishError> {
     publisher.send(request?).await
+}
+
+/// `GET …/replies/{id}`: a reattach that came through Pushpin (`Grip-Sig`, with replies
+/// published there) is answered with [`hold`]; any other by rill-server itself
+/// (`replies::resume`).
+async fn resume(
+    chat: ChatState,
+    flavor: Flavor,
+    id: String,
+    query: ResumeQuery,
+    headers: HeaderMap,
+) -> Response {
+    if !pushpin::through_pushpin(&headers) || chat.replies.engine(EngineKind::Pushpin).is_none() {
+        return replies::resume(chat, flavor, id, query, headers).await;
+    }
+    let Some(reply) = chat.replies.get(&id) else {
+        return replies::unknown(flavor);
+    };
+    let Some(after) = replies::asked_after(&headers, query) else {
+        return replies::bad_last_event_id(flavor);
+    };
+    chat.replies.count_held();
+    hold(&reply, &id, after, &flavor.replies_path(&id), &headers)
+}
+
+/// `GET /v1/replies/{id}`.
+pub(super) async fn resume_openai(
+    State(chat): State<ChatState>,
+    Path(id): Path<String>,
+    Query(query): Query<ResumeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    resume(chat, Flavor::OpenAi, id, query, headers).await
+}
+
+/// `GET /api/replies/{id}`.
+pub(super) async fn resume_ollama(
+    State(chat): State<ChatState>,
+    Path(id): Path<String>,
+    Query(query): Query<ResumeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    resume(chat, Flavor::Ollama, id, query, headers).await
+}
+
+/// `GET /gpt/replies/{id}`.
+pub(super) async fn resume_summary(
+    State(chat): State<ChatState>,
+    Path(id): Path<String>,
+    Query(query): Query<ResumeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    resume(chat, Flavor::Summary, id, query, headers).await
 }
 
 /// The answer to a reattach of `reply` that came through Pushpin: what the browser missed
@@ -263,7 +322,7 @@ pub(super) async fn offer_nchan_resume(
 mod tests {
     use super::super::framing::Wire;
     use super::super::pace::Chunk;
-    use super::super::replies::{wait_ended, wait_len, Replies, ReplyLimits};
+    use super::super::replies::{wait_ended, wait_len, ReplyLimits};
     use super::*;
     use crate::publish::Engine;
     use futures_util::stream::{self, BoxStream, StreamExt};
