@@ -83,12 +83,14 @@ async fn saved_when(browser: &Browser, what: &str, ok: impl Fn(&str) -> bool) ->
     .await
 }
 
-/// Opens the chat through the engine, sends the prompt, reloads mid-reply and checks that
-/// the same message completes with exactly the model's text, once. Returns the resume URL
-/// the reply was saved with.
-async fn reload_mid_reply_through(engine: &Deployed) -> String {
-    let browser = Browser::start().await;
-    let chat = format!("{}/?view=chat&format=openai&lang=en", engine.get("engine"));
+/// Opens the chat (in `format`) through the engine, sends the prompt and waits until the
+/// reply streams with some text, saved with its resume point (at most once a second), so
+/// a reload reattaches: the text then and the saved resume URL.
+async fn mid_reply_through(browser: &Browser, engine: &Deployed, format: &str) -> (String, String) {
+    let chat = format!(
+        "{}/?view=chat&format={format}&lang=en",
+        engine.get("engine")
+    );
     browser.goto(&chat).await;
     browser
         .wait_attr(&testid("chat-input"), "data-testid", |_| true, WAIT)
@@ -102,7 +104,6 @@ async fn reload_mid_reply_through(engine: &Deployed) -> String {
             REPLY_TIMEOUT,
         )
         .await;
-    // Saved with its resume point (at most once a second), so the reload reattaches.
     let saved = saved_when(&browser, "the streaming reply to be saved", |s| {
         s.contains("\"resume\"") && s.contains("word1")
     })
@@ -113,6 +114,15 @@ async fn reload_mid_reply_through(engine: &Deployed) -> String {
         .and_then(|rest| rest.split('"').next())
         .expect("a saved resume url")
         .to_string();
+    (before, url)
+}
+
+/// Opens the chat (in `format`) through the engine, sends the prompt, reloads mid-reply
+/// and checks that the same message completes with exactly the model's text, once.
+/// Returns the resume URL the reply was saved with.
+async fn reload_mid_reply_through(engine: &Deployed, format: &str) -> String {
+    let browser = Browser::start().await;
+    let (before, url) = mid_reply_through(&browser, engine, format).await;
     browser.reload().await;
     let (again, _) = browser
         .wait_last(
@@ -143,7 +153,7 @@ async fn reload_mid_reply_through(engine: &Deployed) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_mid_reply_through_nchan_reattaches_to_the_replys_channel() {
     let engine = Deployed::start("nchan", &["--", "--test-routes", "--rate", "12"]);
-    let url = reload_mid_reply_through(&engine).await;
+    let url = reload_mid_reply_through(&engine, "openai").await;
     assert!(
         url.starts_with(&format!("{}/sub/reply-", engine.get("engine"))),
         "the reply's Nchan channel, on the engine's origin: {url:?}"
@@ -160,7 +170,7 @@ async fn a_reload_mid_reply_through_nchan_reattaches_to_the_replys_channel() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_mid_reply_through_pushpin_is_held_on_the_replys_channel() {
     let engine = Deployed::start("pushpin", &["--", "--test-routes", "--rate", "12"]);
-    let url = reload_mid_reply_through(&engine).await;
+    let url = reload_mid_reply_through(&engine, "openai").await;
     assert!(
         url.starts_with(&format!("{}/v1/replies/", engine.get("engine"))),
         "rill-server's resume path, through Pushpin: {url:?}"
@@ -176,4 +186,94 @@ async fn a_reload_mid_reply_through_pushpin_is_held_on_the_replys_channel() {
         0,
         "rill-server streamed no reattach itself: Pushpin did ({stats})"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ndjson_reply_reloaded_mid_way_through_nchan_completes_from_its_channel() {
+    // Ollama's NDJSON is published as a resume sends it (numbered `data:` events).
+    let engine = Deployed::start("nchan", &["--", "--test-routes", "--rate", "12"]);
+    let url = reload_mid_reply_through(&engine, "ollama").await;
+    assert!(url.contains("/sub/reply-"), "{url:?}");
+    let stats = replies(&engine).await;
+    assert_eq!(count(&stats, "started"), 1, "one generation: {stats}");
+    assert_eq!(count(&stats, "resumed"), 0, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_after_a_reload_through_nchan_ends_the_generation() {
+    let engine = Deployed::start("nchan", &["--", "--test-routes", "--rate", "8"]);
+    let browser = Browser::start().await;
+    let (before, _) = mid_reply_through(&browser, &engine, "openai").await;
+    browser.reload().await;
+    browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |t, s| s == "streaming" && t.len() > before.len(),
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert_eq!(count(&replies(&engine).await, "generating"), 1);
+    // Stop goes to rill-server (Rill-Stop, through nginx), not to the engine.
+    browser.click(&testid("chat-stop")).await;
+    let (stopped, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "stopped", WAIT)
+        .await;
+    assert!(
+        words().starts_with(&stopped) && stopped.len() < words().len(),
+        "{stopped:?}"
+    );
+    poll("the generation to end", WAIT, || async {
+        (count(&replies(&engine).await, "generating") == 0).then_some(())
+    })
+    .await;
+    browser.reload().await;
+    let (text, state) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s != "streaming", WAIT)
+        .await;
+    assert_eq!((text, state), (stopped, "stopped".to_string()));
+    let stats = replies(&engine).await;
+    assert_eq!(
+        (count(&stats, "started"), count(&stats, "resumed")),
+        (1, 0),
+        "{stats}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_tab_attaches_through_pushpin() {
+    let engine = Deployed::start("pushpin", &["--", "--test-routes", "--rate", "12"]);
+    let browser = Browser::start().await;
+    let (before, _) = mid_reply_through(&browser, &engine, "openai").await;
+    let tab = browser
+        .client
+        .new_window(true)
+        .await
+        .expect("new tab")
+        .handle;
+    browser
+        .client
+        .switch_to_window(tab)
+        .await
+        .expect("switch to the new tab");
+    browser
+        .goto(&format!(
+            "{}/?view=chat&format=openai&lang=en",
+            engine.get("engine")
+        ))
+        .await;
+    let (done, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
+        .await;
+    assert!(
+        done.starts_with(&before[..before.len().min(10)]),
+        "{done:?}"
+    );
+    assert_eq!(done, words(), "the whole reply, once, in the second tab");
+    let stats = replies(&engine).await;
+    assert_eq!(count(&stats, "started"), 1, "{stats}");
+    assert!(count(&stats, "held") >= 1, "{stats}");
+    assert_eq!(count(&stats, "resumed"), 0, "{stats}");
+    browser.close().await;
 }
