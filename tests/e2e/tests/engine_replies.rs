@@ -104,7 +104,7 @@ async fn mid_reply_through(browser: &Browser, engine: &Deployed, format: &str) -
             REPLY_TIMEOUT,
         )
         .await;
-    let saved = saved_when(&browser, "the streaming reply to be saved", |s| {
+    let saved = saved_when(browser, "the streaming reply to be saved", |s| {
         s.contains("\"resume\"") && s.contains("word1")
     })
     .await;
