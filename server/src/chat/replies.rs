@@ -23,8 +23,9 @@
 //! `linger` is stopped, and an ended reply is forgotten `linger` after its last reader left.
 //!
 //! With `--publish`, every reply's events also go to its engine's channel
-//! ([`super::reply_engine`]): Nchan then answers reattaches itself, and a reattach through
-//! Pushpin is answered here with a hold on that channel.
+//! ([`super::reply_engine`], through the start hook [`Replies::set_on_start`]; this module
+//! names no engine code): Nchan then answers reattaches itself, and `reply_engine`'s resume
+//! routes hold a reattach through Pushpin on that channel and pass any other to [`resume`].
 //!
 //! It must not parse any chat format: events are cut by [`super::framing`] only.
 
