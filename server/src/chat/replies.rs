@@ -154,17 +154,28 @@ impl Reply {
     }
 
     /// The events after number `after` as a resume sends them (SSE with their ids; NDJSON
-    /// lines as `data:` events numbered by line), the last one's number (`after` when there
-    /// are none) and how the reply ended, if it has.
-    pub(super) fn resumed_after(&self, after: u64) -> (Bytes, u64, Option<End>) {
+    /// lines as `data:` events numbered by line), as many as fit in `max_bytes` (at least
+    /// one), the last one's number (`after` when there are none) and how the reply ended,
+    /// if it has (`None` while events beyond those returned remain, too).
+    pub(super) fn resumed_after(&self, after: u64, max_bytes: usize) -> (Bytes, u64, Option<End>) {
         let s = self.state();
         let events = s.buffer.after(after);
-        let chunk = write_events(self.wire, Out::Resumed, after, events);
-        (
-            chunk,
-            after + events.len() as u64,
-            s.buffer.ended().cloned(),
-        )
+        let mut bytes = 0;
+        let take = events
+            .iter()
+            .take_while(|e| {
+                bytes += e.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(events.len().min(1));
+        let chunk = write_events(self.wire, Out::Resumed, after, &events[..take]);
+        let end = if take == events.len() {
+            s.buffer.ended().cloned()
+        } else {
+            None
+        };
+        (chunk, after + take as u64, end)
     }
 
     /// How many events it has now.
@@ -896,6 +907,27 @@ mod tests {
         assert!(again.is_ok(), "the ended one made room");
         assert_eq!(replies.stats().kept, 2);
         assert_eq!(replies.stats().started, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resumed_events_come_in_batches_of_at_most_the_bytes_asked_for() {
+        let replies = Replies::new(limits(4, 1 << 20, 60_000));
+        let (_, reply) = start(&replies, events(5, Duration::from_millis(1)));
+        wait_ended(&reply).await;
+        // Each event is 15 bytes ("data: N\nid: N\n\n").
+        let (chunk, last, end) = reply.resumed_after(0, 40);
+        assert_eq!(&chunk[..], b"data: 1\nid: 1\n\ndata: 2\nid: 2\n\n");
+        assert_eq!((last, end), (2, None), "not the end while events remain");
+        let (chunk, last, _) = reply.resumed_after(2, 1);
+        assert_eq!(
+            (&chunk[..], last),
+            (&b"data: 3\nid: 3\n\n"[..], 3),
+            "at least one"
+        );
+        let (_, last, end) = reply.resumed_after(3, usize::MAX);
+        assert_eq!((last, end), (5, Some(End::Done)));
+        let (chunk, last, end) = reply.resumed_after(5, 40);
+        assert_eq!((chunk.len(), last, end), (0, 5, Some(End::Done)));
     }
 
     #[test]

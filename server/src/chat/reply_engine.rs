@@ -49,6 +49,10 @@ pub const NEXT_TIMEOUT_SECS: u32 = 10;
 /// The least time between two publishes of one reply (its events batch up meanwhile): at
 /// most 20 messages a second per reply in the engine.
 pub const MIN_GAP: Duration = Duration::from_millis(50);
+/// The most bytes of events one publish carries (whole events; a larger single event goes
+/// alone): well within what the engines take in one request (nginx's default
+/// `client_max_body_size` is 1 MB, as is deploy/pushpin's `push_in_http_max_body_size`).
+pub const MAX_BATCH: usize = 256 * 1024;
 /// Pause after a failed publish before the next attempt.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -104,7 +108,7 @@ async fn publish(publisher: Publisher, id: String, guard: ReaderGuard, linger: D
     }
     let end = loop {
         changed.borrow_and_update();
-        let (content, last, end) = reply.resumed_after(sent);
+        let (content, last, end) = reply.resumed_after(sent, MAX_BATCH);
         if last > sent {
             match send(
                 &publisher,
@@ -245,7 +249,7 @@ pub(super) fn hold(
     if after > reply.len() {
         return status(StatusCode::BAD_REQUEST);
     }
-    let (content, last, end) = reply.resumed_after(after);
+    let (content, last, end) = reply.resumed_after(after, usize::MAX);
     let mut body = Vec::with_capacity(content.len() + 16);
     if recovery.is_none() {
         body.extend_from_slice(b"retry: 1000\n\n");
