@@ -282,6 +282,28 @@ async fn a_reply_goes_to_pushpin_as_chained_items_then_a_close_after_the_last() 
 }
 
 #[tokio::test]
+async fn a_summary_reply_keeps_rill_servers_own_reattach_through_nginx() {
+    let (base, _log, task) = mock(StatusCode::ACCEPTED).await;
+    let (addr, state) = support::start(config(Duration::from_secs(5))).await;
+    state.replies.set_engines(vec![Publisher::new(
+        Engine::parse(&format!("nchan={base}")).expect("engine"),
+    )]);
+    let request = format!(
+        "GET /gpt/summary?content=hello HTTP/1.1\r\nHost: {addr}\r\nRill-Via: nchan\r\nConnection: close\r\n\r\n"
+    );
+    let answer = support::send(addr, request.as_bytes(), |_| false).await;
+    let id = answer
+        .header("rill-reply-id")
+        .expect("a reply id")
+        .to_string();
+    assert_eq!(
+        answer.header("rill-resume"),
+        Some(&*format!("replies/{id}"))
+    );
+    task.abort();
+}
+
+#[tokio::test]
 async fn a_reply_streams_whole_when_its_engine_is_unreachable() {
     let (addr, state) = support::start(config(Duration::from_secs(5))).await;
     // Nothing listens on port 1.

@@ -5,7 +5,8 @@
 //! - **Nchan**: the events are published as they are (rill's own `text/event-stream` bytes,
 //!   `id: N` included; NDJSON lines as numbered `data:` events, as a resume sends them) to
 //!   `POST {URL}/pub/reply-{id}`, in order, a batch at a time. A chat request that came
-//!   through nginx (it carries `Rill-Via: nchan`, deploy/nchan/nginx.conf) is offered
+//!   through nginx (it carries `Rill-Via: nchan`, deploy/nchan/nginx.conf; not the summary
+//!   feed's, which has no end marker) is offered
 //!   `Rill-Resume: {URL's path}/sub/reply-{id}` ([`offer_nchan_resume`]): an `http-raw-stream`
 //!   subscriber from the channel's oldest message, so the browser reads rill's own ids and
 //!   skips the events it has (Nchan numbers its messages `time:tag` and cannot start after
@@ -296,10 +297,13 @@ pub(super) async fn offer_nchan_resume(
     request: Request,
     next: Next,
 ) -> Response {
+    // The summary feed has no end marker, and Nchan keeps a finished reply's channel (and
+    // its raw streams) open for the linger time: its reattach stays rill-server's own.
     let via_nchan = request
         .headers()
         .get(VIA_HEADER)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"nchan"));
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"nchan"))
+        && !request.uri().path().starts_with("/gpt/");
     let mut response = next.run(request).await;
     if !via_nchan {
         return response;
