@@ -3,7 +3,9 @@
 //! headless Chromium opens the chat through the engine, reloads mid-reply, and the same
 //! message completes with exactly the model's text, reattached through the engine: Nchan
 //! answers it from the reply's channel without rill-server (which streamed no reattach
-//! itself), Pushpin holds it on the channel after rill-server's answer. One generation.
+//! itself), Pushpin holds it on the channel after rill-server's answer. One generation (with
+//! `--upstream`, one upstream request). Also: an NDJSON (Ollama) reply through Nchan, Stop
+//! after a reload through Nchan, and a second tab through Pushpin.
 //!
 //! The demo model echoes the prompt (`[[echo]]`), so the whole reply is known here. Every
 //! wait polls a condition.
@@ -276,4 +278,30 @@ async fn a_second_tab_attaches_through_pushpin() {
     assert!(count(&stats, "held") >= 1, "{stats}");
     assert_eq!(count(&stats, "resumed"), 0, "{stats}");
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_reply_through_nchan_with_an_upstream_asks_the_upstream_once() {
+    // rill-server in front of another rill-server as its model (`--upstream`).
+    let upstream = rill_e2e::RillServer::start("127.0.0.1:0", &["--rate", "12"]);
+    let engine = Deployed::start(
+        "nchan",
+        &["--", "--test-routes", "--upstream", &upstream.url],
+    );
+    let url = reload_mid_reply_through(&engine, "openai").await;
+    assert!(url.contains("/sub/reply-"), "{url:?}");
+    let (status, body) = http_get(&upstream.url, "/test/replies").await;
+    assert_eq!(status, 200, "{body}");
+    let upstream_stats: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        count(&upstream_stats, "started"),
+        1,
+        "the upstream saw one chat request: {upstream_stats}"
+    );
+    let stats = replies(&engine).await;
+    assert_eq!(
+        (count(&stats, "started"), count(&stats, "resumed")),
+        (1, 0),
+        "{stats}"
+    );
 }
