@@ -170,7 +170,8 @@ fn chat_request(addr: std::net::SocketAddr, extra: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_reply_goes_to_its_nchan_channel_whole_and_in_order_then_the_channel_is_deleted() {
+async fn a_reply_goes_to_its_nchan_channel_whole_and_in_order_with_its_end_then_the_channel_is_deleted(
+) {
     let (base, log, task) = mock(StatusCode::ACCEPTED).await;
     let (addr, state) = support::start(config(Duration::from_millis(200))).await;
     state.replies.set_engines(vec![Publisher::new(
@@ -219,8 +220,8 @@ async fn a_reply_goes_to_its_nchan_channel_whole_and_in_order_then_the_channel_i
         .collect();
     assert_eq!(
         String::from_utf8_lossy(&published),
-        answer.text(),
-        "the events as the first reader got them, ids included, each once"
+        format!("{}event: rill-reply-end\ndata: done\n\n", answer.text()),
+        "the events as the first reader got them, ids included, each once, then the end"
     );
     task.abort();
 }
@@ -282,7 +283,7 @@ async fn a_reply_goes_to_pushpin_as_chained_items_then_a_close_after_the_last() 
 }
 
 #[tokio::test]
-async fn a_summary_reply_keeps_rill_servers_own_reattach_through_nginx() {
+async fn a_summary_reply_through_nginx_is_offered_its_nchan_channel_too() {
     let (base, _log, task) = mock(StatusCode::ACCEPTED).await;
     let (addr, state) = support::start(config(Duration::from_secs(5))).await;
     state.replies.set_engines(vec![Publisher::new(
@@ -296,9 +297,14 @@ async fn a_summary_reply_keeps_rill_servers_own_reattach_through_nginx() {
         .header("rill-reply-id")
         .expect("a reply id")
         .to_string();
+    // Its end is the channel's `rill-reply-end`, as for the formats with an end marker.
     assert_eq!(
         answer.header("rill-resume"),
-        Some(&*format!("replies/{id}"))
+        Some(&*format!("/sub/reply-{id}"))
+    );
+    assert_eq!(
+        answer.header("rill-stop"),
+        Some(&*format!("replies/{id}/stop"))
     );
     task.abort();
 }

@@ -189,6 +189,8 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         // Through Pushpin a reattach is held on the reply's channel (`reply_engine`).
         .route("/v1/replies/{id}", get(reply_engine::resume_openai))
         .route("/v1/replies/{id}/stop", post(replies::stop_openai))
+        // Nchan's check before a reattach (`reply_engine::known`).
+        .route("/v1/replies/{id}/known", get(reply_engine::known))
         .route("/api/replies/{id}", get(reply_engine::resume_ollama))
         .route("/api/replies/{id}/stop", post(replies::stop_ollama))
         .route("/gpt/replies/{id}", get(reply_engine::resume_summary))

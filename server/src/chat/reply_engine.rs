@@ -5,15 +5,19 @@
 //! - **Nchan**: the events are published as they are (rill's own `text/event-stream` bytes,
 //!   `id: N` included; NDJSON lines as numbered `data:` events, as a resume sends them) to
 //!   `POST {URL}/pub/reply-{id}`, in order, a batch at a time. A chat request that came
-//!   through nginx (it carries `Rill-Via: nchan`, deploy/nchan/nginx.conf; not the summary
-//!   feed's, which has no end marker) is offered
+//!   through nginx (it carries `Rill-Via: nchan`, deploy/nchan/nginx.conf) is offered
 //!   `Rill-Resume: {URL's path}/sub/reply-{id}` ([`offer_nchan_resume`]): an `http-raw-stream`
 //!   subscriber from the channel's oldest message, so the browser reads rill's own ids and
 //!   skips the events it has (Nchan numbers its messages `time:tag` and cannot start after
 //!   one of rill's numbers; ARCHITECTURE.md "Replies through an engine"). The channel is
-//!   created empty first (a reattach before the first event waits) and deleted at the end
-//!   (which ends its subscribers' responses): at once for a reply that was stopped or broke,
-//!   after the linger time for one that finished (the browser ends it at its end marker).
+//!   created empty first (a reattach before the first event waits) and deleted the linger
+//!   time after the reply ended.
+//!   Nchan cannot end a raw stream but by deleting its channel, and takes a subscription to a
+//!   channel deleted moments ago that then waits: so the channel ends with [`END_EVENT`],
+//!   which the app ends a reattach at, and stays the linger time; Nchan asks rill-server
+//!   before each reattach ([`known`]), which answers 404 once it forgot the reply. The
+//!   location's idle timeout (30 s) bounds what is left, and an empty message every
+//!   [`KEEP_ALIVE`] keeps a live reply's raw streams from timing out.
 //! - **Pushpin**: the same bytes go out as `http-stream` items numbered by their last event
 //!   (`id`, `prev-id`), then a `close` after the last. A reattach through Pushpin reaches
 //!   rill-server, which answers what was missed with a hold on the channel ([`hold`]); Pushpin
@@ -54,24 +58,40 @@ pub const MIN_GAP: Duration = Duration::from_millis(50);
 /// alone): well within what the engines take in one request (nginx's default
 /// `client_max_body_size` is 1 MB, as is deploy/pushpin's `push_in_http_max_body_size`).
 pub const MAX_BATCH: usize = 256 * 1024;
+/// While a reply generates without events, an empty message goes to its Nchan channel this
+/// often: the reply location's raw streams end after 30 s without a message
+/// (`nchan_subscriber_timeout`, deploy/nchan/nginx.conf), which bounds a reattach to a
+/// channel that is gone, and this keeps those of a live reply open through a model's pause.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// Pause after a failed publish before the next attempt.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// When a reply's channel ends after its last event is published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Close {
-    Now,
-    AfterLinger,
+/// The event that ends a reply in its Nchan channel, after its last event: Nchan cannot end
+/// a raw stream otherwise (deleting the channel does, but a reattach in the moments after
+/// is taken and waits), so the channel says it itself and the app ends a reattach there.
+/// No id: it is not one of the reply's events.
+pub const END_EVENT: &str = "rill-reply-end";
+
+/// [`END_EVENT`] for a reply that ended so (its data: `done`, `stopped`, `broken`,
+/// `overflow` or `abandoned`, for the log).
+fn end_event(end: &End) -> Bytes {
+    let how = match end {
+        End::Done => "done",
+        End::Stopped => "stopped",
+        End::Broken(_) => "broken",
+        End::Overflow => "overflow",
+        End::Abandoned => "abandoned",
+    };
+    Bytes::from(format!("event: {END_EVENT}\ndata: {how}\n\n"))
 }
 
 /// Pushpin's connections have everything once the last item is out: closed at once. An
-/// Nchan channel is the reply's only copy for the browsers that come back to it, so a reply
-/// that finished stays the linger time (its readers end it at its end marker); one that was
-/// stopped or broke has no end marker, and its readers must see the stream end now.
-fn close_when(kind: EngineKind, end: &End) -> Close {
-    match (kind, end) {
-        (EngineKind::Nchan, End::Done) => Close::AfterLinger,
-        _ => Close::Now,
+/// Nchan channel is the reply's only copy for the browsers that come back to it (its end
+/// event ends their reattach), so it stays the linger time, as the reply does in rill-server.
+fn close_after(kind: EngineKind, linger: Duration) -> Duration {
+    match kind {
+        EngineKind::Nchan => linger,
+        EngineKind::Pushpin => Duration::ZERO,
     }
 }
 
@@ -146,14 +166,39 @@ async fn publish(publisher: Publisher, id: String, guard: ReaderGuard, linger: D
         if let Some(end) = end {
             break end;
         }
-        // The sender lives in the reply, which this task holds: never closed.
-        let _ = changed.changed().await;
+        tokio::select! {
+            // The sender lives in the reply, which this task holds: never closed.
+            _ = changed.changed() => {}
+            () = tokio::time::sleep(KEEP_ALIVE), if kind == EngineKind::Nchan => {
+                // Writes nothing to the raw streams but restarts their idle timeout.
+                if let Err(err) = send(&publisher, publisher.reply_request(&channel, Bytes::new(), sent, sent)).await {
+                    tracing::debug!(%engine, %channel, %err, "reply keep-alive not published");
+                }
+            }
+        }
     };
+    if kind == EngineKind::Nchan {
+        let mut published = false;
+        for _ in 0..3 {
+            let request = publisher.reply_request(&channel, end_event(&end), sent, sent);
+            match send(&publisher, request).await {
+                Ok(()) => {
+                    published = true;
+                    break;
+                }
+                Err(err) => {
+                    tracing::debug!(%engine, %channel, %err, "reply end not published yet");
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+        }
+        if !published {
+            tracing::warn!(%engine, %channel, "reply end not published: a reattach through Nchan waits for its idle timeout");
+        }
+    }
     drop(guard);
     drop(reply);
-    if close_when(kind, &end) == Close::AfterLinger {
-        tokio::time::sleep(linger).await;
-    }
+    tokio::time::sleep(close_after(kind, linger)).await;
     for _ in 0..3 {
         match send(&publisher, publisher.reply_end_request(&channel, sent)).await {
             // A channel already gone (Nchan's 404) is as good as closed.
@@ -194,6 +239,23 @@ async fn resume(
     };
     chat.replies.count_held();
     hold(&reply, &id, after, &flavor.replies_path(&id), &headers)
+}
+
+/// Whether reply `id` is kept: 204, else 404.
+fn known_status(replies: &Replies, id: &str) -> StatusCode {
+    if replies.get(id).is_some() {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// `GET /v1/replies/{id}/known`: Nchan's authorization of a reattach (`nchan_authorize_request`,
+/// deploy/nchan/nginx.conf): 204 while rill-server keeps the reply, 404 once it forgot it,
+/// which Nchan passes on to the browser (the app takes it as the end) rather than taking the
+/// subscription to a channel that may be gone.
+pub(super) async fn known(State(chat): State<ChatState>, Path(id): Path<String>) -> Response {
+    status(known_status(&chat.replies, &id))
 }
 
 /// `GET /v1/replies/{id}`.
@@ -297,13 +359,10 @@ pub(super) async fn offer_nchan_resume(
     request: Request,
     next: Next,
 ) -> Response {
-    // The summary feed has no end marker, and Nchan keeps a finished reply's channel (and
-    // its raw streams) open for the linger time: its reattach stays rill-server's own.
     let via_nchan = request
         .headers()
         .get(VIA_HEADER)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"nchan"))
-        && !request.uri().path().starts_with("/gpt/");
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"nchan"));
     let mut response = next.run(request).await;
     if !via_nchan {
         return response;
@@ -336,18 +395,29 @@ mod tests {
     use futures_util::stream::{self, BoxStream, StreamExt};
 
     #[test]
-    fn only_a_finished_reply_keeps_its_nchan_channel_for_the_linger_time() {
+    fn an_nchan_channel_ends_with_the_end_event_and_stays_the_linger_time() {
         assert_eq!(
-            close_when(EngineKind::Nchan, &End::Done),
-            Close::AfterLinger
+            &end_event(&End::Stopped)[..],
+            b"event: rill-reply-end\ndata: stopped\n\n"
         );
-        assert_eq!(close_when(EngineKind::Nchan, &End::Stopped), Close::Now);
         assert_eq!(
-            close_when(EngineKind::Nchan, &End::Broken(Bytes::new())),
-            Close::Now
+            &end_event(&End::Done)[..],
+            b"event: rill-reply-end\ndata: done\n\n"
         );
-        assert_eq!(close_when(EngineKind::Nchan, &End::Abandoned), Close::Now);
-        assert_eq!(close_when(EngineKind::Pushpin, &End::Done), Close::Now);
+        let linger = Duration::from_secs(300);
+        assert_eq!(close_after(EngineKind::Nchan, linger), linger);
+        assert_eq!(close_after(EngineKind::Pushpin, linger), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_kept_reply_is_known_and_a_forgotten_one_is_not() {
+        let replies = Replies::new(ReplyLimits::default());
+        let (id, _reader) = replies.start_for_test(Wire::Sse, stream::pending().boxed());
+        assert_eq!(known_status(&replies, &id), StatusCode::NO_CONTENT);
+        assert_eq!(
+            known_status(&replies, "0123456789abcdef0123456789abcdef"),
+            StatusCode::NOT_FOUND
+        );
     }
 
     #[test]

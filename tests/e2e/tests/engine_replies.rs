@@ -5,7 +5,8 @@
 //! answers it from the reply's channel without rill-server (which streamed no reattach
 //! itself), Pushpin holds it on the channel after rill-server's answer. One generation (with
 //! `--upstream`, one upstream request). Also: an NDJSON (Ollama) reply through Nchan, Stop
-//! after a reload through Nchan, and a second tab through Pushpin.
+//! after a reload through Nchan, a reply stopped while its tab was away, and a second tab
+//! through Pushpin.
 //!
 //! The demo model echoes the prompt (`[[echo]]`), so the whole reply is known here. Every
 //! wait polls a condition.
@@ -304,4 +305,76 @@ async fn a_reload_mid_reply_through_nchan_with_an_upstream_asks_the_upstream_onc
         (1, 0),
         "{stats}"
     );
+}
+
+/// `POST {base}{path}` with an empty body (plain HTTP/1.1): the status code.
+async fn http_post(base: &str, path: &str) -> u16 {
+    let authority = base
+        .strip_prefix("http://")
+        .and_then(|r| r.split('/').next())
+        .expect("an http url")
+        .to_string();
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .expect("connect");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.expect("read");
+        answer
+    };
+    let answer = tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("answered in time");
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_stopped_while_its_tab_was_away_reattaches_through_nchan_as_interrupted() {
+    let engine = Deployed::start("nchan", &["--", "--test-routes", "--rate", "8"]);
+    let browser = Browser::start().await;
+    let (before, url) = mid_reply_through(&browser, &engine, "openai").await;
+    // The tab goes away mid-reply; meanwhile the reply is stopped (its channel then ends
+    // with `rill-reply-end`): coming back, the tab reattaches through Nchan, gets the rest
+    // up to the stop and ends the reply there, interrupted, with Continue.
+    browser.goto("about:blank").await;
+    let id = url
+        .rsplit("reply-")
+        .next()
+        .expect("the reply id")
+        .to_string();
+    assert_eq!(
+        http_post(engine.get("app"), &format!("/v1/replies/{id}/stop")).await,
+        200
+    );
+    browser
+        .goto(&format!(
+            "{}/?view=chat&format=openai&lang=en",
+            engine.get("engine")
+        ))
+        .await;
+    let (text, _) = browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |_, s| s == "interrupted",
+            REPLY_TIMEOUT,
+        )
+        .await;
+    assert!(
+        text.starts_with(before.trim_end()),
+        "{text:?} after {before:?}"
+    );
+    poll("Continue offered", WAIT, || async {
+        (browser.count(&testid("message-continue")).await == 1).then_some(())
+    })
+    .await;
+    browser.close().await;
 }

@@ -14,9 +14,9 @@
 //! URL). Switching to another conversation leaves such a reply streaming on the server.
 //!
 //! The offered URL may be an engine's (rill-server behind Nchan, `chat::resume`): a reattach
-//! then skips the events the message has, ends at the reply's end marker (the engine may
-//! keep the connection open after it) and takes a 403 (the engine's channel is gone) as the
-//! end, as it takes rill-server's 404.
+//! then skips the events the message has, ends at the channel's `rill-reply-end` event (the
+//! engine keeps the connection open after the reply's last event) and takes a 403 (the
+//! engine's channel is gone) as the end, as it takes rill-server's 404.
 
 use std::rc::Rc;
 
@@ -41,6 +41,10 @@ use crate::transport::{
 
 /// How often a streaming reply is saved, at most.
 const SAVE_EVERY_MS: f64 = 1_000.0;
+
+/// The event with which rill-server ends a reply in an engine's channel (Nchan's raw streams
+/// do not end by themselves).
+const REPLY_END_EVENT: &str = "rill-reply-end";
 
 /// Failed attempts in a row after which a reattached reply gives up (interrupted).
 pub(super) const RESUME_FAILURES: u32 = 8;
@@ -308,6 +312,11 @@ impl ChatCtx {
                 }
                 None
             }
+            // The engine's channel says the reply ended (rill-server's `rill-reply-end`):
+            // its stream would not end by itself.
+            StreamEvent::Event(ev) if reattached && ev.event == REPLY_END_EVENT => {
+                Some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
             StreamEvent::Event(ev) => {
                 let point = self.resume_point();
                 if reattached && point.as_ref().is_some_and(|p| !p.is_new(&ev.id)) {
@@ -496,14 +505,6 @@ impl ChatCtx {
                     }
                 }
             }
-        }
-        // A reattached reply is whole at its end marker, whether or not the connection ends.
-        let ended = self
-            .active
-            .with_value(|a| a.as_ref().map(|a| a.reattached && a.reader.saw_end()))
-            .unwrap_or(false);
-        if ended && matches!(event, StreamEvent::Event(_) | StreamEvent::Json(_)) {
-            self.on_event(StreamEvent::Closed(CloseReason::EndOfStream));
         }
     }
 
