@@ -39,6 +39,8 @@ Routes:
                                (Last-Event-ID header or ?last_event_id=N; SSE with ids;
                                204 when it ended with nothing more, 404 unknown/expired)
   POST /v1/replies/ID/stop (and /api/..., /gpt/...)  end a reply's generation
+  GET  /v1/replies/ID/known    204 while the reply is kept, else 404 (Nchan asks it before
+                               a reattach through it: nchan_authorize_request)
   --publish nchan=URL          also publish the clock (channel `clock`: the time each second,
                                id = its Unix second) and the demo feeds (`demo-ticker`,
                                `demo-scores`, `demo-news`: event n under id n) into Nchan:
