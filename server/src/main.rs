@@ -39,19 +39,26 @@ Routes:
                                (Last-Event-ID header or ?last_event_id=N; SSE with ids;
                                204 when it ended with nothing more, 404 unknown/expired)
   POST /v1/replies/ID/stop (and /api/..., /gpt/...)  end a reply's generation
+  GET  /v1/replies/ID/known    204 while the reply is kept, else 404 (Nchan asks it before
+                               a reattach through it: nchan_authorize_request)
   --publish nchan=URL          also publish the clock (channel `clock`: the time each second,
                                id = its Unix second) and the demo feeds (`demo-ticker`,
                                `demo-scores`, `demo-news`: event n under id n) into Nchan:
                                POST URL/pub/CHANNEL; browsers subscribe to URL/sub/CHANNEL
                                (deploy/nchan/nginx.conf); Nchan numbers messages itself
-                               (id TIME:TAG) and resumes them on Last-Event-ID
+                               (id TIME:TAG) and resumes them on Last-Event-ID. Every
+                               streamed reply goes to channel reply-ID too (its SSE bytes,
+                               rill's ids); a chat request that came through nginx
+                               (Rill-Via: nchan) is offered Rill-Resume: /sub/reply-ID there
   --publish pushpin=URL        the same into Pushpin's control API (URL: e.g.
                                http://127.0.0.1:5561; POST URL/publish/, http-stream items
                                with id and prev-id); rill-server is Pushpin's origin: a
                                request for /stream or /demo/ticker|scores|news through
                                Pushpin (Grip-Sig) is answered with its head, what a
                                Last-Event-ID missed, and Grip-Hold/Grip-Channel/Grip-Link
-                               (deploy/pushpin/routes); direct requests are served as before
+                               (deploy/pushpin/routes); direct requests are served as before.
+                               Every streamed reply goes to channel reply-ID too, and a
+                               reattach (GET .../replies/ID) through Pushpin is held on it
   /...                         with --dist, the app's files
 
 The built-in model `rill-demo` answers any model name with a deterministic markdown reply
@@ -167,9 +174,10 @@ struct Args {
     /// Open streams from one client address; beyond it 503 with Retry-After. 0: no limit.
     #[arg(long, value_name = "N", default_value_t = rill_server::gauge::DEFAULT_MAX_STREAMS_PER_CLIENT)]
     max_streams_per_client: usize,
-    /// Publish the clock and demo feeds into an SSE engine as well: `nchan=URL` (nginx with
-    /// Nchan: its /pub/CHANNEL publisher) or `pushpin=URL` (Pushpin's control API, which
-    /// also makes this server Pushpin's origin). Once per kind; see Routes below.
+    /// Publish the clock, the demo feeds and every streamed reply into an SSE engine as
+    /// well: `nchan=URL` (nginx with Nchan: its /pub/CHANNEL publisher) or `pushpin=URL`
+    /// (Pushpin's control API, which also makes this server Pushpin's origin). Once per
+    /// kind; see Routes below.
     #[arg(long = "publish", value_name = "KIND=URL")]
     publish: Vec<Engine>,
     /// The Retry-After (seconds) of a stream refused by a stream limit.
@@ -342,6 +350,10 @@ async fn main() -> ExitCode {
         published,
         ..AppState::default()
     };
+    // Every resumable reply goes to the engines too (`chat::reply_engine`).
+    state
+        .replies
+        .set_engines(args.publish.iter().cloned().map(Publisher::new).collect());
     let limits = Limits {
         header_timeout: Duration::from_secs_f64(args.header_timeout_secs),
         idle_timeout: Duration::from_secs_f64(args.idle_timeout_secs),

@@ -5,7 +5,9 @@
 //! only when both are on the origin the reply was asked from (origins as the browser reads
 //! them, passed in), and the app follows exactly the URLs it was given, never one it built.
 //! Event numbers are the server's `id:` values (SSE), or for NDJSON (Ollama) the count of
-//! lines read, which is what rill-server numbers them by.
+//! lines read, which is what rill-server numbers them by. A reattach may be answered from
+//! the reply's start (an engine that cannot start after one of rill's numbers, Nchan):
+//! the events the message already has are skipped ([`ResumePoint::is_new`]).
 
 use super::format::ChatFormat;
 use crate::json::{read, Json};
@@ -58,6 +60,14 @@ impl ResumePoint {
                 self.last_event_id = n;
             }
         }
+    }
+
+    /// True unless `id` is the number of an event the message has already (at most
+    /// `last_event_id`): a reattach skips those. An id that is not a number is new.
+    pub fn is_new(&self, id: &str) -> bool {
+        id.trim()
+            .parse::<u64>()
+            .map_or(true, |n| n > self.last_event_id)
     }
 
     /// Notes one more NDJSON line read.
@@ -151,6 +161,18 @@ mod tests {
         assert_eq!(p.last_event_id, 5);
         p.saw_line();
         assert_eq!(p.last_event_id, 6);
+    }
+
+    #[test]
+    fn events_up_to_the_last_are_not_new() {
+        let mut p = ResumePoint::offered(ChatFormat::OpenAi, Some(O), url("/r"), None).unwrap();
+        assert!(p.is_new("1"), "from the start, everything is new");
+        p.saw_event_id("4");
+        assert!(!p.is_new("1"));
+        assert!(!p.is_new(" 4 "));
+        assert!(p.is_new("5"));
+        assert!(p.is_new(""), "no id: not one of ours to skip");
+        assert!(p.is_new("1733:0"), "an engine's own id");
     }
 
     #[test]

@@ -77,6 +77,7 @@ mod openai;
 mod pace;
 pub mod replies;
 mod reply_buffer;
+pub mod reply_engine;
 mod responses;
 pub mod sample;
 mod source;
@@ -156,6 +157,8 @@ pub(crate) struct ChatState {
 /// The chat routes, with their own CORS layer.
 pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
     state.replies.set_limits(config.replies.clone());
+    // With `--publish`, each reply goes to the engines too.
+    state.replies.set_on_start(reply_engine::start_publishing);
     let chat = ChatState {
         streams: state.streams.clone(),
         replies: state.replies.clone(),
@@ -183,12 +186,20 @@ pub fn routes(config: &ChatConfig, state: &AppState) -> Router<AppState> {
         .route("/gpt/summary", get(summary::summary).post(summary::summary))
         // Resuming and stopping a reply (`replies`): the same routes with or without an
         // upstream, since rill-server keeps the reply either way.
-        .route("/v1/replies/{id}", get(replies::resume_openai))
+        // Through Pushpin a reattach is held on the reply's channel (`reply_engine`).
+        .route("/v1/replies/{id}", get(reply_engine::resume_openai))
         .route("/v1/replies/{id}/stop", post(replies::stop_openai))
-        .route("/api/replies/{id}", get(replies::resume_ollama))
+        // Nchan's check before a reattach (`reply_engine::known`).
+        .route("/v1/replies/{id}/known", get(reply_engine::known))
+        .route("/api/replies/{id}", get(reply_engine::resume_ollama))
         .route("/api/replies/{id}/stop", post(replies::stop_ollama))
-        .route("/gpt/replies/{id}", get(replies::resume_summary))
+        .route("/gpt/replies/{id}", get(reply_engine::resume_summary))
         .route("/gpt/replies/{id}/stop", post(replies::stop_summary));
+    // Through nginx + Nchan, a reply's reattach goes to its Nchan channel (`reply_engine`).
+    let api = api.layer(axum::middleware::from_fn_with_state(
+        chat.clone(),
+        reply_engine::offer_nchan_resume,
+    ));
     match cors(config) {
         Some(layer) => api.layer(layer),
         None => api,
@@ -216,6 +227,15 @@ pub(crate) enum Flavor {
 }
 
 impl Flavor {
+    /// The path of reply `id` under this API's routes (`replies`).
+    pub(crate) fn replies_path(self, id: &str) -> String {
+        match self {
+            Flavor::Ollama => format!("/api/replies/{id}"),
+            Flavor::Summary => format!("/gpt/replies/{id}"),
+            _ => format!("/v1/replies/{id}"),
+        }
+    }
+
     /// An error response in this API's shape.
     pub(crate) fn error(self, status: StatusCode, message: &str) -> Response {
         let body = match self {

@@ -22,6 +22,11 @@
 //! the generation: readers see a broken connection); a generation nobody reads for
 //! `linger` is stopped, and an ended reply is forgotten `linger` after its last reader left.
 //!
+//! With `--publish`, every reply's events also go to its engine's channel
+//! ([`super::reply_engine`], through the start hook [`Replies::set_on_start`]; this module
+//! names no engine code): Nchan then answers reattaches itself, and `reply_engine`'s resume
+//! routes hold a reattach through Pushpin on that channel and pass any other to [`resume`].
+//!
 //! It must not parse any chat format: events are cut by [`super::framing`] only.
 
 use std::collections::HashMap;
@@ -30,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -44,6 +49,7 @@ use super::pace::{self, Chunk, ABORT_PAUSE, FLUSH_PAUSE};
 use super::reply_buffer::{parse_last_event_id, End, ReplyBuffer};
 use super::{stream_headers, ChatState, Flavor};
 use crate::gauge::StreamGuard;
+use crate::publish::{EngineKind, Publisher};
 
 /// The header naming a reply.
 pub const REPLY_ID_HEADER: &str = "rill-reply-id";
@@ -89,7 +95,18 @@ struct Registry {
     limits: Mutex<ReplyLimits>,
     map: Mutex<HashMap<String, Arc<Reply>>>,
     started: AtomicU64,
+    /// The engines each reply is published into (`--publish`; set by `main.rs`).
+    engines: Mutex<Vec<Publisher>>,
+    /// Called with each new reply before its generation runs (set by the chat routes:
+    /// `reply_engine::start_publishing`, which this module does not know).
+    on_start: Mutex<Option<OnStart>>,
+    resumed: AtomicU64,
+    held: AtomicU64,
 }
+
+/// A hook called with the registry, each new reply's id, the reply and the linger time,
+/// before the reply's generation runs.
+pub(super) type OnStart = fn(&Replies, &str, &Arc<Reply>, Duration);
 
 /// Counts for tests (`/test/replies`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -100,10 +117,14 @@ pub struct ReplyStats {
     pub kept: usize,
     /// Of those, still generating.
     pub generating: usize,
+    /// Reattaches rill-server streamed itself (`GET …/replies/{id}` answered with events).
+    pub resumed: u64,
+    /// Reattaches that came through Pushpin, answered with a hold on the reply's channel.
+    pub held: u64,
 }
 
 #[derive(Debug)]
-struct Reply {
+pub(super) struct Reply {
     wire: Wire,
     state: Mutex<ReplyState>,
     /// Bumped on every change of `state` (an event, the end).
@@ -126,6 +147,54 @@ impl Reply {
         // is one push or one end), so a poisoned lock is still good to read.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Notified on every change (an event, the end).
+    pub(super) fn subscribe(&self) -> watch::Receiver<()> {
+        self.changed.subscribe()
+    }
+
+    /// The events after number `after` as a resume sends them (SSE with their ids; NDJSON
+    /// lines as `data:` events numbered by line), as many as fit in `max_bytes` (at least
+    /// one), the last one's number (`after` when there are none) and how the reply ended,
+    /// if it has (`None` while events beyond those returned remain, too).
+    pub(super) fn resumed_after(&self, after: u64, max_bytes: usize) -> (Bytes, u64, Option<End>) {
+        let s = self.state();
+        let events = s.buffer.after(after);
+        let mut bytes = 0;
+        let take = events
+            .iter()
+            .take_while(|e| {
+                bytes += e.len();
+                bytes <= max_bytes
+            })
+            .count()
+            .max(events.len().min(1));
+        let chunk = write_events(self.wire, Out::Resumed, after, &events[..take]);
+        let end = if take == events.len() {
+            s.buffer.ended().cloned()
+        } else {
+            None
+        };
+        (chunk, after + take as u64, end)
+    }
+
+    /// How many events it has now.
+    pub(super) fn len(&self) -> u64 {
+        self.state().buffer.len()
+    }
+}
+
+/// `events` (numbers `after + 1` on) as a reader of kind `out` writes them.
+fn write_events(wire: Wire, out: Out, after: u64, events: &[Bytes]) -> Bytes {
+    let mut chunk = BytesMut::new();
+    for (i, event) in events.iter().enumerate() {
+        if out == Out::Resumed && wire == Wire::Ndjson {
+            chunk.extend_from_slice(&ndjson_line_as_sse(event, after + 1 + i as u64));
+        } else {
+            chunk.extend_from_slice(event);
+        }
+    }
+    chunk.freeze()
 }
 
 /// A new reply id: 128 random bits in hex.
@@ -146,6 +215,40 @@ impl Replies {
             limits: Mutex::new(limits),
             ..Registry::default()
         }))
+    }
+
+    /// Publishes every reply started from now on into these engines as well.
+    pub fn set_engines(&self, engines: Vec<Publisher>) {
+        *self.0.engines.lock().unwrap_or_else(|e| e.into_inner()) = engines;
+    }
+
+    /// Calls `hook` with every reply started from now on, before its generation runs.
+    pub(super) fn set_on_start(&self, hook: OnStart) {
+        *self.0.on_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
+    }
+
+    /// Counts a reattach answered with a hold (`/test/replies`).
+    pub(super) fn count_held(&self) {
+        self.0.held.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The engine of kind `kind` replies are published into, if there is one.
+    pub(super) fn engine(&self, kind: EngineKind) -> Option<Publisher> {
+        self.0
+            .engines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|p| p.engine().kind == kind)
+            .cloned()
+    }
+
+    pub(super) fn engines(&self) -> Vec<Publisher> {
+        self.0
+            .engines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Applies `limits` to the replies started from now on.
@@ -175,7 +278,7 @@ impl Replies {
     }
 
     /// The reply `id`, if it is kept.
-    fn get(&self, id: &str) -> Option<Arc<Reply>> {
+    pub(super) fn get(&self, id: &str) -> Option<Arc<Reply>> {
         if !is_reply_id(id) {
             return None;
         }
@@ -195,6 +298,8 @@ impl Replies {
                 .values()
                 .filter(|r| r.state().buffer.ended().is_none())
                 .count(),
+            resumed: self.0.resumed.load(Ordering::Relaxed),
+            held: self.0.held.load(Ordering::Relaxed),
         }
     }
 
@@ -242,6 +347,10 @@ impl Replies {
         map.insert(id.clone(), reply.clone());
         self.0.started.fetch_add(1, Ordering::Relaxed);
         let reader = ReaderGuard::new(reply.clone());
+        let hook = *self.0.on_start.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hook) = hook {
+            hook(self, &id, &reply, limits.linger);
+        }
         tokio::spawn(generate(reply, body.boxed(), limits));
         Ok((id, reader))
     }
@@ -308,16 +417,22 @@ async fn generate(reply: Arc<Reply>, mut body: BoxStream<'static, Chunk>, limits
 }
 
 /// One reader attached to a reply; detached on drop.
-struct ReaderGuard(Arc<Reply>);
+pub(super) struct ReaderGuard(Arc<Reply>);
 
 impl ReaderGuard {
-    fn new(reply: Arc<Reply>) -> ReaderGuard {
+    pub(super) fn new(reply: Arc<Reply>) -> ReaderGuard {
         {
             let mut s = reply.state();
             s.readers += 1;
             s.last_seen = Instant::now();
         }
         ReaderGuard(reply)
+    }
+}
+
+impl ReaderGuard {
+    pub(super) fn reply(&self) -> &Arc<Reply> {
+        &self.0
     }
 }
 
@@ -379,20 +494,10 @@ fn read_as(
                 let s = reply.state();
                 let events = s.buffer.after(r.next);
                 if !events.is_empty() {
-                    let mut chunk = BytesMut::new();
-                    for (i, event) in events.iter().enumerate() {
-                        if r.out == Out::Resumed && reply.wire == Wire::Ndjson {
-                            chunk.extend_from_slice(&ndjson_line_as_sse(
-                                event,
-                                r.next + 1 + i as u64,
-                            ));
-                        } else {
-                            chunk.extend_from_slice(event);
-                        }
-                    }
+                    let chunk = write_events(reply.wire, r.out, r.next, events);
                     r.next += events.len() as u64;
                     drop(s);
-                    return Some((Ok(chunk.freeze()), r));
+                    return Some((Ok(chunk), r));
                 }
                 s.buffer.ended().cloned()
             };
@@ -469,17 +574,39 @@ pub(crate) fn resume_base(path: &str) -> &'static str {
 
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct ResumeQuery {
-    last_event_id: Option<String>,
+    pub(super) last_event_id: Option<String>,
 }
 
-fn unknown(flavor: Flavor) -> Response {
+pub(super) fn unknown(flavor: Flavor) -> Response {
     flavor.error(
         StatusCode::NOT_FOUND,
         "no such reply: it ended and was forgotten, or never existed",
     )
 }
 
-async fn resume(
+/// The event a resume asks to read after: its `Last-Event-ID` header, else the query's
+/// `last_event_id`, else 0; `None` when that is not a number.
+pub(super) fn asked_after(headers: &HeaderMap, query: ResumeQuery) -> Option<u64> {
+    let asked = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(query.last_event_id)
+        .unwrap_or_default();
+    parse_last_event_id(&asked)
+}
+
+/// The answer to a bad `Last-Event-ID`.
+pub(super) fn bad_last_event_id(flavor: Flavor) -> Response {
+    flavor.error(
+        StatusCode::BAD_REQUEST,
+        "Last-Event-ID must be the number of an event of this reply",
+    )
+}
+
+/// `GET …/replies/{id}` (the routes are `reply_engine`'s, which answers those that came
+/// through Pushpin itself).
+pub(super) async fn resume(
     chat: ChatState,
     flavor: Flavor,
     id: String,
@@ -489,17 +616,8 @@ async fn resume(
     let Some(reply) = chat.replies.get(&id) else {
         return unknown(flavor);
     };
-    let asked = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(query.last_event_id)
-        .unwrap_or_default();
-    let Some(after) = parse_last_event_id(&asked) else {
-        return flavor.error(
-            StatusCode::BAD_REQUEST,
-            "Last-Event-ID must be the number of an event of this reply",
-        );
+    let Some(after) = asked_after(&headers, query) else {
+        return bad_last_event_id(flavor);
     };
     {
         let s = reply.state();
@@ -513,6 +631,7 @@ async fn resume(
             return StatusCode::NO_CONTENT.into_response();
         }
     }
+    chat.replies.0.resumed.fetch_add(1, Ordering::Relaxed);
     let guard = match chat.streams.try_enter() {
         Ok(guard) => guard,
         Err(busy) => {
@@ -562,36 +681,6 @@ async fn stop(chat: ChatState, flavor: Flavor, id: String) -> Response {
     )
 }
 
-/// `GET /v1/replies/{id}`.
-pub(super) async fn resume_openai(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::OpenAi, id, query, headers).await
-}
-
-/// `GET /api/replies/{id}`.
-pub(super) async fn resume_ollama(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::Ollama, id, query, headers).await
-}
-
-/// `GET /gpt/replies/{id}`.
-pub(super) async fn resume_summary(
-    State(chat): State<ChatState>,
-    Path(id): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    resume(chat, Flavor::Summary, id, query, headers).await
-}
-
 /// `POST /v1/replies/{id}/stop`.
 pub(super) async fn stop_openai(State(chat): State<ChatState>, Path(id): Path<String>) -> Response {
     stop(chat, Flavor::OpenAi, id).await
@@ -608,6 +697,41 @@ pub(super) async fn stop_summary(
     Path(id): Path<String>,
 ) -> Response {
     stop(chat, Flavor::Summary, id).await
+}
+
+#[cfg(test)]
+impl Replies {
+    /// [`Replies::start`], for the engine's tests.
+    pub(super) fn start_for_test<S>(&self, wire: Wire, body: S) -> (String, ReaderGuard)
+    where
+        S: Stream<Item = Chunk> + Send + 'static,
+    {
+        self.start(wire, body).ok().expect("room for the reply")
+    }
+}
+
+/// Waits (bounded) until `reply` has `n` events.
+#[cfg(test)]
+pub(super) async fn wait_len(reply: &Reply, n: u64) {
+    for _ in 0..1000 {
+        if reply.len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("the reply never had {n} events");
+}
+
+/// Waits (bounded) until `reply` ended.
+#[cfg(test)]
+pub(super) async fn wait_ended(reply: &Reply) {
+    for _ in 0..1000 {
+        if reply.state().buffer.ended().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("the reply never ended");
 }
 
 #[cfg(test)]
@@ -783,6 +907,27 @@ mod tests {
         assert!(again.is_ok(), "the ended one made room");
         assert_eq!(replies.stats().kept, 2);
         assert_eq!(replies.stats().started, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resumed_events_come_in_batches_of_at_most_the_bytes_asked_for() {
+        let replies = Replies::new(limits(4, 1 << 20, 60_000));
+        let (_, reply) = start(&replies, events(5, Duration::from_millis(1)));
+        wait_ended(&reply).await;
+        // Each event is 15 bytes ("data: N\nid: N\n\n").
+        let (chunk, last, end) = reply.resumed_after(0, 40);
+        assert_eq!(&chunk[..], b"data: 1\nid: 1\n\ndata: 2\nid: 2\n\n");
+        assert_eq!((last, end), (2, None), "not the end while events remain");
+        let (chunk, last, _) = reply.resumed_after(2, 1);
+        assert_eq!(
+            (&chunk[..], last),
+            (&b"data: 3\nid: 3\n\n"[..], 3),
+            "at least one"
+        );
+        let (_, last, end) = reply.resumed_after(3, usize::MAX);
+        assert_eq!((last, end), (5, Some(End::Done)));
+        let (chunk, last, end) = reply.resumed_after(5, 40);
+        assert_eq!((chunk.len(), last, end), (0, 5, Some(End::Done)));
     }
 
     #[test]

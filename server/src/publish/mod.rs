@@ -39,6 +39,8 @@ pub use feeds::Published;
 
 /// How long one publish request may take before it counts as failed.
 pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most of an engine's acknowledgement that is read.
+const ACK_LIMIT: usize = 64 * 1024;
 
 /// One server-sent event as rill publishes it: its type (none: `message`), its id (rill's
 /// own: a number for the feeds) and its data (any text; each line becomes a `data:` line).
@@ -133,6 +135,44 @@ impl Publisher {
         }
     }
 
+    /// The request that publishes a reply's next events: `content` is their
+    /// `text/event-stream` bytes with rill's ids, `last` the last one's number and `prev` the
+    /// number before the first (Nchan writes the bytes to its raw-stream subscribers as they
+    /// are; Pushpin to its held connections, as item `last` after `prev`).
+    pub fn reply_request(
+        &self,
+        channel: &str,
+        content: Bytes,
+        last: u64,
+        prev: u64,
+    ) -> Result<Request<Bytes>, PublishError> {
+        match self.engine.kind {
+            EngineKind::Nchan => nchan::raw_publish_request(&self.engine.base, channel, content),
+            EngineKind::Pushpin => pushpin::raw_publish_request(
+                &self.engine.base,
+                channel,
+                &content,
+                &last.to_string(),
+                &prev.to_string(),
+            ),
+        }
+    }
+
+    /// The request that ends a reply's channel after its last event `last`: Nchan deletes it
+    /// (its subscribers' responses end), Pushpin closes the connections that have it all.
+    pub fn reply_end_request(
+        &self,
+        channel: &str,
+        last: u64,
+    ) -> Result<Request<Bytes>, PublishError> {
+        match self.engine.kind {
+            EngineKind::Nchan => nchan::delete_request(&self.engine.base, channel),
+            EngineKind::Pushpin => {
+                pushpin::close_after_request(&self.engine.base, channel, &last.to_string())
+            }
+        }
+    }
+
     /// Sends `event` to `channel` and waits for the engine's answer.
     pub async fn publish(
         &self,
@@ -140,20 +180,32 @@ impl Publisher {
         event: &SseEvent,
         prev_id: Option<&str>,
     ) -> Result<(), PublishError> {
-        let request = self.request(channel, event, prev_id)?.map(Body::from);
+        self.send(self.request(channel, event, prev_id)?).await
+    }
+
+    /// Sends one request built above and waits for the engine's answer: a success, or why not.
+    pub async fn send(&self, request: Request<Bytes>) -> Result<(), PublishError> {
+        let request = request.map(Body::from);
         let answer = tokio::time::timeout(PUBLISH_TIMEOUT, self.client.request(request))
             .await
             .map_err(|_| PublishError::Unreachable("no answer in time".into()))?
             .map_err(|err| PublishError::Unreachable(err.to_string()))?;
         let status = answer.status();
-        // The body is a short acknowledgement; it is dropped unread (the connection is not
-        // reused then, which is fine at a few requests a second).
+        // The body is a short acknowledgement: read (bounded, in time too) so that the
+        // connection is reused, which matters at a reply's many publishes a second.
+        let ack = axum::body::to_bytes(Body::new(answer.into_body()), ACK_LIMIT);
+        let _ = tokio::time::timeout(PUBLISH_TIMEOUT, ack).await;
         if status.is_success() {
             Ok(())
         } else {
             Err(PublishError::Refused(status))
         }
     }
+}
+
+/// The channel of reply `id` (32 hex digits: `reply-` and the id, within [`valid_channel`]).
+pub fn reply_channel(id: &str) -> String {
+    format!("reply-{id}")
 }
 
 /// A channel name as both engines accept it in a URL path and a header parameter: ASCII
@@ -185,6 +237,34 @@ mod tests {
             ..e
         };
         assert_eq!(bad.wire(), None);
+    }
+
+    #[test]
+    fn a_replys_requests_go_to_its_channel_on_either_engine() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let channel = reply_channel(id);
+        assert!(valid_channel(&channel));
+        let nchan = Publisher::new(Engine::parse("nchan=http://127.0.0.1:9").expect("engine"));
+        let r = nchan
+            .reply_request(&channel, Bytes::from_static(b"data: a\nid: 2\n\n"), 2, 1)
+            .expect("request");
+        assert_eq!(r.uri().path(), format!("/pub/{channel}"));
+        assert_eq!(
+            nchan.reply_end_request(&channel, 2).expect("end").method(),
+            "DELETE"
+        );
+        let pushpin =
+            Publisher::new(Engine::parse("pushpin=http://127.0.0.1:5561").expect("engine"));
+        let r = pushpin
+            .reply_request(&channel, Bytes::from_static(b"data: a\nid: 2\n\n"), 2, 1)
+            .expect("request");
+        assert_eq!(r.uri().path(), "/publish/");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).expect("json");
+        assert_eq!(body["items"][0]["channel"], channel.as_str());
+        assert_eq!(body["items"][0]["id"], "2");
+        let end = pushpin.reply_end_request(&channel, 2).expect("end");
+        let body: serde_json::Value = serde_json::from_slice(end.body()).expect("json");
+        assert_eq!(body["items"][0]["prev-id"], "2");
     }
 
     #[test]

@@ -47,6 +47,49 @@ pub fn subscribe_url(base: &str, channel: &str) -> String {
     format!("{base}{SUB_PATH}{channel}")
 }
 
+/// The request that publishes `content` to `channel` as it is: bytes of `text/event-stream`
+/// (a reply's events with rill's own `id: N`), which the reply location's `http-raw-stream`
+/// subscribers get unchanged (deploy/nchan/nginx.conf). Empty content creates the channel
+/// and writes nothing to them.
+pub fn raw_publish_request(
+    base: &str,
+    channel: &str,
+    content: Bytes,
+) -> Result<Request<Bytes>, PublishError> {
+    if !valid_channel(channel) {
+        return Err(PublishError::Invalid(format!("channel {channel:?}")));
+    }
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("{base}{PUB_PATH}{channel}"))
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::ACCEPT, "application/json")
+        .body(content)
+        .map_err(|err| PublishError::Invalid(err.to_string()))
+}
+
+/// The request that deletes `channel`: its messages go, and every subscriber's response
+/// ends (Nchan answers them `410 Gone`, which a raw stream already under way just ends on).
+pub fn delete_request(base: &str, channel: &str) -> Result<Request<Bytes>, PublishError> {
+    if !valid_channel(channel) {
+        return Err(PublishError::Invalid(format!("channel {channel:?}")));
+    }
+    Request::builder()
+        .method(Method::DELETE)
+        .uri(format!("{base}{PUB_PATH}{channel}"))
+        .header(header::ACCEPT, "application/json")
+        .body(Bytes::new())
+        .map_err(|err| PublishError::Invalid(err.to_string()))
+}
+
+/// The path (from the root, so that it resolves on whatever origin the browser reached
+/// Nchan by) of `channel`'s subscriber location under `base`'s path.
+pub fn subscribe_path(base: &str, channel: &str) -> String {
+    let rest = base.strip_prefix("http://").unwrap_or(base);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    format!("{path}{SUB_PATH}{channel}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +113,34 @@ mod tests {
         let plain = publish_request("http://h", "clock", &ev(None)).expect("request");
         assert!(plain.headers().get("x-eventsource-event").is_none());
         assert_eq!(subscribe_url("http://h:1", "clock"), "http://h:1/sub/clock");
+    }
+
+    #[test]
+    fn a_raw_publish_carries_the_bytes_as_they_are_and_a_delete_ends_the_channel() {
+        let content = Bytes::from_static(b"data: {\"a\":1}\nid: 7\n\n");
+        let r = raw_publish_request("http://h:9", "reply-ab", content.clone()).expect("request");
+        assert_eq!(r.method(), Method::POST);
+        assert_eq!(r.uri(), "http://h:9/pub/reply-ab");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/event-stream");
+        assert!(r.headers().get("x-eventsource-event").is_none());
+        assert_eq!(r.body(), &content);
+        let d = delete_request("http://h:9", "reply-ab").expect("request");
+        assert_eq!(d.method(), Method::DELETE);
+        assert_eq!(d.uri(), "http://h:9/pub/reply-ab");
+        assert!(raw_publish_request("http://h", "a/b", Bytes::new()).is_err());
+        assert!(delete_request("http://h", "a b").is_err());
+    }
+
+    #[test]
+    fn the_subscribe_path_keeps_the_bases_path_and_drops_its_origin() {
+        assert_eq!(
+            subscribe_path("http://127.0.0.1:8081", "reply-ab"),
+            "/sub/reply-ab"
+        );
+        assert_eq!(
+            subscribe_path("http://h/nchan", "reply-ab"),
+            "/nchan/sub/reply-ab"
+        );
     }
 
     #[test]

@@ -57,14 +57,68 @@ pub fn publish_request(
 /// The request that closes every connection held on `channel` (an `http-stream` `close`
 /// action): the browsers reconnect with `Last-Event-ID`.
 pub fn close_request(base: &str, channel: &str) -> Result<Request<Bytes>, PublishError> {
+    items_request(
+        base,
+        channel,
+        json!({
+            "channel": channel,
+            "formats": { "http-stream": { "action": "close" } },
+        }),
+    )
+}
+
+/// The request that publishes `content` (bytes of `text/event-stream`: a reply's events with
+/// their `id: N`) to `channel` as one item with id `id` after `prev_id`.
+pub fn raw_publish_request(
+    base: &str,
+    channel: &str,
+    content: &[u8],
+    id: &str,
+    prev_id: &str,
+) -> Result<Request<Bytes>, PublishError> {
+    let content = std::str::from_utf8(content)
+        .map_err(|_| PublishError::Invalid(format!("item {id:?}: not UTF-8")))?;
+    items_request(
+        base,
+        channel,
+        json!({
+            "channel": channel,
+            "id": id,
+            "prev-id": prev_id,
+            "formats": { "http-stream": { "content": content } },
+        }),
+    )
+}
+
+/// The request that closes the connections held on `channel` that have everything up to
+/// `prev_id` (a connection that does not asks the origin for the rest first: [`hold_headers`]'
+/// link), after the reply's last item.
+pub fn close_after_request(
+    base: &str,
+    channel: &str,
+    prev_id: &str,
+) -> Result<Request<Bytes>, PublishError> {
+    items_request(
+        base,
+        channel,
+        json!({
+            "channel": channel,
+            "id": format!("{prev_id}-end"),
+            "prev-id": prev_id,
+            "formats": { "http-stream": { "action": "close" } },
+        }),
+    )
+}
+
+fn items_request(
+    base: &str,
+    channel: &str,
+    item: serde_json::Value,
+) -> Result<Request<Bytes>, PublishError> {
     if !valid_channel(channel) {
         return Err(PublishError::Invalid(format!("channel {channel:?}")));
     }
-    let body = json!({ "items": [{
-        "channel": channel,
-        "formats": { "http-stream": { "action": "close" } },
-    }] })
-    .to_string();
+    let body = json!({ "items": [item] }).to_string();
     Request::builder()
         .method(Method::POST)
         .uri(format!("{base}{PUBLISH_PATH}"))
@@ -95,6 +149,24 @@ pub fn hold_headers(
             format!(": heartbeat\\n\\n; format=cstring; timeout={KEEP_ALIVE_SECS}"),
         ),
     ]
+}
+
+/// [`hold_headers`] for a reply: Pushpin asks `next` again after `timeout_secs` without an
+/// item (rather than its default two minutes), so a connection held just after the reply's
+/// last item and its close were published learns from the origin that the reply ended.
+pub fn reply_hold_headers(
+    channel: &str,
+    prev_id: &str,
+    next: &str,
+    timeout_secs: u32,
+) -> Vec<(&'static str, String)> {
+    hold_headers(channel, Some(prev_id), next)
+        .into_iter()
+        .map(|(name, value)| match name {
+            "grip-link" => (name, format!("<{next}>; rel=next; timeout={timeout_secs}")),
+            _ => (name, value),
+        })
+        .collect()
 }
 
 /// True when `headers` are those of a request Pushpin forwarded (it signs each with
@@ -162,6 +234,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reply_item_carries_its_bytes_and_ids_and_its_close_follows_the_last() {
+        let r = raw_publish_request("http://h", "reply-ab", b"data: x\nid: 3\n\n", "3", "1")
+            .expect("request");
+        let body: serde_json::Value = serde_json::from_slice(r.body()).expect("json");
+        let item = &body["items"][0];
+        assert_eq!(item["channel"], "reply-ab");
+        assert_eq!(item["id"], "3");
+        assert_eq!(item["prev-id"], "1");
+        assert_eq!(
+            item["formats"]["http-stream"]["content"],
+            "data: x\nid: 3\n\n"
+        );
+        assert!(raw_publish_request("http://h", "reply-ab", &[0xff], "1", "0").is_err());
+        let c = close_after_request("http://h", "reply-ab", "9").expect("request");
+        let body: serde_json::Value = serde_json::from_slice(c.body()).expect("json");
+        let item = &body["items"][0];
+        assert_eq!(item["prev-id"], "9");
+        assert_eq!(item["id"], "9-end");
+        assert_eq!(item["formats"]["http-stream"]["action"], "close");
+    }
+
+    #[test]
     fn hold_headers_name_the_channel_its_last_id_and_the_recovery_link() {
         let h = hold_headers("clock", Some("1796302038"), "/stream");
         assert!(h.contains(&("grip-hold", "stream".into())));
@@ -172,6 +266,14 @@ mod tests {
         for (name, value) in h {
             assert!(HeaderValue::from_str(&value).is_ok(), "{name}: {value}");
         }
+    }
+
+    #[test]
+    fn a_replys_hold_asks_again_soon() {
+        let h = reply_hold_headers("reply-ab", "4", "/v1/replies/ab", 10);
+        assert!(h.contains(&("grip-channel", "reply-ab; prev-id=4".into())));
+        assert!(h.contains(&("grip-link", "</v1/replies/ab>; rel=next; timeout=10".into())));
+        assert!(h.contains(&("grip-hold", "stream".into())));
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //! `Last-Event-ID`, reconnecting on the 1 s floor at most [`RESUME_FAILURES`] times in a
 //! row) and streams on until done. Stop then also asks the server to stop (the offered stop
 //! URL). Switching to another conversation leaves such a reply streaming on the server.
+//!
+//! The offered URL may be an engine's (rill-server behind Nchan, `chat::resume`): a reattach
+//! then skips the events the message has, ends at the channel's `rill-reply-end` event (the
+//! engine keeps the connection open after the reply's last event) and takes a 403 (the
+//! engine's channel is gone) as the end, as it takes rill-server's 404.
 
 use std::rc::Rc;
 
@@ -36,6 +41,10 @@ use crate::transport::{
 
 /// How often a streaming reply is saved, at most.
 const SAVE_EVERY_MS: f64 = 1_000.0;
+
+/// The event with which rill-server ends a reply in an engine's channel (Nchan's raw streams
+/// do not end by themselves).
+const REPLY_END_EVENT: &str = "rill-reply-end";
 
 /// Failed attempts in a row after which a reattached reply gives up (interrupted).
 pub(super) const RESUME_FAILURES: u32 = 8;
@@ -303,8 +312,17 @@ impl ChatCtx {
                 }
                 None
             }
+            // The engine's channel says the reply ended (rill-server's `rill-reply-end`):
+            // its stream would not end by itself.
+            StreamEvent::Event(ev) if reattached && ev.event == REPLY_END_EVENT => {
+                Some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
             StreamEvent::Event(ev) => {
                 let point = self.resume_point();
+                if reattached && point.as_ref().is_some_and(|p| !p.is_new(&ev.id)) {
+                    // Already in the message: a reattach answered from the reply's start.
+                    return None;
+                }
                 if point.is_some() {
                     self.with_saved_resume(|p| p.saw_event_id(&ev.id));
                 }
@@ -335,7 +353,14 @@ impl ChatCtx {
                 Some(StreamEvent::Closed(CloseReason::EndOfStream))
             }
             StreamEvent::Error(err)
-                if reattached && matches!(err.kind, ErrorKind::Http { status: 404, .. }) =>
+                if reattached
+                    && matches!(
+                        err.kind,
+                        ErrorKind::Http {
+                            status: 404 | 403,
+                            ..
+                        }
+                    ) =>
             {
                 Some(StreamEvent::Closed(CloseReason::EndOfStream))
             }
