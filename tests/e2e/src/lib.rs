@@ -5,6 +5,7 @@
 //! condition with a deadline. Nothing here sleeps for a fixed time to "let things settle".
 
 pub mod big_chat;
+pub mod forward;
 pub mod inspect;
 
 use std::io::{BufRead, BufReader};
