@@ -13,7 +13,19 @@
 //!   it is generated, each with its `id`. An NDJSON (Ollama) reply is resumed as SSE too:
 //!   each line is one event's `data`, its id the line's number (a client counts the lines
 //!   it read). A reply that ended with nothing after `N` answers 204 (the SSE way to say
-//!   "do not reconnect"); an unknown or expired id 404, a bad `Last-Event-ID` 400.
+//!   "do not reconnect") with `Rill-Reply-End: done|stopped|failed`, how it ended (`done`:
+//!   the model finished; `stopped`: `…/stop` ended it; `failed`: its source broke, it
+//!   outgrew its buffer or nobody read it, so what the client has is all there will be), so
+//!   a client that read the last event but not the end (a reload in between; the summary
+//!   format, which has no end marker) knows which it was. An unknown or expired id answers
+//!   404, a bad `Last-Event-ID` 400.
+//! - The summary format (`/gpt/summary`) is read by EventSource, which cannot see response
+//!   headers: its answer also starts with the offer as an event of its own,
+//!   `event: rill-reply` with `data: {"id": ID, "resume": URL, "stop": URL}` (the same
+//!   relative URLs as the headers, CRLF-framed like the rest, no `id:` so it moves no
+//!   `lastEventId`). A page that listens with `onmessage` (the original page) never sees a
+//!   named event; it is sent to the request that asked for the reply only, never in a
+//!   resume.
 //! - `POST …/replies/{id}/stop` ends the generation (and so the upstream request) and
 //!   answers once it has ended: `{"stopped": true}` (`false` if it had ended already).
 //!
@@ -51,6 +63,10 @@ pub const REPLY_ID_HEADER: &str = "rill-reply-id";
 pub const RESUME_HEADER: &str = "rill-resume";
 /// The header giving the URL that stops a reply.
 pub const STOP_HEADER: &str = "rill-stop";
+/// The header saying how a reply ended, on a resume with nothing more to send (204).
+pub const END_HEADER: &str = "rill-reply-end";
+/// The event type of the offer at the start of a summary answer (see the module's header).
+pub const OFFER_EVENT: &str = "rill-reply";
 
 /// How many replies are kept, how large and how long ( `--max-replies`,
 /// `--reply-buffer-bytes`, `--reply-linger-secs`).
@@ -425,26 +441,49 @@ fn read_as(
     })
 }
 
+/// How a kept reply's answer offers to resume it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// In the headers only.
+    Headers,
+    /// In the headers and as a first `rill-reply` event (for EventSource, which cannot
+    /// read headers).
+    HeadersAndEvent,
+}
+
+/// The offer as an SSE event, CRLF-framed like the summary's events: no `id`, so it moves
+/// no client's `lastEventId`.
+fn offer_event(id: &str, resume: &str, stop: &str) -> Bytes {
+    let data = json!({"id": id, "resume": resume, "stop": stop}).to_string();
+    Bytes::from(format!("event: {OFFER_EVENT}\r\ndata: {data}\r\n\r\n"))
+}
+
 /// A streamed chat answer: generated into a new reply and read from it, with the resume
-/// headers (`resume_base` + id is the resume URL, relative to the request). When no reply
-/// can be kept, `body` is streamed as it is, without them.
+/// headers (`resume_base` + id is the resume URL, relative to the request) and, with
+/// [`Offer::HeadersAndEvent`], the offer as its first event. When no reply can be kept,
+/// `body` is streamed as it is, without them.
 pub(crate) fn respond(
     chat: &ChatState,
     wire: Wire,
     content_type: &'static str,
     resume_base: &str,
+    offer: Offer,
     body: impl Stream<Item = Chunk> + Send + 'static,
     guard: StreamGuard,
 ) -> Response {
     let mut response = match chat.replies.start(wire, body) {
         Ok((id, reader)) => {
-            let mut response =
-                Response::new(Body::from_stream(read_as(reader, 0, Out::Original, guard)));
+            let resume = format!("{resume_base}{id}");
+            let stop = format!("{resume_base}{id}/stop");
+            let first =
+                (offer == Offer::HeadersAndEvent).then(|| Ok(offer_event(&id, &resume, &stop)));
+            let body = stream::iter(first).chain(read_as(reader, 0, Out::Original, guard));
+            let mut response = Response::new(Body::from_stream(body));
             let headers = response.headers_mut();
             if let (Ok(id_value), Ok(url), Ok(stop)) = (
                 HeaderValue::from_str(&id),
-                HeaderValue::from_str(&format!("{resume_base}{id}")),
-                HeaderValue::from_str(&format!("{resume_base}{id}/stop")),
+                HeaderValue::from_str(&resume),
+                HeaderValue::from_str(&stop),
             ) {
                 headers.insert(REPLY_ID_HEADER, id_value);
                 headers.insert(RESUME_HEADER, url);
@@ -509,8 +548,12 @@ async fn resume(
                 "Last-Event-ID is past the last event of this reply",
             );
         }
-        if s.buffer.ended().is_some() && after == s.buffer.len() {
-            return StatusCode::NO_CONTENT.into_response();
+        if let Some(end) = s.buffer.ended().filter(|_| after == s.buffer.len()) {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            response
+                .headers_mut()
+                .insert(END_HEADER, HeaderValue::from_static(end.word()));
+            return response;
         }
     }
     let guard = match chat.streams.try_enter() {

@@ -111,6 +111,7 @@ pub(super) async fn summary(State(chat): State<ChatState>, request: Request) -> 
         super::framing::Wire::Sse,
         "text/event-stream; charset=utf-8",
         super::replies::resume_base("/gpt/summary"),
+        super::replies::Offer::HeadersAndEvent,
         body,
         guard,
     );
