@@ -1,6 +1,10 @@
 //! A reply that its server keeps (rill-server's `Rill-Resume`): where to reattach to it,
 //! where to stop it, and how far it was read (pure; saved with the message).
 //!
+//! The offer comes in the answer's headers (`Rill-Resume`, `Rill-Stop`), or for the summary
+//! format, read by EventSource, which cannot see headers, as its first event
+//! ([`OFFER_EVENT`], [`ResumePoint::offer_in_event`]).
+//!
 //! The resume and stop URLs are capabilities of the endpoint's origin: an offer is taken
 //! only when both are on the origin the reply was asked from (origins as the browser reads
 //! them, passed in), and the app follows exactly the URLs it was given, never one it built.
@@ -9,6 +13,10 @@
 
 use super::format::ChatFormat;
 use crate::json::{read, Json};
+
+/// The event type of an offer sent in the stream (rill-server's summary format, read by
+/// EventSource, which cannot see the `Rill-Resume` header).
+pub const OFFER_EVENT: &str = "rill-reply";
 
 /// Where a kept reply is resumed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +56,17 @@ impl ResumePoint {
             format,
             last_event_id: 0,
         })
+    }
+
+    /// The URLs of an offer sent as an event (`event: rill-reply`, for EventSource, which
+    /// cannot read the headers): `data` is `{"resume": URL, "stop": URL?, …}`, the URLs as
+    /// the server wrote them (relative to the request). `None` unless it is that.
+    pub fn offer_in_event(data: &str) -> Option<(String, Option<String>)> {
+        let v = Json::parse(data).ok()?;
+        let v = read::object(&v, "offer").ok()?;
+        let resume = read::string(v, "resume", "offer").ok()?;
+        let stop = read::opt_string(v, "stop", "offer").ok()?;
+        (!resume.is_empty()).then_some((resume, stop.filter(|s| !s.is_empty())))
     }
 
     /// Notes an SSE event's id (the server's number); an id that is not a number larger
@@ -151,6 +170,30 @@ mod tests {
         assert_eq!(p.last_event_id, 5);
         p.saw_line();
         assert_eq!(p.last_event_id, 6);
+    }
+
+    #[test]
+    fn an_offer_event_gives_its_urls_as_written() {
+        assert_eq!(
+            ResumePoint::offer_in_event(
+                r#"{"id":"ab","resume":"replies/ab","stop":"replies/ab/stop"}"#
+            ),
+            Some(("replies/ab".into(), Some("replies/ab/stop".into())))
+        );
+        assert_eq!(
+            ResumePoint::offer_in_event(r#"{"resume":"replies/ab"}"#),
+            Some(("replies/ab".into(), None))
+        );
+        for bad in [
+            "",
+            "x",
+            "[]",
+            r#"{"resume":5}"#,
+            r#"{"resume":""}"#,
+            r#"{"stop":"s"}"#,
+        ] {
+            assert_eq!(ResumePoint::offer_in_event(bad), None, "{bad}");
+        }
     }
 
     #[test]
