@@ -3,11 +3,15 @@
 //! keeps stay up. Used by the engine tests (between the browser and Nchan or Pushpin) and
 //! the resume tests (between the browser and rill-server).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 /// Forwards every connection to its target until cut; stopped on drop.
 pub struct Forwarder {
     /// `http://127.0.0.1:PORT`
     pub url: String,
     cut: tokio::sync::watch::Sender<u32>,
+    down: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -24,8 +28,15 @@ impl Forwarder {
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let (cut, watch) = tokio::sync::watch::channel(0u32);
+        let down = Arc::new(AtomicBool::new(false));
+        let is_down = down.clone();
         let task = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_down.load(Ordering::SeqCst) {
+                    // Accepted and closed at once: the client sees a network error.
+                    drop(inbound);
+                    continue;
+                }
                 let authority = authority.clone();
                 let mut watch = watch.clone();
                 tokio::spawn(async move {
@@ -40,7 +51,12 @@ impl Forwarder {
                 });
             }
         });
-        Forwarder { url, cut, task }
+        Forwarder {
+            url,
+            cut,
+            down,
+            task,
+        }
     }
 
     /// `url` with its scheme and authority replaced by this forwarder's.
@@ -53,6 +69,15 @@ impl Forwarder {
     /// Drops every open connection (new ones are forwarded again).
     pub fn cut(&self) {
         self.cut.send_modify(|n| *n += 1);
+    }
+
+    /// Down: every open connection is dropped and new ones are closed as soon as they are
+    /// accepted (the server stays up; the client sees network errors) until set up again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+        if down {
+            self.cut();
+        }
     }
 }
 
