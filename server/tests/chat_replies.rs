@@ -210,7 +210,34 @@ async fn a_summary_reply_offers_itself_in_its_first_event_for_eventsource() {
     let end = resume(addr, &format!("/gpt/replies/{id}"), &last.to_string()).await;
     assert_eq!(end.status(), 204);
     assert_eq!(end.header("rill-reply-end"), Some("done"));
-    assert_eq!(state.replies.stats().started, 1);
+    // Its ids name the reply: EventSource's own reconnect (the same URL, `Last-Event-ID:
+    // ID-N`) resumes it; the resume route takes that form too.
+    assert!(rest.contains(&format!("\r\nid: {id}-1\r\n")), "{rest:?}");
+    let again = resume(addr, &path, &format!("{id}-1")).await;
+    assert_eq!(again.status(), 200);
+    assert!(again.text().starts_with("retry: 1000\n\n"));
+    let mut whole = sse_data(
+        rest.split_inclusive("\r\n\r\n")
+            .next()
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    whole.extend(sse_data(&again.body()));
+    assert_eq!(whole.concat(), demo::reply(&[Message::user(content)]));
+    let named = resume(addr, &format!("/gpt/replies/{id}"), &format!("{id}-{last}")).await;
+    assert_eq!(named.status(), 204);
+    // Another reply's id, or none kept under it: a new request, as the original answers.
+    let other = resume(addr, &path, "0123456789abcdef0123456789abcdef-1").await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(
+        sse_data(&other.body()).concat(),
+        demo::reply(&[Message::user(content)])
+    );
+    assert_eq!(
+        state.replies.stats().started,
+        2,
+        "the reconnect generated nothing"
+    );
 }
 
 #[tokio::test]

@@ -69,10 +69,13 @@ impl ResumePoint {
         (!resume.is_empty()).then_some((resume, stop.filter(|s| !s.is_empty())))
     }
 
-    /// Notes an SSE event's id (the server's number); an id that is not a number larger
-    /// than the last one is ignored.
+    /// Notes an SSE event's id (the server's number `N`, or `ID-N` where the ids name the
+    /// reply: the summary format's); an id that is not a number larger than the last one is
+    /// ignored.
     pub fn saw_event_id(&mut self, id: &str) {
-        if let Ok(n) = id.trim().parse::<u64>() {
+        let id = id.trim();
+        let number = id.rsplit_once('-').map_or(id, |(_, n)| n);
+        if let Ok(n) = number.parse::<u64>() {
             if n > self.last_event_id {
                 self.last_event_id = n;
             }
@@ -168,8 +171,13 @@ mod tests {
         p.saw_event_id("3");
         p.saw_event_id("x");
         assert_eq!(p.last_event_id, 5);
+        p.saw_event_id("0123abcd-7");
+        assert_eq!(p.last_event_id, 7, "an id that names its reply");
+        p.saw_event_id("0123abcd-x");
+        p.saw_event_id("-1");
+        assert_eq!(p.last_event_id, 7);
         p.saw_line();
-        assert_eq!(p.last_event_id, 6);
+        assert_eq!(p.last_event_id, 8);
     }
 
     #[test]

@@ -25,7 +25,10 @@
 //!   relative URLs as the headers, CRLF-framed like the rest, no `id:` so it moves no
 //!   `lastEventId`). A page that listens with `onmessage` (the original page) never sees a
 //!   named event; it is sent to the request that asked for the reply only, never in a
-//!   resume.
+//!   resume. Its events' ids name the reply too (`id: ID-N`): the browser's own reconnect
+//!   asks `/gpt/summary` again with `Last-Event-ID: ID-N`, and while that reply is kept it
+//!   is resumed from there rather than generated again ([`resume_named`]); the resume
+//!   route takes `ID-N` as `N`.
 //! - `POST …/replies/{id}/stop` ends the generation (and so the upstream request) and
 //!   answers once it has ended: `{"stopped": true}` (`false` if it had ended already).
 //!
@@ -218,7 +221,7 @@ impl Replies {
     /// the task runs, so a zero linger cannot end it first); `body` back when no more
     /// replies may be kept (or no random id could be made): the caller then streams it as
     /// before.
-    fn start<S>(&self, wire: Wire, body: S) -> Result<(String, ReaderGuard), S>
+    fn start<S>(&self, wire: Wire, named: bool, body: S) -> Result<(String, ReaderGuard), S>
     where
         S: Stream<Item = Chunk> + Send + 'static,
     {
@@ -258,15 +261,25 @@ impl Replies {
         map.insert(id.clone(), reply.clone());
         self.0.started.fetch_add(1, Ordering::Relaxed);
         let reader = ReaderGuard::new(reply.clone());
-        tokio::spawn(generate(reply, body.boxed(), limits));
+        let prefix = if named {
+            format!("{id}-")
+        } else {
+            String::new()
+        };
+        tokio::spawn(generate(reply, body.boxed(), limits, prefix));
         Ok((id, reader))
     }
 }
 
 /// Drives one reply's generation until it ends, is stopped, overflows or is abandoned.
 /// Dropping `body` at the end closes the upstream request, if there is one.
-async fn generate(reply: Arc<Reply>, mut body: BoxStream<'static, Chunk>, limits: ReplyLimits) {
-    let mut splitter = Splitter::new(reply.wire);
+async fn generate(
+    reply: Arc<Reply>,
+    mut body: BoxStream<'static, Chunk>,
+    limits: ReplyLimits,
+    id_prefix: String,
+) {
+    let mut splitter = Splitter::new(reply.wire).named(id_prefix);
     let mut events = Vec::new();
     let check = Duration::from_millis(250);
     let end = loop {
@@ -446,9 +459,9 @@ fn read_as(
 pub(crate) enum Offer {
     /// In the headers only.
     Headers,
-    /// In the headers and as a first `rill-reply` event (for EventSource, which cannot
-    /// read headers).
-    HeadersAndEvent,
+    /// For EventSource, which cannot read headers: in the headers, as a first
+    /// `rill-reply` event, and in the events' ids (`ID-N`, see [`resume_named`]).
+    EventSource,
 }
 
 /// The offer as an SSE event, CRLF-framed like the summary's events: no `id`, so it moves
@@ -460,7 +473,7 @@ fn offer_event(id: &str, resume: &str, stop: &str) -> Bytes {
 
 /// A streamed chat answer: generated into a new reply and read from it, with the resume
 /// headers (`resume_base` + id is the resume URL, relative to the request) and, with
-/// [`Offer::HeadersAndEvent`], the offer as its first event. When no reply can be kept,
+/// [`Offer::EventSource`], the offer as its first event. When no reply can be kept,
 /// `body` is streamed as it is, without them.
 pub(crate) fn respond(
     chat: &ChatState,
@@ -471,12 +484,12 @@ pub(crate) fn respond(
     body: impl Stream<Item = Chunk> + Send + 'static,
     guard: StreamGuard,
 ) -> Response {
-    let mut response = match chat.replies.start(wire, body) {
+    let named = offer == Offer::EventSource && wire == Wire::Sse;
+    let mut response = match chat.replies.start(wire, named, body) {
         Ok((id, reader)) => {
             let resume = format!("{resume_base}{id}");
             let stop = format!("{resume_base}{id}/stop");
-            let first =
-                (offer == Offer::HeadersAndEvent).then(|| Ok(offer_event(&id, &resume, &stop)));
+            let first = (offer == Offer::EventSource).then(|| Ok(offer_event(&id, &resume, &stop)));
             let body = stream::iter(first).chain(read_as(reader, 0, Out::Original, guard));
             let mut response = Response::new(Body::from_stream(body));
             let headers = response.headers_mut();
@@ -525,16 +538,41 @@ async fn resume(
     query: ResumeQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(reply) = chat.replies.get(&id) else {
-        return unknown(flavor);
-    };
-    let asked = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
+    let asked = last_event_id(&headers)
         .map(str::to_string)
         .or(query.last_event_id)
         .unwrap_or_default();
-    let Some(after) = parse_last_event_id(&asked) else {
+    resume_from(chat, flavor, id, &asked)
+}
+
+/// The request's `Last-Event-ID` header, if it has a readable one.
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get("last-event-id").and_then(|v| v.to_str().ok())
+}
+
+/// A reconnecting EventSource's ask for the reply its `Last-Event-ID` names (`ID-N`, the
+/// summary format's ids): the resume from event `N` while that reply is kept, else `None`
+/// (the request is then answered as a new one, as the original server would).
+pub(crate) fn resume_named(chat: &ChatState, flavor: Flavor, last: &str) -> Option<Response> {
+    let (id, _) = last.trim().split_once('-')?;
+    if !is_reply_id(id) {
+        return None;
+    }
+    chat.replies.get(id)?;
+    Some(resume_from(chat.clone(), flavor, id.to_string(), last))
+}
+
+/// [`resume`] from the event `asked` names (`N`, or `ID-N` for this reply's own `ID`).
+fn resume_from(chat: ChatState, flavor: Flavor, id: String, asked: &str) -> Response {
+    let Some(reply) = chat.replies.get(&id) else {
+        return unknown(flavor);
+    };
+    let asked = asked.trim();
+    let asked = asked
+        .strip_prefix(id.as_str())
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or(asked);
+    let Some(after) = parse_last_event_id(asked) else {
         return flavor.error(
             StatusCode::BAD_REQUEST,
             "Last-Event-ID must be the number of an event of this reply",
@@ -694,7 +732,7 @@ mod tests {
         body: impl Stream<Item = Chunk> + Send + 'static,
     ) -> (String, Arc<Reply>) {
         let (id, reader) = replies
-            .start(Wire::Sse, body)
+            .start(Wire::Sse, false, body)
             .ok()
             .expect("room for the reply");
         (id, reader.0.clone())
@@ -732,7 +770,7 @@ mod tests {
             Ok(Bytes::from_static(b"{\"a\":1}\n{\"b\"")),
             Ok(Bytes::from_static(b":2}\n")),
         ]);
-        let (_, first) = replies.start(Wire::Ndjson, body).ok().unwrap();
+        let (_, first) = replies.start(Wire::Ndjson, false, body).ok().unwrap();
         let reply = first.0.clone();
         drop(first);
         let (original, _) = collect(read(reply.clone(), 0, Out::Original, guard())).await;
@@ -818,11 +856,11 @@ mod tests {
         let replies = Replies::new(limits(2, 1 << 20, 60_000));
         let (_, a) = start(&replies, events(1000, Duration::from_millis(100)));
         let _b = start(&replies, events(1000, Duration::from_millis(100)));
-        let refused = replies.start(Wire::Sse, events(1, Duration::ZERO));
+        let refused = replies.start(Wire::Sse, false, events(1, Duration::ZERO));
         assert!(refused.is_err(), "both are generating: no room");
         a.stop.notify_one();
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let again = replies.start(Wire::Sse, events(1, Duration::ZERO));
+        let again = replies.start(Wire::Sse, false, events(1, Duration::ZERO));
         assert!(again.is_ok(), "the ended one made room");
         assert_eq!(replies.stats().kept, 2);
         assert_eq!(replies.stats().started, 3);
