@@ -518,7 +518,10 @@ async fn a_reload_mid_summary_reply_completes_the_same_reply() {
     .await;
     browser.reload().await;
     reattached_and_done(&browser, &before).await;
+    // The old page's EventSource, cancelled by the reload, is not probed (which would ask
+    // for the summary again).
     assert_eq!(replies(&app).await.0, 1, "one generation");
+    assert_eq!(app.log_count("summary requested"), 1, "asked once");
     browser.close().await;
 }
 
