@@ -84,11 +84,12 @@ async fn a_reply_resumed_from_any_event_is_the_whole_reply_once() {
         .collect();
     assert_eq!(ids, (1..=ids.len() as u64).collect::<Vec<_>>());
     let last = ids.len().to_string();
+    let after_the_end = resume(addr, &format!("/v1/replies/{id}"), &last).await;
+    assert_eq!(after_the_end.status(), 204);
     assert_eq!(
-        resume(addr, &format!("/v1/replies/{id}"), &last)
-            .await
-            .status(),
-        204
+        after_the_end.header("rill-reply-end"),
+        Some("done"),
+        "how it ended, for a client that has every event but not the end"
     );
     // The query form (EventSource cannot set headers) and a bad id.
     let req = format!(
@@ -149,6 +150,94 @@ async fn stop_ends_the_generation_and_a_resume_then_ends_with_the_partial_text()
     let text = content(&data);
     let full = demo::reply(&[Message::user("[[long:400]]")]);
     assert!(!text.is_empty() && text.len() < full.len() && full.starts_with(&text));
+    let events = v["events"].as_u64().expect("events").to_string();
+    let after = resume(addr, &format!("/v1/replies/{id}"), &events).await;
+    assert_eq!(after.status(), 204);
+    assert_eq!(after.header("rill-reply-end"), Some("stopped"));
+}
+
+#[tokio::test]
+async fn a_reply_that_broke_ends_failed() {
+    let (addr, _) = start(paced(200.0)).await;
+    let first = post_json(
+        addr,
+        "/v1/chat/completions",
+        &openai("[[long:40]][[drop:10]]"),
+        |_| false,
+    )
+    .await;
+    assert!(!first.complete, "the source broke");
+    let id = first.header("rill-reply-id").expect("id").to_string();
+    let seen = first.text().matches("\nid: ").count().to_string();
+    let after = resume(addr, &format!("/v1/replies/{id}"), &seen).await;
+    assert_eq!(after.status(), 204);
+    assert_eq!(after.header("rill-reply-end"), Some("failed"));
+}
+
+#[tokio::test]
+async fn a_summary_reply_offers_itself_in_its_first_event_for_eventsource() {
+    let (addr, state) = start(paced(200.0)).await;
+    let content = "[[long:200]] summary";
+    let path = format!("/gpt/summary?content={}", content.replace(' ', "%20"));
+    let first = get(addr, &path, |_| false).await;
+    assert_eq!(first.status(), 200);
+    let id = first.header("rill-reply-id").expect("id").to_string();
+    assert_eq!(first.header("rill-resume"), Some(&*format!("replies/{id}")));
+    let text = first.text();
+    let (offer, rest) = text.split_once("\r\n\r\n").expect("a first event");
+    let data = offer
+        .strip_prefix("event: rill-reply\r\ndata: ")
+        .expect("the offer, a named event without an id");
+    let v: Value = serde_json::from_str(data).expect("json");
+    assert_eq!(
+        v,
+        json!({"id": id, "resume": format!("replies/{id}"), "stop": format!("replies/{id}/stop")})
+    );
+    // The reply's own events follow, numbered from 1; an `onmessage` client sees only them.
+    assert!(rest.starts_with("data: "), "{rest:?}");
+    assert_eq!(
+        sse_data(text.as_bytes()).concat(),
+        demo::reply(&[Message::user(content)])
+    );
+    let last = rest.matches("\r\nid: ").count();
+    assert!(last > 1, "several chunks");
+    let resumed = resume(addr, &format!("/gpt/replies/{id}"), "1").await;
+    assert_eq!(resumed.status(), 200);
+    assert!(
+        !resumed.text().contains("rill-reply"),
+        "a resume has no offer"
+    );
+    let end = resume(addr, &format!("/gpt/replies/{id}"), &last.to_string()).await;
+    assert_eq!(end.status(), 204);
+    assert_eq!(end.header("rill-reply-end"), Some("done"));
+    // Its ids name the reply: EventSource's own reconnect (the same URL, `Last-Event-ID:
+    // ID-N`) resumes it; the resume route takes that form too.
+    assert!(rest.contains(&format!("\r\nid: {id}-1\r\n")), "{rest:?}");
+    let again = resume(addr, &path, &format!("{id}-1")).await;
+    assert_eq!(again.status(), 200);
+    assert!(again.text().starts_with("retry: 1000\n\n"));
+    let mut whole = sse_data(
+        rest.split_inclusive("\r\n\r\n")
+            .next()
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    whole.extend(sse_data(&again.body()));
+    assert_eq!(whole.concat(), demo::reply(&[Message::user(content)]));
+    let named = resume(addr, &format!("/gpt/replies/{id}"), &format!("{id}-{last}")).await;
+    assert_eq!(named.status(), 204);
+    // Another reply's id, or none kept under it: a new request, as the original answers.
+    let other = resume(addr, &path, "0123456789abcdef0123456789abcdef-1").await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(
+        sse_data(&other.body()).concat(),
+        demo::reply(&[Message::user(content)])
+    );
+    assert_eq!(
+        state.replies.stats().started,
+        2,
+        "the reconnect generated nothing"
+    );
 }
 
 #[tokio::test]

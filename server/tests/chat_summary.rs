@@ -11,7 +11,9 @@ use std::time::Duration;
 use rill_server::chat::demo::{self, Message};
 use rill_server::Config;
 use serde_json::{json, Value};
-use support::{fast, get, post_json, send, sse_data, start, wait_until, without_ids};
+use support::{
+    fast, get, post_json, send, sse_data, start, wait_until, without_ids, without_offer,
+};
 
 fn encode(text: &str) -> String {
     text.bytes()
@@ -88,7 +90,7 @@ async fn summary_is_sse_starlette_framed_in_chunks_of_100() {
     assert_eq!(resp.header("cache-control"), Some("no-store"));
     assert!(resp.complete, "the stream ends by closing cleanly");
     // Each event carries rill-server's `id:` (a kept reply); the rest is sse_starlette's.
-    let body = without_ids(&resp.text());
+    let body = without_ids(&without_offer(&resp.text()));
     assert!(body.ends_with("\r\n\r\n"));
     assert!(!body.contains("[DONE]"));
     // CRLF only: no bare LF or CR anywhere.
@@ -162,7 +164,7 @@ async fn pings_are_sent_while_the_text_is_slow() {
         String::from_utf8_lossy(body).matches(": ping - ").count() >= 2
     })
     .await;
-    let body = without_ids(&resp.text());
+    let body = without_ids(&without_offer(&resp.text()));
     for ping in body.split("\r\n\r\n").filter(|e| e.starts_with(':')) {
         // `: ping - 2025-01-05 01:03:07.123456+00:00`
         let time = ping.strip_prefix(": ping - ").expect("ping comment");
@@ -321,7 +323,7 @@ async fn summary_matches_original_fastapi_server() {
     assert_eq!(
         theirs_text.as_bytes(),
         [
-            without_ids(&ours.text()).into_bytes(),
+            without_ids(&without_offer(&ours.text())).into_bytes(),
             rill_server_frame(&last)
         ]
         .concat()

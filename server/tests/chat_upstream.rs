@@ -11,7 +11,10 @@ use rill_server::chat::demo::{self, Message};
 use rill_server::chat::Upstream;
 use rill_server::{AppState, Config};
 use serde_json::{json, Value};
-use support::{fast, get, ndjson, open, post_json, send, sse_data, start, wait_until, without_ids};
+use support::{
+    fast, get, ndjson, open, post_json, send, sse_data, start, wait_until, without_ids,
+    without_offer,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -363,7 +366,10 @@ async fn summary_asks_for_the_configured_model() {
         serde_json::from_str::<Value>(body).expect("json"),
         json!({"model": "llama3:latest", "prompt": "abc", "stream": true})
     );
-    assert_eq!(without_ids(&resp.text()), "data: Hello world\r\n\r\n");
+    assert_eq!(
+        without_ids(&without_offer(&resp.text())),
+        "data: Hello world\r\n\r\n"
+    );
 }
 
 #[tokio::test]

@@ -192,6 +192,17 @@ pub async fn wait_until(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
+/// `text` without the offer event a kept summary reply starts with (`event: rill-reply`,
+/// `chat::replies`), for comparing a stream's framing with the original's.
+pub fn without_offer(text: &str) -> String {
+    match text.strip_prefix("event: rill-reply\r\n") {
+        Some(rest) => rest
+            .split_once("\r\n\r\n")
+            .map_or_else(String::new, |(_, after)| after.to_string()),
+        None => text.to_string(),
+    }
+}
+
 /// `text` without the `id: N` lines rill-server adds to each event of a kept reply
 /// (`chat::replies`), for comparing a stream's framing with the format's own.
 pub fn without_ids(text: &str) -> String {
@@ -235,6 +246,9 @@ pub fn sse_data(body: &[u8]) -> Vec<String> {
     items
         .into_iter()
         .filter_map(|item| match item {
+            // The summary's offer (`chat::replies`): not part of any reply, and a page
+            // that listens with `onmessage` never sees it either.
+            rill_sse::Item::Event(e) if e.event == "rill-reply" => None,
             rill_sse::Item::Event(e) => Some(e.data),
             rill_sse::Item::Retry(_) => None,
         })

@@ -355,6 +355,90 @@ impl Drop for WindowEvent {
     }
 }
 
+/// One event listener on a target, removed on drop.
+pub struct Listener {
+    target: web_sys::EventTarget,
+    kind: &'static str,
+    closure: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Listener {
+    /// Listens for `kind` on `target`; `None` if the browser refused the listener.
+    pub fn new(
+        target: web_sys::EventTarget,
+        kind: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Option<Listener> {
+        let closure: Closure<dyn FnMut(web_sys::Event)> = Closure::new(f);
+        target
+            .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
+            .ok()?;
+        Some(Listener {
+            target,
+            kind,
+            closure,
+        })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self
+            .target
+            .remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
+    }
+}
+
+/// Listeners for the moments a page wakes — back online (`online`), shown again
+/// (`visibilitychange` to visible), restored from the back/forward cache (`pageshow`
+/// persisted) and resumed after being frozen (`resume`) — calling `f` for each; all removed
+/// on drop.
+pub struct PageWake {
+    _listeners: Vec<Listener>,
+}
+
+impl PageWake {
+    pub fn new(f: impl Fn() + 'static) -> PageWake {
+        let f = std::rc::Rc::new(f);
+        let (Some(window), Some(document)) = (
+            web_sys::window(),
+            web_sys::window().and_then(|w| w.document()),
+        ) else {
+            return PageWake {
+                _listeners: Vec::new(),
+            };
+        };
+        let mut listeners = Vec::new();
+        let g = f.clone();
+        listeners.extend(Listener::new(window.clone().into(), "online", move |_| g()));
+        let g = f.clone();
+        listeners.extend(Listener::new(window.into(), "pageshow", move |ev| {
+            let persisted = ev
+                .dyn_ref::<web_sys::PageTransitionEvent>()
+                .is_some_and(|e| e.persisted());
+            if persisted {
+                g();
+            }
+        }));
+        let g = f.clone();
+        let doc = document.clone();
+        listeners.extend(Listener::new(
+            document.clone().into(),
+            "visibilitychange",
+            move |_| {
+                if !doc.hidden() {
+                    g();
+                }
+            },
+        ));
+        let g = f;
+        listeners.extend(Listener::new(document.into(), "resume", move |_| g()));
+        PageWake {
+            _listeners: listeners,
+        }
+    }
+}
+
 /// One `requestAnimationFrame` callback, cancelled on drop.
 pub struct AnimationFrame {
     id: i32,

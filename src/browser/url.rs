@@ -19,6 +19,16 @@ pub fn origin_of(url: &str) -> Option<String> {
     (origin != "null" && !origin.is_empty()).then_some(origin)
 }
 
+/// `url` resolved against `base` (itself resolved against the page), as the browser's URL
+/// parser does it; `None` when either cannot be parsed, and outside a browser.
+pub fn resolve(url: &str, base: &str) -> Option<String> {
+    let page = web_sys::window()?.location().href().ok()?;
+    let base = web_sys::Url::new_with_base(base, &page).ok()?.href();
+    web_sys::Url::new_with_base(url, &base)
+        .ok()
+        .map(|u| u.href())
+}
+
 /// The page's query with the parameters `names` removed, written over the current history
 /// entry (no reload, no new entry): a link's choice the user turned down is not taken up
 /// again by a reload.

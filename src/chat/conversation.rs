@@ -574,14 +574,42 @@ impl Conversation {
         }
     }
 
-    /// The shown reply that is streaming from a server that keeps it, if any: its id and
-    /// where to reattach.
+    /// The shown reply that is streaming from a server that keeps it, or the last message
+    /// when it is one that gave up reattaching ([`Conversation::give_up`]), if any: its id
+    /// and where to reattach.
     pub fn resumable(&self) -> Option<(u64, super::resume::ResumePoint)> {
+        let last = self.messages.last().map(|m| m.id);
         self.messages.iter().rev().find_map(|m| {
-            (m.state == MessageState::Streaming)
+            (m.state == MessageState::Streaming
+                || (m.state == MessageState::Interrupted && Some(m.id) == last))
                 .then(|| m.extras.resume.clone().map(|r| (m.id, r)))
                 .flatten()
         })
+    }
+
+    /// A reattached reply whose connection kept failing (the network is gone, the laptop
+    /// slept): interrupted, with Continue, but its resume point is kept, so it is tried
+    /// again when its conversation is shown or the page wakes (back online, shown again).
+    pub fn give_up(&mut self, id: u64, point: super::resume::ResumePoint, now: f64) {
+        self.finish(id, MessageState::Interrupted, None, now);
+        if let Some(m) = self.get_mut(id) {
+            if m.state == MessageState::Interrupted {
+                m.extras.resume = Some(point);
+            }
+        }
+    }
+
+    /// Streams reply `id` again, when it has a resume point (reattaching to it); false when
+    /// it has none.
+    pub fn reattach(&mut self, id: u64) -> bool {
+        match self.get_mut(id) {
+            Some(m) if m.extras.resume.is_some() => {
+                m.state = MessageState::Streaming;
+                m.error = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// True while a reply is streaming.
@@ -961,7 +989,7 @@ mod tests {
             Conversation::from_json(&crate::json::Json::parse(&text).unwrap(), "c").unwrap();
         back.settle_after_reload();
         assert_eq!(back.get(a).map(|m| m.state), Some(MessageState::Streaming));
-        assert_eq!(back.resumable(), Some((a, point)));
+        assert_eq!(back.resumable(), Some((a, point.clone())));
         let mut imported = back.clone();
         imported.settle_imported();
         assert_eq!(imported.resumable(), None);
@@ -969,8 +997,19 @@ mod tests {
             imported.get(a).map(|m| m.state),
             Some(MessageState::Interrupted)
         );
+        // Given up (the network is gone): interrupted, still resumable, and streaming again
+        // once reattached.
+        back.give_up(a, point.clone(), 8.0);
+        assert_eq!(
+            back.get(a).map(|m| m.state),
+            Some(MessageState::Interrupted)
+        );
+        assert_eq!(back.resumable(), Some((a, point.clone())));
+        assert!(back.reattach(a));
+        assert_eq!(back.get(a).map(|m| m.state), Some(MessageState::Streaming));
         back.finish(a, MessageState::Done, None, 9.0);
         assert_eq!(back.resumable(), None);
+        assert!(!back.reattach(a), "an ended reply has no resume point");
         assert_eq!(back.get(a).and_then(|m| m.extras.resume.clone()), None);
     }
 

@@ -19,7 +19,7 @@ use super::format::{
     Usage,
 };
 use crate::i18n::{describe_error, Lang};
-use crate::transport::{CloseReason, ErrorKind, Reconnect, StreamEvent};
+use crate::transport::{CloseReason, ErrorKind, Reconnect, ReplyEnd, StreamEvent};
 
 /// What the view does with the reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,10 @@ pub struct ReplyReader {
     received: usize,
     finished: bool,
     think: Think,
+    /// How the server said the reply ended (`StreamEvent::ReplyEnd`), for the close after it.
+    told: Option<ReplyEnd>,
+    /// The reply's text so far was read before this reader (a reattached reply).
+    had_text: bool,
 }
 
 const THINK_OPEN: &str = "<think>";
@@ -81,7 +85,19 @@ impl ReplyReader {
             received: 0,
             finished: false,
             think: Think::Undecided(String::new()),
+            told: None,
+            had_text: false,
         }
+    }
+
+    /// A reader for a reply reattached after `had_text` (its text so far came before, on
+    /// another connection): the stream is taken as open, and an end with nothing more is
+    /// not an empty reply.
+    pub fn reattached(format: ChatFormat, lang: Lang, had_text: bool) -> ReplyReader {
+        let mut reader = ReplyReader::new(format, lang);
+        reader.opened = true;
+        reader.had_text = had_text;
+        reader
     }
 
     /// True once a finishing action was returned.
@@ -103,6 +119,31 @@ impl ReplyReader {
         match event {
             StreamEvent::Open => self.opened = true,
             StreamEvent::Retry(_) | StreamEvent::Alive | StreamEvent::Offer { .. } => {}
+            StreamEvent::ReplyEnd(end) => self.told = Some(*end),
+            StreamEvent::Closed(CloseReason::EndOfStream | CloseReason::NoContent)
+                if self.told.is_some() =>
+            {
+                // The server said how the reply ended: that wins over what the stream
+                // showed (a reload may have come between the last event and its end).
+                let state = match self.told {
+                    Some(ReplyEnd::Stopped) => MessageState::Stopped,
+                    Some(ReplyEnd::Failed) => MessageState::Interrupted,
+                    _ if self.received == 0
+                        && !self.had_text
+                        && self.format == ChatFormat::Summary =>
+                    {
+                        let t = crate::i18n::strings(self.lang);
+                        self.finish(
+                            MessageState::Error,
+                            Some(t.chat_empty_reply.to_string()),
+                            &mut out,
+                        );
+                        return out;
+                    }
+                    _ => MessageState::Done,
+                };
+                self.finish(state, None, &mut out);
+            }
             StreamEvent::Event(ev) => match self.format {
                 ChatFormat::OpenAi => {
                     for piece in parse_openai(&ev.data) {
@@ -442,6 +483,62 @@ mod tests {
                 ReplyAction::Append("你".into()),
                 ReplyAction::Finish(MessageState::Done, None)
             ]
+        );
+    }
+
+    #[test]
+    fn a_resume_that_is_told_how_the_reply_ended_ends_so() {
+        let text = [StreamEvent::Open, sse(HEL), sse(LO)];
+        let ended = |end: ReplyEnd| {
+            let mut events = text.to_vec();
+            events.push(StreamEvent::ReplyEnd(end));
+            // rill-server's 204, mapped to the end of the stream by the controller.
+            events.push(StreamEvent::Closed(CloseReason::EndOfStream));
+            run(ChatFormat::OpenAi, &events).pop()
+        };
+        assert_eq!(
+            ended(ReplyEnd::Done),
+            Some(ReplyAction::Finish(MessageState::Done, None)),
+            "every event was read but the end marker: done, not interrupted"
+        );
+        assert_eq!(
+            ended(ReplyEnd::Stopped),
+            Some(ReplyAction::Finish(MessageState::Stopped, None))
+        );
+        assert_eq!(
+            ended(ReplyEnd::Failed),
+            Some(ReplyAction::Finish(MessageState::Interrupted, None))
+        );
+        // Not told: as before.
+        let mut events = text.to_vec();
+        events.push(StreamEvent::Closed(CloseReason::EndOfStream));
+        assert_eq!(
+            run(ChatFormat::OpenAi, &events).pop(),
+            Some(ReplyAction::Finish(MessageState::Interrupted, None))
+        );
+    }
+
+    #[test]
+    fn a_reattached_reply_told_done_is_done_and_a_new_empty_summary_is_not() {
+        let told = [
+            StreamEvent::ReplyEnd(ReplyEnd::Done),
+            StreamEvent::Closed(CloseReason::NoContent),
+        ];
+        let mut r = ReplyReader::reattached(ChatFormat::Summary, Lang::En, true);
+        let actions: Vec<_> = told.iter().flat_map(|e| r.on_event(e)).collect();
+        assert_eq!(actions, [ReplyAction::Finish(MessageState::Done, None)]);
+        let mut r = ReplyReader::new(ChatFormat::Summary, Lang::En);
+        let actions: Vec<_> = [StreamEvent::Open]
+            .iter()
+            .chain(&told)
+            .flat_map(|e| r.on_event(e))
+            .collect();
+        assert!(
+            matches!(
+                &actions[..],
+                [ReplyAction::Finish(MessageState::Error, Some(_))]
+            ),
+            "{actions:?}"
         );
     }
 

@@ -1,6 +1,10 @@
 //! A reply that its server keeps (rill-server's `Rill-Resume`): where to reattach to it,
 //! where to stop it, and how far it was read (pure; saved with the message).
 //!
+//! The offer comes in the answer's headers (`Rill-Resume`, `Rill-Stop`), or for the summary
+//! format, read by EventSource, which cannot see headers, as its first event
+//! ([`OFFER_EVENT`], [`ResumePoint::offer_in_event`]).
+//!
 //! The resume and stop URLs are capabilities of the endpoint's origin: an offer is taken
 //! only when both are on the origin the reply was asked from (origins as the browser reads
 //! them, passed in), and the app follows exactly the URLs it was given, never one it built.
@@ -11,6 +15,10 @@
 
 use super::format::ChatFormat;
 use crate::json::{read, Json};
+
+/// The event type of an offer sent in the stream (rill-server's summary format, read by
+/// EventSource, which cannot see the `Rill-Resume` header).
+pub const OFFER_EVENT: &str = "rill-reply";
 
 /// Where a kept reply is resumed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +31,16 @@ pub struct ResumePoint {
     pub format: ChatFormat,
     /// The last event whose text is in the message.
     pub last_event_id: u64,
+}
+
+/// The number of an event id as rill-server writes them: `N`, or `ID-N` (the summary
+/// format's ids name their reply). `None` for anything else (an engine's own id).
+fn event_number(id: &str) -> Option<u64> {
+    let id = id.trim();
+    id.rsplit_once('-')
+        .map_or(id, |(_, n)| n)
+        .parse::<u64>()
+        .ok()
 }
 
 impl ResumePoint {
@@ -52,10 +70,22 @@ impl ResumePoint {
         })
     }
 
-    /// Notes an SSE event's id (the server's number); an id that is not a number larger
-    /// than the last one is ignored.
+    /// The URLs of an offer sent as an event (`event: rill-reply`, for EventSource, which
+    /// cannot read the headers): `data` is `{"resume": URL, "stop": URL?, …}`, the URLs as
+    /// the server wrote them (relative to the request). `None` unless it is that.
+    pub fn offer_in_event(data: &str) -> Option<(String, Option<String>)> {
+        let v = Json::parse(data).ok()?;
+        let v = read::object(&v, "offer").ok()?;
+        let resume = read::string(v, "resume", "offer").ok()?;
+        let stop = read::opt_string(v, "stop", "offer").ok()?;
+        (!resume.is_empty()).then_some((resume, stop.filter(|s| !s.is_empty())))
+    }
+
+    /// Notes an SSE event's id (the server's number `N`, or `ID-N` where the ids name the
+    /// reply: the summary format's); an id that is not a number larger than the last one is
+    /// ignored.
     pub fn saw_event_id(&mut self, id: &str) {
-        if let Ok(n) = id.trim().parse::<u64>() {
+        if let Some(n) = event_number(id) {
             if n > self.last_event_id {
                 self.last_event_id = n;
             }
@@ -65,9 +95,7 @@ impl ResumePoint {
     /// True unless `id` is the number of an event the message has already (at most
     /// `last_event_id`): a reattach skips those. An id that is not a number is new.
     pub fn is_new(&self, id: &str) -> bool {
-        id.trim()
-            .parse::<u64>()
-            .map_or(true, |n| n > self.last_event_id)
+        event_number(id).is_none_or(|n| n > self.last_event_id)
     }
 
     /// Notes one more NDJSON line read.
@@ -159,8 +187,37 @@ mod tests {
         p.saw_event_id("3");
         p.saw_event_id("x");
         assert_eq!(p.last_event_id, 5);
+        p.saw_event_id("0123abcd-7");
+        assert_eq!(p.last_event_id, 7, "an id that names its reply");
+        p.saw_event_id("0123abcd-x");
+        p.saw_event_id("-1");
+        assert_eq!(p.last_event_id, 7);
         p.saw_line();
-        assert_eq!(p.last_event_id, 6);
+        assert_eq!(p.last_event_id, 8);
+    }
+
+    #[test]
+    fn an_offer_event_gives_its_urls_as_written() {
+        assert_eq!(
+            ResumePoint::offer_in_event(
+                r#"{"id":"ab","resume":"replies/ab","stop":"replies/ab/stop"}"#
+            ),
+            Some(("replies/ab".into(), Some("replies/ab/stop".into())))
+        );
+        assert_eq!(
+            ResumePoint::offer_in_event(r#"{"resume":"replies/ab"}"#),
+            Some(("replies/ab".into(), None))
+        );
+        for bad in [
+            "",
+            "x",
+            "[]",
+            r#"{"resume":5}"#,
+            r#"{"resume":""}"#,
+            r#"{"stop":"s"}"#,
+        ] {
+            assert_eq!(ResumePoint::offer_in_event(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -173,6 +230,9 @@ mod tests {
         assert!(p.is_new("5"));
         assert!(p.is_new(""), "no id: not one of ours to skip");
         assert!(p.is_new("1733:0"), "an engine's own id");
+        let named = "0123456789abcdef0123456789abcdef";
+        assert!(!p.is_new(&format!("{named}-4")), "a summary id names its reply");
+        assert!(p.is_new(&format!("{named}-5")));
     }
 
     #[test]

@@ -266,7 +266,7 @@ impl ClockState {
             self.data(now);
         }
         match event {
-            StreamEvent::Alive | StreamEvent::Offer { .. } => {}
+            StreamEvent::Alive | StreamEvent::Offer { .. } | StreamEvent::ReplyEnd(_) => {}
             StreamEvent::Open => {
                 self.conn = ConnState::Open;
                 self.last_data_at = Some(now);

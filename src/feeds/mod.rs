@@ -162,6 +162,7 @@ impl FeedCards {
             StreamEvent::Retry(_)
             | StreamEvent::Alive
             | StreamEvent::Offer { .. }
+            | StreamEvent::ReplyEnd(_)
             | StreamEvent::Error(_)
             | StreamEvent::Closed(_) => Applied::Nothing,
         }

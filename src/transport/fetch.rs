@@ -18,7 +18,7 @@ use super::body::BodyDecoder;
 use super::fetch_task::{emit, FetchTask};
 use super::policy::{Decision, Outcome, ReconnectPolicy};
 use super::response::{check, with_retry_after, BodyFormat, BodyPrefix, ERROR_MESSAGE_MAX_CHARS};
-use super::{CloseReason, ErrorKind, Reconnect, StreamEvent};
+use super::{CloseReason, ErrorKind, Reconnect, ReplyEnd, StreamEvent};
 use crate::browser;
 
 /// A request to stream.
@@ -269,6 +269,13 @@ async fn attempt(
         read_error_message(&response).await
     };
     if let Err(rejection) = check(status, &content_type, request.format, || excerpt) {
+        if status == 204 {
+            // A kept reply with nothing more to send says how it ended.
+            let told = response.headers().get("rill-reply-end").ok().flatten();
+            if let Some(end) = told.as_deref().and_then(ReplyEnd::parse) {
+                emit(sink, alive, StreamEvent::ReplyEnd(end));
+            }
+        }
         let retry_after = response.headers().get("retry-after").ok().flatten();
         let rejection = with_retry_after(rejection, retry_after.as_deref(), browser::now_ms());
         return aborted_or(rejection.outcome, rejection.kind);

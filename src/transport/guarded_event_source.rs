@@ -17,6 +17,13 @@
 //! the header says (reported as [`Reconnect::After`], so views count down); 204 becomes
 //! [`CloseReason::NoContent`]; anything else stays the refusal it was.
 //!
+//! **A live stream closed by the browser is no refusal.** A browser fails an `EventSource`
+//! (closed for good) only on a connection attempt's answer; one that ends `CLOSED` straight
+//! from an open stream was cancelled by the browser itself (the page is being reloaded or
+//! left). Probing then would ask the URL again — for a chat reply (the summary format) a
+//! second generation — so it is reported as a network error that is not retried
+//! ([`Reconnect::Never`]), without a probe.
+//!
 //! Owned: dropping the handle closes the current `EventSource`, removes its listeners and
 //! cancels a pending reconnect. It may be closed from inside its own sink.
 
@@ -52,6 +59,8 @@ struct Inner {
     /// The probe after a refusal, while it runs: its task and its request.
     probe: RefCell<Option<(AbortHandle, Option<AbortController>)>>,
     alive: Cell<bool>,
+    /// The current `EventSource` is open and has not failed since.
+    live: Cell<bool>,
 }
 
 /// What a probe after a refusal found.
@@ -88,6 +97,7 @@ impl GuardedEventSource {
             timer: RefCell::new(None),
             probe: RefCell::new(None),
             alive: Cell::new(true),
+            live: Cell::new(false),
         });
         let handle = Inner::open_source(&inner)?;
         *inner.current.borrow_mut() = Some(handle);
@@ -136,8 +146,16 @@ impl Inner {
         }
         let event = match event {
             StreamEvent::Open => {
+                inner.live.set(true);
                 inner.guard.borrow_mut().on_open(browser::now_ms());
                 StreamEvent::Open
+            }
+            StreamEvent::Error(StreamError {
+                kind: ErrorKind::Refused,
+                reconnect: Reconnect::Never,
+            }) if inner.live.replace(false) => {
+                // Cancelled by the browser while streaming: see the module's header.
+                StreamEvent::error(ErrorKind::Network, Reconnect::Never)
             }
             StreamEvent::Error(StreamError {
                 kind: ErrorKind::Refused,
@@ -151,6 +169,7 @@ impl Inner {
                 kind,
                 reconnect: Reconnect::ByBrowser,
             }) => {
+                inner.live.set(false);
                 let verdict = inner
                     .guard
                     .borrow_mut()

@@ -47,10 +47,42 @@ pub enum StreamEvent {
         resume: String,
         stop: Option<String>,
     },
+    /// A resume of a kept reply found nothing more to send (204) and the server said how
+    /// the reply ended (`Rill-Reply-End`). Sent right before
+    /// `Closed(CloseReason::NoContent)`, by the fetch transport only.
+    ReplyEnd(ReplyEnd),
     /// Bytes arrived that completed no event (a comment such as a heartbeat, a blank
     /// line, a part of an event): the connection is alive. Only the fetch transport sees
     /// these; the browser's EventSource hides comments.
     Alive,
+}
+
+/// How a kept reply ended, as its server says on a resume with nothing more to send
+/// (`Rill-Reply-End`, see rill-server's `chat::replies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyEnd {
+    /// The model finished its answer.
+    Done,
+    /// A stop request ended it.
+    Stopped,
+    /// It broke off (its source failed, it grew too large, nobody read it): what was
+    /// received is all there is.
+    Failed,
+}
+
+impl ReplyEnd {
+    /// A `Rill-Reply-End` value (`done`, `stopped`, `failed`; ASCII case and surrounding
+    /// spaces ignored); `None` for anything else.
+    pub fn parse(value: &str) -> Option<ReplyEnd> {
+        let value = value.trim();
+        [
+            ("done", ReplyEnd::Done),
+            ("stopped", ReplyEnd::Stopped),
+            ("failed", ReplyEnd::Failed),
+        ]
+        .into_iter()
+        .find_map(|(word, end)| value.eq_ignore_ascii_case(word).then_some(end))
+    }
 }
 
 /// A failure, with what the user needs to know about it.
@@ -200,6 +232,21 @@ impl StreamHandle {
                 FetchRequest::get(url),
                 sink,
             ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_ends_are_the_three_words() {
+        assert_eq!(ReplyEnd::parse("done"), Some(ReplyEnd::Done));
+        assert_eq!(ReplyEnd::parse(" Stopped "), Some(ReplyEnd::Stopped));
+        assert_eq!(ReplyEnd::parse("FAILED"), Some(ReplyEnd::Failed));
+        for other in ["", "done,", "ok", "done stopped"] {
+            assert_eq!(ReplyEnd::parse(other), None, "{other:?}");
         }
     }
 }

@@ -44,7 +44,9 @@ fn encode_event(event: &StreamEvent) -> Json<'_> {
         StreamEvent::Json(value) => Json::Arr(vec![s("json"), value.clone()]),
         StreamEvent::Retry(ms) => Json::Arr(vec![s("retry"), n(*ms)]),
         // A feed never gets an offer (POST only); were one here, it is no event.
-        StreamEvent::Alive | StreamEvent::Offer { .. } => Json::Arr(vec![s("alive")]),
+        StreamEvent::Alive | StreamEvent::Offer { .. } | StreamEvent::ReplyEnd(_) => {
+            Json::Arr(vec![s("alive")])
+        }
         StreamEvent::Closed(reason) => Json::Arr(vec![
             s("closed"),
             s(match reason {
@@ -202,7 +204,7 @@ impl Replay {
                     .retain(|old| !matches!(old, StreamEvent::Json(_)));
                 self.latest.push(event.clone());
             }
-            StreamEvent::Alive | StreamEvent::Offer { .. } => {}
+            StreamEvent::Alive | StreamEvent::Offer { .. } | StreamEvent::ReplyEnd(_) => {}
         }
     }
 

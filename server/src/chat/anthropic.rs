@@ -204,6 +204,7 @@ pub(super) async fn messages(State(chat): State<ChatState>, request: Request) ->
             super::framing::Wire::Sse,
             "text/event-stream; charset=utf-8",
             super::replies::resume_base("/v1/messages"),
+            super::replies::Offer::Headers,
             body,
             guard,
         );

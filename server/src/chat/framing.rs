@@ -6,8 +6,9 @@
 //!
 //! - **SSE** (`text/event-stream`): an event is a block of lines ended by a blank line
 //!   ("If the line is empty (a blank line) — dispatch the event", WHATWG HTML §9.2.6). Each
-//!   block gets an `id: N` line added as its last field, so it wins over any `id` the
-//!   writer (or an upstream) put in it; the block's own line ends are kept (the summary
+//!   block gets an `id: N` line added as its last field (`id: <prefix>N` with
+//!   [`Splitter::named`]: the summary format's ids name their reply), so it wins over any
+//!   `id` the writer (or an upstream) put in it; the block's own line ends are kept (the summary
 //!   feed's `\r\n` stay `\r\n`). Comment-only blocks (`: ping`) are numbered too: a browser
 //!   takes the id without dispatching anything.
 //! - **NDJSON** (`application/x-ndjson`, Ollama): an event is one non-blank line, `\n`
@@ -41,6 +42,8 @@ pub(crate) struct Splitter {
     blank_cr: bool,
     /// Events completed so far (the next one's number is this plus one).
     count: u64,
+    /// Written before each SSE event's number.
+    prefix: String,
 }
 
 impl Splitter {
@@ -52,7 +55,14 @@ impl Splitter {
             after_cr: false,
             blank_cr: false,
             count: 0,
+            prefix: String::new(),
         }
+    }
+
+    /// Writes `prefix` before each SSE event's number (`id: <prefix>N`).
+    pub(crate) fn named(mut self, prefix: String) -> Splitter {
+        self.prefix = prefix;
+        self
     }
 
     /// How many bytes of an unfinished event are held.
@@ -123,7 +133,7 @@ impl Splitter {
         }
         self.count += 1;
         let mut event = self.block.split();
-        event.extend_from_slice(format!("id: {}", self.count).as_bytes());
+        event.extend_from_slice(format!("id: {}{}", self.prefix, self.count).as_bytes());
         event.extend_from_slice(end);
         event.extend_from_slice(end);
         out.push(event.freeze());
@@ -178,6 +188,20 @@ mod tests {
             ]
         );
         assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn named_ids_carry_their_prefix() {
+        let mut s = Splitter::new(Wire::Sse).named("ab-".into());
+        let mut out = Vec::new();
+        s.push(b"data: x\r\n\r\ndata: y\n\n", &mut out);
+        assert_eq!(
+            out,
+            [
+                Bytes::from_static(b"data: x\r\nid: ab-1\r\n\r\n"),
+                Bytes::from_static(b"data: y\nid: ab-2\n\n")
+            ]
+        );
     }
 
     #[test]

@@ -294,6 +294,7 @@ async fn answer(
             super::framing::Wire::Ndjson,
             "application/x-ndjson",
             super::replies::resume_base("/api/chat"),
+            super::replies::Offer::Headers,
             body,
             guard,
         );

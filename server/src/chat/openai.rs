@@ -199,6 +199,7 @@ pub(super) async fn completions(State(chat): State<ChatState>, request: Request)
             Wire::Sse,
             "text/event-stream; charset=utf-8",
             replies::resume_base("/v1/chat/completions"),
+            replies::Offer::Headers,
             body,
             guard,
         );

@@ -13,7 +13,22 @@
 //!   it is generated, each with its `id`. An NDJSON (Ollama) reply is resumed as SSE too:
 //!   each line is one event's `data`, its id the line's number (a client counts the lines
 //!   it read). A reply that ended with nothing after `N` answers 204 (the SSE way to say
-//!   "do not reconnect"); an unknown or expired id 404, a bad `Last-Event-ID` 400.
+//!   "do not reconnect") with `Rill-Reply-End: done|stopped|failed`, how it ended (`done`:
+//!   the model finished; `stopped`: `…/stop` ended it; `failed`: its source broke, it
+//!   outgrew its buffer or nobody read it, so what the client has is all there will be), so
+//!   a client that read the last event but not the end (a reload in between; the summary
+//!   format, which has no end marker) knows which it was. An unknown or expired id answers
+//!   404, a bad `Last-Event-ID` 400.
+//! - The summary format (`/gpt/summary`) is read by EventSource, which cannot see response
+//!   headers: its answer also starts with the offer as an event of its own,
+//!   `event: rill-reply` with `data: {"id": ID, "resume": URL, "stop": URL}` (the same
+//!   relative URLs as the headers, CRLF-framed like the rest, no `id:` so it moves no
+//!   `lastEventId`). A page that listens with `onmessage` (the original page) never sees a
+//!   named event; it is sent to the request that asked for the reply only, never in a
+//!   resume. Its events' ids name the reply too (`id: ID-N`): the browser's own reconnect
+//!   asks `/gpt/summary` again with `Last-Event-ID: ID-N`, and while that reply is kept it
+//!   is resumed from there rather than generated again ([`resume_named`]); the resume
+//!   route takes `ID-N` as `N`.
 //! - `POST …/replies/{id}/stop` ends the generation (and so the upstream request) and
 //!   answers once it has ended: `{"stopped": true}` (`false` if it had ended already).
 //!
@@ -57,6 +72,10 @@ pub const REPLY_ID_HEADER: &str = "rill-reply-id";
 pub const RESUME_HEADER: &str = "rill-resume";
 /// The header giving the URL that stops a reply.
 pub const STOP_HEADER: &str = "rill-stop";
+/// The header saying how a reply ended, on a resume with nothing more to send (204).
+pub const END_HEADER: &str = "rill-reply-end";
+/// The event type of the offer at the start of a summary answer (see the module's header).
+pub const OFFER_EVENT: &str = "rill-reply";
 
 /// How many replies are kept, how large and how long ( `--max-replies`,
 /// `--reply-buffer-bytes`, `--reply-linger-secs`).
@@ -307,7 +326,7 @@ impl Replies {
     /// the task runs, so a zero linger cannot end it first); `body` back when no more
     /// replies may be kept (or no random id could be made): the caller then streams it as
     /// before.
-    fn start<S>(&self, wire: Wire, body: S) -> Result<(String, ReaderGuard), S>
+    fn start<S>(&self, wire: Wire, named: bool, body: S) -> Result<(String, ReaderGuard), S>
     where
         S: Stream<Item = Chunk> + Send + 'static,
     {
@@ -351,15 +370,25 @@ impl Replies {
         if let Some(hook) = hook {
             hook(self, &id, &reply, limits.linger);
         }
-        tokio::spawn(generate(reply, body.boxed(), limits));
+        let prefix = if named {
+            format!("{id}-")
+        } else {
+            String::new()
+        };
+        tokio::spawn(generate(reply, body.boxed(), limits, prefix));
         Ok((id, reader))
     }
 }
 
 /// Drives one reply's generation until it ends, is stopped, overflows or is abandoned.
 /// Dropping `body` at the end closes the upstream request, if there is one.
-async fn generate(reply: Arc<Reply>, mut body: BoxStream<'static, Chunk>, limits: ReplyLimits) {
-    let mut splitter = Splitter::new(reply.wire);
+async fn generate(
+    reply: Arc<Reply>,
+    mut body: BoxStream<'static, Chunk>,
+    limits: ReplyLimits,
+    id_prefix: String,
+) {
+    let mut splitter = Splitter::new(reply.wire).named(id_prefix);
     let mut events = Vec::new();
     let check = Duration::from_millis(250);
     let end = loop {
@@ -530,26 +559,49 @@ fn read_as(
     })
 }
 
+/// How a kept reply's answer offers to resume it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// In the headers only.
+    Headers,
+    /// For EventSource, which cannot read headers: in the headers, as a first
+    /// `rill-reply` event, and in the events' ids (`ID-N`, see [`resume_named`]).
+    EventSource,
+}
+
+/// The offer as an SSE event, CRLF-framed like the summary's events: no `id`, so it moves
+/// no client's `lastEventId`.
+fn offer_event(id: &str, resume: &str, stop: &str) -> Bytes {
+    let data = json!({"id": id, "resume": resume, "stop": stop}).to_string();
+    Bytes::from(format!("event: {OFFER_EVENT}\r\ndata: {data}\r\n\r\n"))
+}
+
 /// A streamed chat answer: generated into a new reply and read from it, with the resume
-/// headers (`resume_base` + id is the resume URL, relative to the request). When no reply
-/// can be kept, `body` is streamed as it is, without them.
+/// headers (`resume_base` + id is the resume URL, relative to the request) and, with
+/// [`Offer::EventSource`], the offer as its first event. When no reply can be kept,
+/// `body` is streamed as it is, without them.
 pub(crate) fn respond(
     chat: &ChatState,
     wire: Wire,
     content_type: &'static str,
     resume_base: &str,
+    offer: Offer,
     body: impl Stream<Item = Chunk> + Send + 'static,
     guard: StreamGuard,
 ) -> Response {
-    let mut response = match chat.replies.start(wire, body) {
+    let named = offer == Offer::EventSource && wire == Wire::Sse;
+    let mut response = match chat.replies.start(wire, named, body) {
         Ok((id, reader)) => {
-            let mut response =
-                Response::new(Body::from_stream(read_as(reader, 0, Out::Original, guard)));
+            let resume = format!("{resume_base}{id}");
+            let stop = format!("{resume_base}{id}/stop");
+            let first = (offer == Offer::EventSource).then(|| Ok(offer_event(&id, &resume, &stop)));
+            let body = stream::iter(first).chain(read_as(reader, 0, Out::Original, guard));
+            let mut response = Response::new(Body::from_stream(body));
             let headers = response.headers_mut();
             if let (Ok(id_value), Ok(url), Ok(stop)) = (
                 HeaderValue::from_str(&id),
-                HeaderValue::from_str(&format!("{resume_base}{id}")),
-                HeaderValue::from_str(&format!("{resume_base}{id}/stop")),
+                HeaderValue::from_str(&resume),
+                HeaderValue::from_str(&stop),
             ) {
                 headers.insert(REPLY_ID_HEADER, id_value);
                 headers.insert(RESUME_HEADER, url);
@@ -587,13 +639,17 @@ pub(super) fn unknown(flavor: Flavor) -> Response {
 /// The event a resume asks to read after: its `Last-Event-ID` header, else the query's
 /// `last_event_id`, else 0; `None` when that is not a number.
 pub(super) fn asked_after(headers: &HeaderMap, query: ResumeQuery) -> Option<u64> {
-    let asked = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
+    let asked = last_event_id(headers)
         .map(str::to_string)
         .or(query.last_event_id)
         .unwrap_or_default();
-    parse_last_event_id(&asked)
+    // A summary reply's ids name it (`ID-N`): the number is what counts here.
+    let asked = asked.trim();
+    let asked = match asked.split_once('-') {
+        Some((id, n)) if is_reply_id(id) => n,
+        _ => asked,
+    };
+    parse_last_event_id(asked)
 }
 
 /// The answer to a bad `Last-Event-ID`.
@@ -613,10 +669,41 @@ pub(super) async fn resume(
     query: ResumeQuery,
     headers: HeaderMap,
 ) -> Response {
+    let asked = last_event_id(&headers)
+        .map(str::to_string)
+        .or(query.last_event_id)
+        .unwrap_or_default();
+    resume_from(chat, flavor, id, &asked)
+}
+
+/// The request's `Last-Event-ID` header, if it has a readable one.
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get("last-event-id").and_then(|v| v.to_str().ok())
+}
+
+/// A reconnecting EventSource's ask for the reply its `Last-Event-ID` names (`ID-N`, the
+/// summary format's ids): the resume from event `N` while that reply is kept, else `None`
+/// (the request is then answered as a new one, as the original server would).
+pub(crate) fn resume_named(chat: &ChatState, flavor: Flavor, last: &str) -> Option<Response> {
+    let (id, _) = last.trim().split_once('-')?;
+    if !is_reply_id(id) {
+        return None;
+    }
+    chat.replies.get(id)?;
+    Some(resume_from(chat.clone(), flavor, id.to_string(), last))
+}
+
+/// [`resume`] from the event `asked` names (`N`, or `ID-N` for this reply's own `ID`).
+fn resume_from(chat: ChatState, flavor: Flavor, id: String, asked: &str) -> Response {
     let Some(reply) = chat.replies.get(&id) else {
         return unknown(flavor);
     };
-    let Some(after) = asked_after(&headers, query) else {
+    let asked = asked.trim();
+    let asked = asked
+        .strip_prefix(id.as_str())
+        .and_then(|rest| rest.strip_prefix('-'))
+        .unwrap_or(asked);
+    let Some(after) = parse_last_event_id(asked) else {
         return bad_last_event_id(flavor);
     };
     {
@@ -627,8 +714,12 @@ pub(super) async fn resume(
                 "Last-Event-ID is past the last event of this reply",
             );
         }
-        if s.buffer.ended().is_some() && after == s.buffer.len() {
-            return StatusCode::NO_CONTENT.into_response();
+        if let Some(end) = s.buffer.ended().filter(|_| after == s.buffer.len()) {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            response
+                .headers_mut()
+                .insert(END_HEADER, HeaderValue::from_static(end.word()));
+            return response;
         }
     }
     chat.replies.0.resumed.fetch_add(1, Ordering::Relaxed);
@@ -775,7 +866,7 @@ mod tests {
         body: impl Stream<Item = Chunk> + Send + 'static,
     ) -> (String, Arc<Reply>) {
         let (id, reader) = replies
-            .start(Wire::Sse, body)
+            .start(Wire::Sse, false, body)
             .ok()
             .expect("room for the reply");
         (id, reader.0.clone())
@@ -813,7 +904,7 @@ mod tests {
             Ok(Bytes::from_static(b"{\"a\":1}\n{\"b\"")),
             Ok(Bytes::from_static(b":2}\n")),
         ]);
-        let (_, first) = replies.start(Wire::Ndjson, body).ok().unwrap();
+        let (_, first) = replies.start(Wire::Ndjson, false, body).ok().unwrap();
         let reply = first.0.clone();
         drop(first);
         let (original, _) = collect(read(reply.clone(), 0, Out::Original, guard())).await;
@@ -899,11 +990,11 @@ mod tests {
         let replies = Replies::new(limits(2, 1 << 20, 60_000));
         let (_, a) = start(&replies, events(1000, Duration::from_millis(100)));
         let _b = start(&replies, events(1000, Duration::from_millis(100)));
-        let refused = replies.start(Wire::Sse, events(1, Duration::ZERO));
+        let refused = replies.start(Wire::Sse, false, events(1, Duration::ZERO));
         assert!(refused.is_err(), "both are generating: no room");
         a.stop.notify_one();
         tokio::time::sleep(Duration::from_millis(10)).await;
-        let again = replies.start(Wire::Sse, events(1, Duration::ZERO));
+        let again = replies.start(Wire::Sse, false, events(1, Duration::ZERO));
         assert!(again.is_ok(), "the ended one made room");
         assert_eq!(replies.stats().kept, 2);
         assert_eq!(replies.stats().started, 3);

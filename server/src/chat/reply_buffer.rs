@@ -24,6 +24,19 @@ pub(crate) enum End {
     Abandoned,
 }
 
+impl End {
+    /// How the reply ended, as `Rill-Reply-End` says it on a resume that has nothing more
+    /// to send (204): `done`, `stopped`, or `failed` (broken, overflowed or abandoned: the
+    /// reply is incomplete, and nothing will complete it).
+    pub(crate) fn word(&self) -> &'static str {
+        match self {
+            End::Done => "done",
+            End::Stopped => "stopped",
+            End::Broken(_) | End::Overflow | End::Abandoned => "failed",
+        }
+    }
+}
+
 /// The events pushed would pass the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Full;
@@ -122,6 +135,15 @@ mod tests {
         b.end(End::Done);
         assert_eq!(b.ended(), Some(&End::Overflow));
         assert_eq!(b.push(ev(3)), Err(Full), "nothing is added after the end");
+    }
+
+    #[test]
+    fn each_end_has_its_word() {
+        assert_eq!(End::Done.word(), "done");
+        assert_eq!(End::Stopped.word(), "stopped");
+        for end in [End::Broken(Bytes::new()), End::Overflow, End::Abandoned] {
+            assert_eq!(end.word(), "failed");
+        }
     }
 
     #[test]

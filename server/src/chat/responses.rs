@@ -288,6 +288,7 @@ pub(super) async fn responses(State(chat): State<ChatState>, request: Request) -
         super::framing::Wire::Sse,
         "text/event-stream; charset=utf-8",
         super::replies::resume_base("/v1/responses"),
+        super::replies::Offer::Headers,
         body,
         guard,
     )

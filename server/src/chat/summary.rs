@@ -8,6 +8,10 @@
 //! `: ping - <UTC time>` comment every 15 s (`--ping-secs`); no end marker, the stream just
 //! ends. The content comes from a JSON body `{"content": …}` or the `content` query parameter.
 //!
+//! Added for resuming (`super::replies`): a kept answer starts with a `rill-reply` event (the
+//! offer, ignored by `onmessage`) and its ids name the reply (`id: ID-N`), so a reconnecting
+//! EventSource (`Last-Event-ID: ID-N`) is resumed instead of being answered anew.
+//!
 //! Not kept: the last chunk is sent once, not twice; a request without content is HTTP 400
 //! `{"detail":"No content provided"}`, not a 500; the first chunk goes out as soon as it is
 //! ready rather than after the whole answer was read.
@@ -47,6 +51,13 @@ struct SummaryBody {
 pub(super) async fn summary(State(chat): State<ChatState>, request: Request) -> Response {
     let flavor = Flavor::Summary;
     let (parts, body) = request.into_parts();
+    // The browser's own EventSource reconnect names the reply it was reading: resume it
+    // rather than generating it again.
+    if let Some(resumed) = super::replies::last_event_id(&parts.headers)
+        .and_then(|last| super::replies::resume_named(&chat, flavor, last))
+    {
+        return resumed;
+    }
     let bytes = match read_body(body, &parts.headers, &chat.config).await {
         Ok(bytes) => bytes,
         Err(err) => return err.response(flavor),
@@ -111,6 +122,7 @@ pub(super) async fn summary(State(chat): State<ChatState>, request: Request) -> 
         super::framing::Wire::Sse,
         "text/event-stream; charset=utf-8",
         super::replies::resume_base("/gpt/summary"),
+        super::replies::Offer::EventSource,
         body,
         guard,
     );

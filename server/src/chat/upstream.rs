@@ -311,6 +311,7 @@ async fn forward(chat: ChatState, request: Request, flavor: Flavor) -> Response 
             wire,
             content_type,
             super::replies::resume_base(parts.uri.path()),
+            super::replies::Offer::Headers,
             data,
             guard,
         ),

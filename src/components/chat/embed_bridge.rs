@@ -16,11 +16,11 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::controller::ChatCtx;
 use crate::browser::url::origin_of;
+use crate::browser::Listener;
 
 /// The longest text a host may send or prefill, in characters (the rest is cut).
 pub const MAX_TEXT: usize = 100_000;
@@ -65,39 +65,6 @@ pub fn host_param(query: &str) -> Option<String> {
         .filter_map(|pair| pair.split_once('='))
         .rfind(|(k, _)| *k == "host")
         .map(|(_, v)| crate::percent::percent_decode(v))
-}
-
-/// One event listener on a target, removed on drop.
-struct Listener {
-    target: web_sys::EventTarget,
-    kind: &'static str,
-    closure: Closure<dyn FnMut(web_sys::Event)>,
-}
-
-impl Listener {
-    fn new(
-        target: web_sys::EventTarget,
-        kind: &'static str,
-        f: impl FnMut(web_sys::Event) + 'static,
-    ) -> Option<Listener> {
-        let closure: Closure<dyn FnMut(web_sys::Event)> = Closure::new(f);
-        target
-            .add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())
-            .ok()?;
-        Some(Listener {
-            target,
-            kind,
-            closure,
-        })
-    }
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self
-            .target
-            .remove_event_listener_with_callback(self.kind, self.closure.as_ref().unchecked_ref());
-    }
 }
 
 /// The parent window and its origin, when this page is framed by a host it may talk to.

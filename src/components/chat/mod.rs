@@ -70,6 +70,9 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     // Streaming text is saved at most once a second; a page being closed or reloaded
     // saves what has arrived, so the reply comes back as interrupted with all of it.
     let pagehide = window_event_listener_untyped("pagehide", move |_| ctx.save());
+    // Back online, shown again or unfrozen: a reply whose reattaching gave up (or waits out
+    // a backoff) is tried again now (`ChatCtx::wake`).
+    let wake = StoredValue::new_local(Some(browser::PageWake::new(move || ctx.wake())));
     // A window widened past the drawer's breakpoint shows the list as a sidebar again: the
     // drawer is closed, so the chat behind it is not left inert.
     let widened = window_event_listener_untyped("resize", move |_| {
@@ -95,6 +98,7 @@ pub fn ChatView(config: Config, lang: Signal<Lang>) -> impl IntoView {
     }
     on_cleanup(move || {
         replay_load.try_set_value(None);
+        wake.try_set_value(None);
         pagehide.remove();
         widened.remove();
         ctx.stop();

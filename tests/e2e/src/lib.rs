@@ -6,6 +6,7 @@
 
 pub mod big_chat;
 pub mod deploy;
+pub mod forward;
 pub mod inspect;
 
 use std::io::{BufRead, BufReader};

@@ -8,77 +8,19 @@
 use std::time::Duration;
 
 use rill_e2e::deploy::Deployed;
+use rill_e2e::forward::Forwarder;
 use rill_e2e::inspect::events;
 use rill_e2e::{is_node_time, poll, testid, Browser, WAIT};
 
 /// Long enough for a few cuts and resumes (Nchan's subscriber timeout, a browser's retry).
 const LONG: Duration = Duration::from_secs(60);
 
-/// A TCP forwarder between the browser and the engine, so a test can cut the browser's
-/// connections (as a dropped network would) while the engine and its buffer stay up.
-struct Cutter {
-    /// `http://127.0.0.1:PORT`
-    url: String,
-    cut: tokio::sync::watch::Sender<u32>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Cutter {
-    async fn start(target: &str) -> Cutter {
-        let authority = target
-            .strip_prefix("http://")
-            .and_then(|r| r.split('/').next())
-            .expect("an http url")
-            .to_string();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let (cut, watch) = tokio::sync::watch::channel(0u32);
-        let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let authority = authority.clone();
-                let mut watch = watch.clone();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&authority).await else {
-                        return;
-                    };
-                    watch.borrow_and_update();
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = watch.changed() => {}
-                    }
-                });
-            }
-        });
-        Cutter { url, cut, task }
-    }
-
-    /// `url` with its scheme and authority replaced by this forwarder's.
-    fn via(&self, url: &str) -> String {
-        let rest = url.strip_prefix("http://").expect("an http url");
-        let path = rest.find('/').map_or("", |i| &rest[i..]);
-        format!("{}{path}", self.url)
-    }
-
-    /// Drops every open connection.
-    fn cut(&self) {
-        self.cut.send_modify(|n| *n += 1);
-    }
-}
-
-impl Drop for Cutter {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Opens the inspector on `stream` through `cutter`, cuts the connection `cuts` times (each
 /// after `per` more events) and returns the events listed.
 async fn inspect_across_cuts(
     browser: &Browser,
     engine: &Deployed,
-    cutter: &Cutter,
+    cutter: &Forwarder,
     stream_key: &str,
     cuts: u32,
     per: usize,
@@ -158,7 +100,7 @@ fn assert_symbols_in_turn(ticks: &[(String, String, String)]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_and_ticker_through_nchan_resume_without_gap_or_duplicate() {
     let engine = Deployed::start("nchan", &[]);
-    let cutter = Cutter::start(engine.get("engine")).await;
+    let cutter = Forwarder::start(engine.get("engine")).await;
     let browser = Browser::start().await;
 
     // The clock view on Nchan's URL: the time each second, Nchan's `time:tag` ids.
@@ -200,7 +142,7 @@ async fn clock_and_ticker_through_nchan_resume_without_gap_or_duplicate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clock_and_ticker_through_pushpin_resume_without_gap_or_duplicate() {
     let engine = Deployed::start("pushpin", &[]);
-    let cutter = Cutter::start(engine.get("engine")).await;
+    let cutter = Forwarder::start(engine.get("engine")).await;
     let browser = Browser::start().await;
 
     // The clock view through Pushpin: rill-server's own head (connecttime), then the

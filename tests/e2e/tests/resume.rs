@@ -4,11 +4,20 @@
 //! server and the upstream's; a second tab attaches to the streaming reply; a server that
 //! keeps no replies leaves today's behaviour (interrupted, Continue).
 //!
+//! The network's faults: a connection cut mid-reply (a forwarder between the browser and
+//! rill-server, `rill_e2e::forward`), the browser offline (DevTools network emulation) and
+//! a frozen page (DevTools lifecycle) all end with the same message complete, one
+//! generation; a reattach that gave up (the server unreachable for `RESUME_FAILURES`
+//! attempts) is taken up again when the page wakes. A reload between the reply's last event
+//! and its saved end is done, not interrupted (`Rill-Reply-End`). The summary format
+//! (EventSource) resumes through the offer event.
+//!
 //! The demo model echoes the prompt (`[[echo]]`), so the whole reply is known here, at a
 //! slow `--rate`, so a reload lands mid-reply. Every wait polls a condition.
 
 use std::time::Duration;
 
+use rill_e2e::forward::Forwarder;
 use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -30,6 +39,62 @@ fn prompt() -> String {
 
 fn chat_url(app: &RillServer) -> String {
     format!("{}/?view=chat&format=openai&lang=en", app.url)
+}
+
+fn summary_url(app: &RillServer) -> String {
+    format!("{}/?view=chat&format=summary&lang=en", app.url)
+}
+
+/// Waits until the server has generated the whole reply (nothing generating).
+async fn generated(app: &RillServer) {
+    poll("the server to finish generating", REPLY_TIMEOUT, || async {
+        (replies(app).await.1 == 0).then_some(())
+    })
+    .await;
+}
+
+/// DevTools' network emulation: offline (every request fails, `navigator.onLine` is
+/// false) or back to normal.
+async fn set_offline(browser: &Browser, offline: bool) {
+    browser
+        .cdp("Network.enable", serde_json::json!({}))
+        .await
+        .expect("Network.enable");
+    browser
+        .cdp(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            }),
+        )
+        .await
+        .expect("Network.emulateNetworkConditions");
+    poll("navigator.onLine to follow", WAIT, || async {
+        (browser.js("return navigator.onLine").await == serde_json::json!(!offline)).then_some(())
+    })
+    .await;
+}
+
+/// The saved library's streaming reply (`rill.chat.v1`): its resume URL, if one is saved.
+async fn saved_resume_url(browser: &Browser) -> Option<String> {
+    let v = browser
+        .js(
+            "const lib = JSON.parse(localStorage.getItem('rill.chat.v1') || '{}');
+             let url = null;
+             const walk = (v) => {
+               if (v && typeof v === 'object') {
+                 if (v.resume && typeof v.resume.url === 'string') url = v.resume.url;
+                 Object.values(v).forEach(walk);
+               }
+             };
+             walk(lib);
+             return url;",
+        )
+        .await;
+    v.as_str().map(str::to_string)
 }
 
 /// `GET path` on `server` (plain HTTP/1.1): the status code and body.
@@ -103,6 +168,16 @@ async fn reattached_and_done(browser: &Browser, before: &str) {
         again.starts_with(before.trim_end()),
         "{again:?} after {before:?}"
     );
+    let (done, _) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
+        .await;
+    assert_eq!(done, words(), "the same reply, whole, once");
+    assert_eq!(browser.count(ASSISTANT).await, 1, "one reply message");
+}
+
+/// The reply, generated whole while the page could not read it, ends done with exactly
+/// the model's text in the one message.
+async fn done_whole(browser: &Browser) {
     let (done, _) = browser
         .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
         .await;
@@ -264,5 +339,206 @@ async fn a_server_that_keeps_no_replies_leaves_an_interrupted_reply_with_continu
     })
     .await;
     assert_eq!(replies(&app).await, (0, 0));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_cut_mid_reply_completes_the_same_reply() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let forwarder = Forwarder::start(&app.url).await;
+    let browser = Browser::start().await;
+    browser.goto(&forwarder.via(&chat_url(&app))).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    forwarder.cut();
+    reattached_and_done(&browser, &before).await;
+    assert_ne!(before, words(), "cut mid-reply");
+    assert_eq!(replies(&app).await.0, 1, "one generation");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_mid_reply_then_online_completes_the_same_reply() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    // DevTools' offline fails new requests but leaves a response already streaming alone,
+    // where a real network going away breaks it: the forwarder breaks it.
+    let forwarder = Forwarder::start(&app.url).await;
+    let browser = Browser::start().await;
+    browser.goto(&forwarder.via(&chat_url(&app))).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    set_offline(&browser, true).await;
+    forwarder.cut();
+    // The whole reply is generated while the browser is offline; the message waits.
+    generated(&app).await;
+    let (text, state) = browser.last(ASSISTANT, "data-state").await.expect("reply");
+    assert_eq!(
+        state, "streaming",
+        "offline, the reply waits for the network"
+    );
+    assert_ne!(text, words());
+    assert!(text.starts_with(before.trim_end()), "{text:?}");
+    set_offline(&browser, false).await;
+    done_whole(&browser).await;
+    assert_eq!(replies(&app).await.0, 1, "one generation");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reattach_that_gave_up_is_taken_up_again_when_the_page_wakes() {
+    // The server unreachable while the browser says it is online (a captive network, a
+    // laptop waking before its network): the app gives up after RESUME_FAILURES attempts on
+    // its backoff (about a minute and a half), then back online it reattaches.
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let forwarder = Forwarder::start(&app.url).await;
+    let browser = Browser::start().await;
+    browser.goto(&forwarder.via(&chat_url(&app))).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    forwarder.set_down(true);
+    let (text, _) = browser
+        .wait_last(
+            ASSISTANT,
+            "data-state",
+            |_, s| s == "interrupted",
+            Duration::from_secs(240),
+        )
+        .await;
+    assert!(text.starts_with(before.trim_end()), "{text:?}");
+    forwarder.set_down(false);
+    // The `online` event, as a laptop's network coming back fires it.
+    set_offline(&browser, true).await;
+    set_offline(&browser, false).await;
+    done_whole(&browser).await;
+    assert_eq!(replies(&app).await.0, 1, "one generation");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_frozen_while_its_connection_broke_reattaches_when_resumed() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let forwarder = Forwarder::start(&app.url).await;
+    let browser = Browser::start().await;
+    browser.goto(&forwarder.via(&chat_url(&app))).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    // The page's own view of its lifecycle: one `freeze`, then one `resume`.
+    browser
+        .js("window.__life = [];
+             for (const e of ['freeze', 'resume'])
+               document.addEventListener(e, () => window.__life.push(e));
+             return true;")
+        .await;
+    browser
+        .cdp(
+            "Page.setWebLifecycleState",
+            serde_json::json!({"state": "frozen"}),
+        )
+        .await
+        .expect("freeze the page");
+    forwarder.cut();
+    generated(&app).await;
+    browser
+        .cdp(
+            "Page.setWebLifecycleState",
+            serde_json::json!({"state": "active"}),
+        )
+        .await
+        .expect("resume the page");
+    done_whole(&browser).await;
+    assert_eq!(
+        browser.js("return window.__life").await,
+        serde_json::json!(["freeze", "resume"]),
+        "the page was frozen and resumed"
+    );
+    assert_ne!(before, words(), "frozen mid-reply");
+    assert_eq!(replies(&app).await.0, 1, "one generation");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_after_the_last_event_but_before_the_saved_end_is_done() {
+    // The page is gone (another view of the app) after its save, the server finishes the
+    // reply; the saved message is then made to hold every event but not the end — what a
+    // reload between the last event and the done state's save leaves — and the chat opened.
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let browser = Browser::start().await;
+    browser.goto(&chat_url(&app)).await;
+    send_and_wait_mid_reply(&browser).await;
+    browser
+        .goto(&format!("{}/?view=clock&lang=en", app.url))
+        .await;
+    generated(&app).await;
+    let url = saved_resume_url(&browser)
+        .await
+        .expect("a saved resume point");
+    let path = url
+        .strip_prefix(&app.url)
+        .expect("on the app's origin")
+        .to_string();
+    let (status, all) = http_get(&app, &format!("{path}?last_event_id=0")).await;
+    assert_eq!(status, 200, "{all}");
+    let events = all.matches("\nid: ").count();
+    assert!(all.contains("[DONE]") && events > 2, "{all}");
+    let script = format!(
+        "const lib = JSON.parse(localStorage.getItem('rill.chat.v1'));
+         const walk = (v) => {{
+           if (v && typeof v === 'object') {{
+             if (v.resume) {{ v.resume.last = {events}; v.content = {text}; }}
+             Object.values(v).forEach(walk);
+           }}
+         }};
+         walk(lib);
+         localStorage.setItem('rill.chat.v1', JSON.stringify(lib));
+         return true;",
+        text = serde_json::Value::from(words())
+    );
+    assert_eq!(browser.js(&script).await, serde_json::json!(true));
+    browser.goto(&chat_url(&app)).await;
+    let (text, state) = browser
+        .wait_last(ASSISTANT, "data-state", |_, s| s != "streaming", WAIT)
+        .await;
+    assert_eq!(
+        (text.as_str(), state.as_str()),
+        (&*words(), "done"),
+        "the server said it was done"
+    );
+    assert_eq!(replies(&app).await.0, 1);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_summary_reply_completes_the_same_reply() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let browser = Browser::start().await;
+    browser.goto(&summary_url(&app)).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    assert_ne!(before, words(), "reloaded mid-reply");
+    poll(
+        "the summary reply's resume point to be saved",
+        WAIT,
+        || async { saved_resume_url(&browser).await.map(|_| ()) },
+    )
+    .await;
+    browser.reload().await;
+    reattached_and_done(&browser, &before).await;
+    // The old page's EventSource, cancelled by the reload, is not probed (which would ask
+    // for the summary again).
+    assert_eq!(replies(&app).await.0, 1, "one generation");
+    assert_eq!(app.log_count("summary requested"), 1, "asked once");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_connection_cut_mid_reply_completes_the_same_reply() {
+    let app = RillServer::app_with(&["--rate", "12"]);
+    let forwarder = Forwarder::start(&app.url).await;
+    let browser = Browser::start().await;
+    browser.goto(&forwarder.via(&summary_url(&app))).await;
+    let before = send_and_wait_mid_reply(&browser).await;
+    forwarder.cut();
+    reattached_and_done(&browser, &before).await;
+    assert_ne!(before, words(), "cut mid-reply");
+    assert_eq!(
+        replies(&app).await.0,
+        1,
+        "one generation: EventSource did not ask again"
+    );
     browser.close().await;
 }

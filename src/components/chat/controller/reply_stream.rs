@@ -17,19 +17,24 @@
 //! then skips the events the message has, ends at the channel's `rill-reply-end` event (the
 //! engine keeps the connection open after the reply's last event) and takes a 403 (the
 //! engine's channel is gone) as the end, as it takes rill-server's 404.
+//! A reattach that gave up (the network gone for [`RESUME_FAILURES`] attempts) leaves the
+//! reply interrupted with its resume point, and the page's wake moments
+//! (`browser::PageWake` → [`ChatCtx::wake`]) reattach it. The summary format's offer comes
+//! as its first event (`chat::resume::OFFER_EVENT`); a resume with nothing more to send
+//! says how the reply ended (`StreamEvent::ReplyEnd`).
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use super::ChatCtx;
-use crate::browser::url::origin_of;
+use crate::browser::url::{origin_of, resolve};
 use crate::browser::{self, AnimationFrame};
 use crate::chat::conversation::{MessageState, Role};
 use crate::chat::extras::ReplyExtras;
 use crate::chat::format::{Carrier, ChatFormat, ChatRequest, WireMessage};
 use crate::chat::reply::{ReplyAction, ReplyReader};
-use crate::chat::resume::ResumePoint;
+use crate::chat::resume::{ResumePoint, OFFER_EVENT};
 use crate::i18n::strings;
 use crate::inspect::recording::Recording;
 use crate::transport::fetch::FetchRequest;
@@ -74,6 +79,11 @@ pub(super) struct Active {
     /// Read through the resume URL (reconnects are the transport's; an NDJSON reply comes
     /// as SSE events whose data is the line).
     reattached: bool,
+    /// When the resume URL was last opened or its last attempt failed (ms; an attempt
+    /// starts before it fails): a wake reopens it no sooner than the floor after that.
+    attempt_ms: f64,
+    /// The reattached stream is waiting out a backoff before its next attempt.
+    backing_off: bool,
 }
 
 impl Active {
@@ -102,6 +112,8 @@ impl Active {
             answering: false,
             request_origin: None,
             reattached: false,
+            attempt_ms: now,
+            backing_off: false,
         }
     }
 }
@@ -129,6 +141,8 @@ impl ChatCtx {
                     {
                         m.state = MessageState::Streaming;
                         m.error = None;
+                        // Continued by a new request: an old offer is not this reply's.
+                        m.extras.resume = None;
                         partial = !m.content.is_empty();
                     }
                 });
@@ -170,8 +184,14 @@ impl ChatCtx {
         let request_origin = origin_of(&chat.url);
         let (url, handle) = match chat.carrier {
             Carrier::EventSource => {
-                let handle =
-                    StreamHandle::open_feed(Transport::EventSource, &chat.url, &["message"], sink);
+                // rill-server offers to keep a summary reply in an event of its own (an
+                // EventSource cannot read the headers).
+                let handle = StreamHandle::open_feed(
+                    Transport::EventSource,
+                    &chat.url,
+                    &["message", OFFER_EVENT],
+                    sink,
+                );
                 (chat.url, handle)
             }
             carrier => {
@@ -207,18 +227,29 @@ impl ChatCtx {
 
     /// Reattaches to reply `msg_id` of conversation `conv_id`, streaming (saved so, with a
     /// resume point) when this tab opened it: after a reload, in a second tab, or coming back
-    /// to its conversation. Its text so far is in the message; the rest follows.
+    /// to its conversation; or interrupted with its resume point kept, when an earlier
+    /// reattach gave up (then it streams again). Its text so far is in the message; the
+    /// rest follows.
     pub(super) fn reattach(&self, conv_id: &str, msg_id: u64, point: ResumePoint) {
         if self.streaming.get_untracked().is_some() {
             return;
+        }
+        let streaming = self
+            .library
+            .try_update_value(|lib| lib.get_mut(conv_id).map(|c| c.reattach(msg_id)))
+            .flatten()
+            .unwrap_or(false);
+        if !streaming {
+            return;
+        }
+        if let Some(row) = self.row(msg_id) {
+            row.state.set(MessageState::Streaming);
+            row.error.set(None);
         }
         let lang = self.lang.get_untracked();
         let now = browser::now_ms();
         self.streaming.set(Some(msg_id));
         self.watch.start();
-        let mut reader = ReplyReader::new(point.format, lang);
-        // The text so far came before: a stream that now ends at once is cut, not empty.
-        reader.on_event(&StreamEvent::Open);
         let answering = self
             .library
             .with_value(|lib| {
@@ -227,6 +258,8 @@ impl ChatCtx {
                     .map(|m| !m.content.is_empty())
             })
             .unwrap_or(false);
+        // The text so far came before: a stream that now ends at once is cut, not empty.
+        let reader = ReplyReader::reattached(point.format, lang, answering);
         let active = Active {
             conv_id: conv_id.to_string(),
             msg_id,
@@ -244,6 +277,8 @@ impl ChatCtx {
             answering,
             request_origin: origin_of(&point.url),
             reattached: true,
+            attempt_ms: now,
+            backing_off: false,
         };
         self.active.set_value(Some(active));
         self.open_resume(&point);
@@ -255,9 +290,12 @@ impl ChatCtx {
         let ctx = *self;
         let request = FetchRequest::resume(&point.url, point.last_event_id, RESUME_FAILURES);
         let handle = StreamHandle::open_fetch(request, move |event| ctx.on_event(event));
+        let now = browser::now_ms();
         let old = self.active.try_update_value(|a| {
             a.as_mut().and_then(|a| {
                 a.reattached = true;
+                a.attempt_ms = now;
+                a.backing_off = false;
                 a.handle.replace(handle)
             })
         });
@@ -265,6 +303,58 @@ impl ChatCtx {
             // Maybe inside its own callback: closed now, released after it returns.
             old.close();
             wasm_bindgen_futures::spawn_local(async move { drop(old) });
+        }
+    }
+
+    /// The page woke (back online, shown again, restored from the back/forward cache, or
+    /// resumed after being frozen): a reply of the shown conversation whose reattaching gave
+    /// up (or that waits to be reattached) is reattached now, and a reattached reply waiting
+    /// out its backoff tries again now (at most once a second).
+    pub fn wake(&self) {
+        if self.streaming.get_untracked().is_some() {
+            let now = browser::now_ms();
+            let retry = self
+                .active
+                .with_value(|a| {
+                    a.as_ref().map(|a| {
+                        a.reattached
+                            && a.backing_off
+                            && now - a.attempt_ms >= crate::transport::policy::FLOOR_MS as f64
+                    })
+                })
+                .unwrap_or(false);
+            if let Some(point) = self.resume_point().filter(|_| retry) {
+                self.open_resume(&point);
+            }
+            return;
+        }
+        let Some(conv_id) = self.current.get_untracked() else {
+            return;
+        };
+        let resumable = self
+            .library
+            .with_value(|lib| lib.get(&conv_id).and_then(|c| c.resumable()));
+        if let Some((msg_id, point)) = resumable {
+            self.reattach(&conv_id, msg_id, point);
+        }
+    }
+
+    /// The reattached reply's connection kept failing ([`RESUME_FAILURES`] in a row): it
+    /// ends interrupted (Continue offered) but keeps its resume point, for
+    /// [`ChatCtx::wake`] or showing its conversation again to reattach it.
+    fn give_up_reply(&self) {
+        let ids = self
+            .active
+            .with_value(|a| a.as_ref().map(|a| (a.conv_id.clone(), a.msg_id)));
+        let point = self.resume_point();
+        self.finish(MessageState::Interrupted, None);
+        if let (Some((conv_id, msg_id)), Some(point)) = (ids, point) {
+            let now = browser::now_ms();
+            self.library.update_value(|lib| {
+                if let Some(c) = lib.get_mut(&conv_id) {
+                    c.give_up(msg_id, point, now);
+                }
+            });
         }
     }
 
@@ -285,30 +375,46 @@ impl ChatCtx {
     /// (a save in between then has both), and a reattached stream's reconnects and its end
     /// are told apart from a reply that ends. `None`: nothing more to do with the event.
     fn through_resume(&self, event: StreamEvent) -> Option<StreamEvent> {
-        let (reattached, origin, format, saw_end) = self.active.with_value(|a| {
+        let (reattached, origin, format, saw_end, url) = self.active.with_value(|a| {
             a.as_ref().map(|a| {
                 (
                     a.reattached,
                     a.request_origin.clone(),
                     a.format,
                     a.reader.saw_end(),
+                    a.url.clone(),
                 )
             })
         })?;
         match event {
+            // The offer as an event (EventSource): its URLs are relative to the request.
+            StreamEvent::Event(ev) if ev.event == OFFER_EVENT => {
+                let offered = ResumePoint::offer_in_event(&ev.data)
+                    .filter(|_| !reattached)
+                    .and_then(|(resume, stop)| {
+                        let resume = resolve(&resume, &url)?;
+                        let stop = match stop {
+                            Some(stop) => Some(resolve(&stop, &url)?),
+                            None => None,
+                        };
+                        Some((resume, stop))
+                    });
+                if let Some((resume, stop)) = offered {
+                    self.take_offer(format, origin.as_deref(), resume, stop);
+                }
+                None
+            }
+            StreamEvent::Open if reattached => {
+                self.active.update_value(|a| {
+                    if let Some(a) = a {
+                        a.backing_off = false;
+                    }
+                });
+                Some(StreamEvent::Open)
+            }
             StreamEvent::Offer { resume, stop } => {
                 if !reattached {
-                    let resume_origin = origin_of(&resume);
-                    let stop_origin = stop.as_deref().and_then(origin_of);
-                    let point = ResumePoint::offered(
-                        format,
-                        origin.as_deref(),
-                        (resume, resume_origin.as_deref()),
-                        stop.map(|s| (s, stop_origin.as_deref())),
-                    );
-                    if let Some(point) = point {
-                        self.with_extras(|x| x.resume = Some(point.clone()));
-                    }
+                    self.take_offer(format, origin.as_deref(), resume, stop);
                 }
                 None
             }
@@ -344,8 +450,26 @@ impl ChatCtx {
                 if reattached
                     && matches!(err.reconnect, Reconnect::After(_) | Reconnect::WhenOnline) =>
             {
+                if matches!(err.reconnect, Reconnect::After(_)) {
+                    let now = browser::now_ms();
+                    self.active.update_value(|a| {
+                        if let Some(a) = a {
+                            a.backing_off = true;
+                            a.attempt_ms = now;
+                        }
+                    });
+                }
                 // The transport reconnects; a reply already complete just ended.
                 saw_end.then_some(StreamEvent::Closed(CloseReason::EndOfStream))
+            }
+            // The transport gave up on the network (RESUME_FAILURES in a row): kept for a
+            // wake, unless the reply was complete already.
+            StreamEvent::Error(StreamError {
+                kind: ErrorKind::Network,
+                reconnect: Reconnect::Never,
+            }) if reattached && !saw_end => {
+                self.give_up_reply();
+                None
             }
             // Nothing more after our last event (204), or the server forgot the reply (404):
             // it ended without its end marker, unless that was read.
@@ -381,6 +505,27 @@ impl ChatCtx {
                 }
             }
             other => Some(other),
+        }
+    }
+
+    /// Takes an offer (URLs absolute) when both are on the origin the reply was asked from.
+    fn take_offer(
+        &self,
+        format: ChatFormat,
+        origin: Option<&str>,
+        resume: String,
+        stop: Option<String>,
+    ) {
+        let resume_origin = origin_of(&resume);
+        let stop_origin = stop.as_deref().and_then(origin_of);
+        let point = ResumePoint::offered(
+            format,
+            origin,
+            (resume, resume_origin.as_deref()),
+            stop.map(|s| (s, stop_origin.as_deref())),
+        );
+        if let Some(point) = point {
+            self.with_extras(|x| x.resume = Some(point.clone()));
         }
     }
 
