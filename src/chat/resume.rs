@@ -231,7 +231,10 @@ mod tests {
         assert!(p.is_new(""), "no id: not one of ours to skip");
         assert!(p.is_new("1733:0"), "an engine's own id");
         let named = "0123456789abcdef0123456789abcdef";
-        assert!(!p.is_new(&format!("{named}-4")), "a summary id names its reply");
+        assert!(
+            !p.is_new(&format!("{named}-4")),
+            "a summary id names its reply"
+        );
         assert!(p.is_new(&format!("{named}-5")));
     }
 
