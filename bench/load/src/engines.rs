@@ -248,8 +248,11 @@ fn section(args: &EnginesArgs, rows: &[(String, Report)]) -> String {
 /// How to read the table (what the figures include), kept with the section.
 const NOTE: &str = "\nThrough an engine a tick takes one more hop (rill-server publishes it, the engine writes it to \
     every subscriber), so its deviation includes the publish and the engine's own fan-out; the engines' RSS \
-    starts higher (nginx with Nchan's shared memory; Pushpin's four processes). \"not 200\" is an engine's \
-    refusal of a new subscriber (Pushpin answers one it cannot hold with an error status).\n";
+    starts higher (nginx with Nchan's shared memory; Pushpin's four processes). \"status N\" is an engine's \
+    refusal of a new subscriber with that status. Pushpin takes at most 100 requests at once \
+    (`max_open_requests` in deploy/pushpin/pushpin.conf; a burst waits in condure instead of being \
+    answered 502 or 500) and delivers up to 50,000 messages a second (`message_rate`; Debian's 2,500 \
+    would give 5,000 subscribers every other tick).\n";
 
 fn tool_version(bin: &str, args: &[&str]) -> String {
     std::process::Command::new(bin)

@@ -17,6 +17,7 @@
 #[path = "../../runner/src/splice.rs"]
 mod splice;
 
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -118,7 +119,7 @@ struct Report {
     rss_mb: f64,
     cpu_pct: f64,
     /// Failures by reason.
-    reasons: Vec<(&'static str, usize)>,
+    reasons: Vec<(Cow<'static, str>, usize)>,
 }
 
 impl Report {
@@ -164,8 +165,9 @@ impl Report {
 #[derive(Default)]
 struct ClientStats {
     ok: bool,
-    /// Why a client failed: connect error, connect timeout, refused (not 200), closed.
-    fail: Option<&'static str>,
+    /// Why a client failed: connect error, connect timeout, refused ([`refusal`]: `status
+    /// N`), closed.
+    fail: Option<Cow<'static, str>>,
     missing: u64,
     ticks: u64,
     deviations_us: Vec<u32>,
@@ -189,6 +191,19 @@ fn raise_fd_limit(want: u64) {
             lim.rlim_cur = lim.rlim_max;
             let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
+    }
+}
+
+/// How a refused client's failure is named: `status N` from the head's status line
+/// (`HTTP/1.x N …`), else `not 200`.
+fn refusal(head: &[u8]) -> Cow<'static, str> {
+    let code = head
+        .strip_prefix(b"HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .filter(|code| code.iter().all(u8::is_ascii_digit));
+    match code {
+        Some(code) => Cow::Owned(format!("status {}", String::from_utf8_lossy(code))),
+        None => Cow::Borrowed("not 200"),
     }
 }
 
@@ -220,11 +235,11 @@ async fn client(
     let mut sock = match timeout(Duration::from_secs(10), socket.connect(addr)).await {
         Ok(Ok(sock)) => sock,
         Ok(Err(_)) => {
-            stats.fail = Some("connect error");
+            stats.fail = Some("connect error".into());
             return stats;
         }
         Err(_) => {
-            stats.fail = Some("connect timeout");
+            stats.fail = Some("connect timeout".into());
             return stats;
         }
     };
@@ -242,11 +257,14 @@ async fn client(
         let n = match read {
             Err(_) => break, // the hold is over
             Ok(Ok(0)) | Ok(Err(_)) => {
-                stats.fail = Some(if head_done {
-                    "closed"
-                } else {
-                    "closed before head"
-                });
+                stats.fail = Some(
+                    if head_done {
+                        "closed"
+                    } else {
+                        "closed before head"
+                    }
+                    .into(),
+                );
                 stats.ok = false;
                 return stats;
             }
@@ -259,7 +277,7 @@ async fn client(
                 continue;
             };
             if !buf.starts_with(b"HTTP/1.1 200") {
-                stats.fail = Some("not 200");
+                stats.fail = Some(refusal(&buf));
                 return stats;
             }
             head_done = true;
@@ -399,7 +417,7 @@ async fn run(args: RunArgs) -> Report {
         if s.ok {
             report.connected += 1;
         } else {
-            let why = s.fail.unwrap_or("no head before the end");
+            let why = s.fail.clone().unwrap_or("no head before the end".into());
             match report.reasons.iter_mut().find(|(r, _)| *r == why) {
                 Some((_, n)) => *n += 1,
                 None => report.reasons.push((why, 1)),
@@ -769,5 +787,18 @@ mod tests {
             out,
             "# B\n\n## A\n\na\n\n## rill-server under load\n\nnew\n\n## C\n\nc\n"
         );
+    }
+
+    #[test]
+    fn a_refusal_is_named_by_its_status() {
+        use super::refusal;
+        assert_eq!(refusal(b"HTTP/1.1 502 Bad Gateway\r\n"), "status 502");
+        assert_eq!(refusal(b"HTTP/1.1 500 Internal Server Error"), "status 500");
+        assert_eq!(refusal(b"HTTP/1.0 503 x"), "status 503");
+        // Not a status line: named as before.
+        assert_eq!(refusal(b"SSH-2.0-x\r\n"), "not 200");
+        assert_eq!(refusal(b"HTTP/1.1 5"), "not 200");
+        assert_eq!(refusal(b"HTTP/1.1 5x2 y"), "not 200");
+        assert_eq!(refusal(b""), "not 200");
     }
 }
