@@ -797,7 +797,9 @@ impl Replies {
     where
         S: Stream<Item = Chunk> + Send + 'static,
     {
-        self.start(wire, false, body).ok().expect("room for the reply")
+        self.start(wire, false, body)
+            .ok()
+            .expect("room for the reply")
     }
 }
 
