@@ -16,14 +16,14 @@
 //! row that changed. Rows are built with `createElement` and text nodes only: remote text
 //! never becomes markup.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
-use crate::browser::AnimationFrame;
+use crate::browser::{AnimationFrame, Listener};
 use crate::clock::{format_size, ClockState, Cut, LogEntry};
 use crate::i18n::FeedStrings;
 
@@ -41,17 +41,37 @@ pub struct LogRows {
     follow: Option<AnimationFrame>,
     /// Set while that scroll is still to come.
     pending: Rc<Cell<bool>>,
+    /// Whether the list shows its newest row, as its last scroll left it: kept by its scroll
+    /// events (the reader's, and the follow's own), so an event never reads the layout to
+    /// know (read then, just after the event changed the page, it lays the page out once
+    /// more per event).
+    following: Rc<Cell<bool>>,
+    /// Rows appended since the last frame: a reader who was at the bottom before them (and
+    /// whose scroll event, in this frame, already counted them) still follows.
+    appended: Rc<RefCell<Vec<Element>>>,
+    _scrolled: Option<Listener>,
 }
 
 impl LogRows {
     /// Rows in `list` (an `<ol>`, emptied first).
     pub fn new(list: Element) -> LogRows {
         list.set_text_content(None);
+        let following = Rc::new(Cell::new(true));
+        let scrolled = {
+            let following = Rc::clone(&following);
+            let list = list.clone();
+            Listener::new(list.clone().into(), "scroll", move |_| {
+                following.set(at_bottom(&list));
+            })
+        };
         LogRows {
             list,
             rows: VecDeque::new(),
             follow: None,
             pending: Rc::new(Cell::new(false)),
+            following,
+            appended: Rc::new(RefCell::new(Vec::new())),
+            _scrolled: scrolled,
         }
     }
 
@@ -69,14 +89,11 @@ impl LogRows {
         if fresh.is_empty() && !self.trim_due(state) {
             return;
         }
-        // Read before the list changes: its layout is still clean, so this costs nothing.
-        // A scroll to the bottom still to come (more events in one frame) means following,
-        // and the list, just changed, is not read again.
-        let follow = self.pending.get() || self.at_bottom();
         fresh.reverse();
         for entry in fresh {
             if let Some(row) = row(&doc, entry, t) {
                 let _ = self.list.append_child(&row);
+                self.appended.borrow_mut().push(row.clone());
                 self.rows.push_back((entry.seq, row));
             }
         }
@@ -90,31 +107,43 @@ impl LogRows {
                 self.rows.pop_front();
             }
         }
-        if follow {
-            self.follow();
-        }
+        self.follow();
     }
 
-    /// Shows the newest row, just before the next frame: the frame lays out the page then
-    /// anyway (the event changed other texts too), so setting the scroll position there
-    /// costs no layout of its own; set here, at once, it would lay out the page twice per
-    /// event. A list that does not overflow is left alone.
+    /// Shows the newest row, just before the next frame, unless the reader has scrolled up:
+    /// the frame lays out the page then anyway (the event changed other texts too), so
+    /// setting the scroll position there costs no layout of its own, and a scroll the reader
+    /// made in this frame has been seen (scroll events come before animation frames). A
+    /// list that does not overflow is left alone.
     fn follow(&mut self) {
         if self.pending.get() {
             return;
         }
         let list = self.list.clone();
         let pending = Rc::clone(&self.pending);
+        let following = Rc::clone(&self.following);
+        let appended = Rc::clone(&self.appended);
         pending.set(true);
         self.follow = AnimationFrame::request(move || {
             pending.set(false);
             let bottom = list.scroll_height() - list.client_height();
-            if bottom > 0 && list.scroll_top() < bottom {
+            let grown: i32 = appended
+                .borrow_mut()
+                .drain(..)
+                .map(|row| row.get_bounding_client_rect().height().round() as i32)
+                .sum();
+            let rest = bottom - list.scroll_top();
+            if !following.get() && rest - grown > FOLLOW_SLACK {
+                return;
+            }
+            following.set(true);
+            if bottom > 0 && rest > 0 {
                 list.set_scroll_top(bottom);
             }
         });
         if self.follow.is_none() {
             self.pending.set(false);
+            self.appended.borrow_mut().clear();
         }
     }
 
@@ -128,12 +157,6 @@ impl LogRows {
             .take_while(|(seq, _)| oldest.is_none_or(|o| *seq < o))
             .count();
         stale >= TRIM_BATCH
-    }
-
-    /// Whether the list shows its last row (or has nothing to scroll).
-    fn at_bottom(&self) -> bool {
-        let rest = self.list.scroll_height() - self.list.scroll_top() - self.list.client_height();
-        rest <= FOLLOW_SLACK
     }
 
     /// Builds every row again (the language changed: the size lines are in words).
@@ -182,6 +205,12 @@ fn size_line(cut: Cut, t: &FeedStrings) -> String {
         t.clock_size_of,
         format_size(cut.full)
     )
+}
+
+/// Whether `list` shows its last row (or has nothing to scroll).
+fn at_bottom(list: &Element) -> bool {
+    let rest = list.scroll_height() - list.scroll_top() - list.client_height();
+    rest <= FOLLOW_SLACK
 }
 
 /// Local wall-clock time of a log entry, `HH:MM:SS`.
