@@ -8,6 +8,7 @@ pub mod big_chat;
 pub mod deploy;
 pub mod forward;
 pub mod inspect;
+pub mod resume;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

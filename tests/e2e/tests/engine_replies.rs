@@ -11,27 +11,10 @@
 //! The demo model echoes the prompt (`[[echo]]`), so the whole reply is known here. Every
 //! wait polls a condition.
 
-use std::time::Duration;
-
 use rill_e2e::deploy::Deployed;
+use rill_e2e::resume::{prompt, reattached_and_done, words, ASSISTANT, REPLY_TIMEOUT};
 use rill_e2e::{poll, testid, Browser, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
-/// Long enough for a slow reply: it must not end before the test reloads.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A reply of about 90 tokens, known in advance.
-fn words() -> String {
-    (0..45)
-        .map(|i| format!("word{i}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn prompt() -> String {
-    format!("{}[[echo]]", words())
-}
 
 /// `GET {base}{path}` (plain HTTP/1.1): the status code and body.
 async fn http_get(base: &str, path: &str) -> (u16, String) {
@@ -127,23 +110,7 @@ async fn reload_mid_reply_through(engine: &Deployed, format: &str) -> String {
     let browser = Browser::start().await;
     let (before, url) = mid_reply_through(&browser, engine, format).await;
     browser.reload().await;
-    let (again, _) = browser
-        .wait_last(
-            ASSISTANT,
-            "data-state",
-            |t, s| s == "streaming" && t.len() >= before.len(),
-            REPLY_TIMEOUT,
-        )
-        .await;
-    assert!(
-        again.starts_with(before.trim_end()),
-        "{again:?} after {before:?}"
-    );
-    let (done, _) = browser
-        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
-        .await;
-    assert_eq!(done, words(), "the same reply, whole, once");
-    assert_eq!(browser.count(ASSISTANT).await, 1, "one reply message");
+    reattached_and_done(&browser, &before).await;
     // Saved done, without a resume point.
     saved_when(&browser, "the done reply to be saved", |s| {
         !s.contains("\"resume\"") && s.contains("\"state\":\"done\",\"at_ms\"")

@@ -18,24 +18,9 @@
 use std::time::Duration;
 
 use rill_e2e::forward::Forwarder;
+use rill_e2e::resume::{prompt, reattached_and_done, words, ASSISTANT, REPLY_TIMEOUT};
 use rill_e2e::{poll, testid, Browser, RillServer, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const ASSISTANT: &str = "[data-testid=\"message\"][data-role=\"assistant\"]";
-/// Long enough for a slow reply: it must not end before the test reloads.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A reply of about 90 tokens, known in advance.
-fn words() -> String {
-    (0..45)
-        .map(|i| format!("word{i}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn prompt() -> String {
-    format!("{}[[echo]]", words())
-}
 
 fn chat_url(app: &RillServer) -> String {
     format!("{}/?view=chat&format=openai&lang=en", app.url)
@@ -151,28 +136,6 @@ async fn send_and_wait_mid_reply(browser: &Browser) -> String {
         )
         .await
         .0
-}
-
-/// After a reload: the reply is the one message, streaming again with at least the text
-/// it had, then done with exactly the model's text.
-async fn reattached_and_done(browser: &Browser, before: &str) {
-    let (again, _) = browser
-        .wait_last(
-            ASSISTANT,
-            "data-state",
-            |t, s| s == "streaming" && t.len() >= before.len(),
-            REPLY_TIMEOUT,
-        )
-        .await;
-    assert!(
-        again.starts_with(before.trim_end()),
-        "{again:?} after {before:?}"
-    );
-    let (done, _) = browser
-        .wait_last(ASSISTANT, "data-state", |_, s| s == "done", REPLY_TIMEOUT)
-        .await;
-    assert_eq!(done, words(), "the same reply, whole, once");
-    assert_eq!(browser.count(ASSISTANT).await, 1, "one reply message");
 }
 
 /// The reply, generated whole while the page could not read it, ends done with exactly
