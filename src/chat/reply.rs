@@ -132,12 +132,7 @@ impl ReplyReader {
                         && !self.had_text
                         && self.format == ChatFormat::Summary =>
                     {
-                        let t = crate::i18n::strings(self.lang);
-                        self.finish(
-                            MessageState::Error,
-                            Some(t.chat_empty_reply.to_string()),
-                            &mut out,
-                        );
+                        self.finish_empty(&mut out);
                         return out;
                     }
                     _ => MessageState::Done,
@@ -206,12 +201,7 @@ impl ReplyReader {
                     // the end of the reply (it has no end marker).
                     (ErrorKind::Network, Reconnect::ByBrowser) if self.opened => {
                         if self.format == ChatFormat::Summary && self.received == 0 {
-                            let t = crate::i18n::strings(self.lang);
-                            self.finish(
-                                MessageState::Error,
-                                Some(t.chat_empty_reply.to_string()),
-                                &mut out,
-                            );
+                            self.finish_empty(&mut out);
                             return out;
                         }
                         if self.format == ChatFormat::Summary || self.saw_end {
@@ -327,6 +317,16 @@ impl ReplyReader {
             Think::Inside(held) if !held.is_empty() => out.push(ReplyAction::Reason(held)),
             _ => {}
         }
+    }
+
+    /// Ends a summary reply that brought nothing: an error saying so.
+    fn finish_empty(&mut self, out: &mut Vec<ReplyAction>) {
+        let t = crate::i18n::strings(self.lang);
+        self.finish(
+            MessageState::Error,
+            Some(t.chat_empty_reply.to_string()),
+            out,
+        );
     }
 
     fn finish(&mut self, state: MessageState, error: Option<String>, out: &mut Vec<ReplyAction>) {
