@@ -41,11 +41,12 @@ pub(crate) struct Parsed {
     pub defs: Vec<RefDef>,
 }
 
-/// The key under which a link label is matched. pulldown-cmark has already collapsed white
-/// space inside the label; it compares the rest by Unicode case folding, which lower-casing
-/// matches for all but a few characters (such as `ß` against `SS`).
+/// The key under which a link label is matched: Unicode case folding, as pulldown-cmark
+/// compares labels within a parse (it has already collapsed white space inside the label).
+/// Its fold tables are in the build anyway; `str::to_lowercase` would bring core's case
+/// tables (14.8 KB of the markdown module) and differ for `ß` against `SS`.
 pub(crate) fn label_key(label: &str) -> String {
-    label.to_lowercase()
+    unicase::UniCase::new(label).to_folded_case()
 }
 
 /// Parses `text` into nodes. A reference link whose label is not defined in `text` is

@@ -47,9 +47,10 @@
 //!   `[text][label]` used in a block before the one holding `[label]: url` stays literal
 //!   text, as an undefined reference does;
 //! - across blocks the first definition of a label wins, but inside a block its own
-//!   definition of a label wins over an earlier block's;
-//! - labels from earlier blocks are matched by lower-casing, where the parser uses Unicode
-//!   case folding (they differ for a few characters such as `ß` and `SS`).
+//!   definition of a label wins over an earlier block's.
+//!
+//! Labels from earlier blocks are matched by Unicode case folding, as the parser matches
+//! them within a block (`STRASSE` names `straße`).
 
 mod blocks;
 mod convert;

@@ -381,6 +381,24 @@ fn a_reference_defined_in_an_earlier_block_resolves() {
 }
 
 #[test]
+fn a_label_from_an_earlier_block_matches_by_case_folding_as_the_parser_does() {
+    // Unicode case folding (CommonMark's rule, and pulldown-cmark's within a block): `ß`
+    // folds to `ss`, so `STRASSE` names `straße`, in one block and across blocks alike.
+    let one_block = render("[straße]: https://example.com/s
+[x][STRASSE]");
+    let two_blocks = render("[straße]: https://example.com/s
+
+[x][STRASSE]");
+    assert_eq!(hrefs(&one_block), vec!["https://example.com/s".to_owned()]);
+    assert_eq!(hrefs(&two_blocks), hrefs(&one_block));
+    // Final sigma: lower-casing gives `ς` at a word's end, folding `σ` everywhere.
+    let sigma = render("[ΟΔΟΣ]: https://example.com/o
+
+[x][οδοσ]");
+    assert_eq!(hrefs(&sigma), vec!["https://example.com/o".to_owned()]);
+}
+
+#[test]
 fn a_reference_defined_in_a_later_block_stays_literal() {
     // The documented exception: the first block is final before the definition arrives.
     assert_eq!(
