@@ -44,7 +44,7 @@ pub(crate) struct Parsed {
 /// The key under which a link label is matched: Unicode case folding, as pulldown-cmark
 /// compares labels within a parse (it has already collapsed white space inside the label).
 /// Its fold tables are in the build anyway; `str::to_lowercase` would bring core's case
-/// tables (14.8 KB of the markdown module) and differ for `ß` against `SS`.
+/// tables (14.6 KB of the markdown module) and differ for `ß` against `SS`.
 pub(crate) fn label_key(label: &str) -> String {
     unicase::UniCase::new(label).to_folded_case()
 }
@@ -70,7 +70,7 @@ pub(crate) fn parse(text: &str, refs: &RefMap) -> Parsed {
             let title = def.title.as_deref().unwrap_or_default().to_owned();
             (
                 def.span.start,
-                (label_key(label), def.dest.to_string(), title),
+                (label_key(label), def.dest.as_ref().to_owned(), title),
             )
         })
         .collect();
@@ -338,6 +338,19 @@ fn tree_depth(node: &Node) -> usize {
     }
 }
 
+/// `n` in decimal, without `core::fmt` (the module is built for size).
+fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
 /// Whether `tag` is a block-level element (its flattened content starts on a new line).
 fn is_block(tag: Tag) -> bool {
     !matches!(
@@ -560,7 +573,7 @@ impl TreeBuilder {
                 Md::List(Some(start)) => {
                     let mut attrs = Vec::new();
                     if start != 1 {
-                        attrs.push((Attr::Start, start.to_string()));
+                        attrs.push((Attr::Start, decimal(start)));
                     }
                     self.open(Frame::element(Tag::Ol, attrs));
                 }
@@ -624,7 +637,7 @@ impl TreeBuilder {
                     ..
                 } => {
                     let href = if link_type == LinkType::Email {
-                        allowed_href(&format!("mailto:{dest_url}"))
+                        allowed_href(&["mailto:", &dest_url].concat())
                     } else {
                         allowed_href(&dest_url)
                     };
@@ -643,7 +656,7 @@ impl TreeBuilder {
                     };
                     self.open(Frame::new(FrameKind::Image {
                         href,
-                        title: title.to_string(),
+                        title: title.as_ref().to_owned(),
                     }));
                 }
                 Md::FootnoteDefinition(_)
@@ -684,10 +697,12 @@ impl TreeBuilder {
             Event::InlineMath(tex) => self.math(&tex, false),
             Event::DisplayMath(tex) => self.math(&tex, true),
             Event::Code(text) => self.leaf(
-                Node::element(Tag::Code, vec![Node::Text(text.to_string())]),
+                Node::element(Tag::Code, vec![Node::Text(text.as_ref().to_owned())]),
                 &text,
             ),
-            Event::FootnoteReference(label) => push_text(self.children(), &format!("[^{label}]")),
+            Event::FootnoteReference(label) => {
+                push_text(self.children(), &["[^", &label, "]"].concat())
+            }
             Event::SoftBreak => push_text(self.children(), "\n"),
             Event::HardBreak => self.leaf(Node::element(Tag::Br, Vec::new()), "\n"),
             Event::Rule => self.leaf(Node::element(Tag::Hr, Vec::new()), "\n"),
@@ -765,7 +780,7 @@ impl TreeBuilder {
             Some(node) if self.room(tree_depth(&node)) => self.children().push(node),
             _ => {
                 let fence = if display { "$$" } else { "$" };
-                push_text(self.children(), &format!("{fence}{tex}{fence}"));
+                push_text(self.children(), &[fence, tex, fence].concat());
             }
         }
     }

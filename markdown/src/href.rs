@@ -24,7 +24,7 @@ pub fn allowed_href(dest: &str) -> Option<String> {
     ALLOWED_PREFIXES.iter().find_map(|prefix| {
         let head = dest.get(..prefix.len())?;
         if head.eq_ignore_ascii_case(prefix) {
-            Some(format!("{prefix}{}", &dest[prefix.len()..]))
+            Some([prefix, &dest[prefix.len()..]].concat())
         } else {
             None
         }

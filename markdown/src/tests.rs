@@ -97,6 +97,20 @@ fn headings_quotes_rules_and_ordered_list_start() {
     );
 }
 
+#[test]
+fn ordered_list_starts_are_written_in_decimal() {
+    for (markdown, start) in [
+        ("0. zero", Some("0")),
+        ("1. one", None),
+        ("10. ten", Some("10")),
+        ("999999999. nines", Some("999999999")),
+    ] {
+        let nodes = render(markdown);
+        assert_eq!(nodes.len(), 1, "{markdown}");
+        assert_eq!(nodes[0].attr(Attr::Start), start, "{markdown}");
+    }
+}
+
 #[cfg(feature = "rich")] // expects highlighting or math built in
 #[test]
 fn fenced_code_keeps_its_language_and_text() {
@@ -384,17 +398,23 @@ fn a_reference_defined_in_an_earlier_block_resolves() {
 fn a_label_from_an_earlier_block_matches_by_case_folding_as_the_parser_does() {
     // Unicode case folding (CommonMark's rule, and pulldown-cmark's within a block): `ß`
     // folds to `ss`, so `STRASSE` names `straße`, in one block and across blocks alike.
-    let one_block = render("[straße]: https://example.com/s
-[x][STRASSE]");
-    let two_blocks = render("[straße]: https://example.com/s
+    let one_block = render(
+        "[straße]: https://example.com/s
+[x][STRASSE]",
+    );
+    let two_blocks = render(
+        "[straße]: https://example.com/s
 
-[x][STRASSE]");
+[x][STRASSE]",
+    );
     assert_eq!(hrefs(&one_block), vec!["https://example.com/s".to_owned()]);
     assert_eq!(hrefs(&two_blocks), hrefs(&one_block));
     // Final sigma: lower-casing gives `ς` at a word's end, folding `σ` everywhere.
-    let sigma = render("[ΟΔΟΣ]: https://example.com/o
+    let sigma = render(
+        "[ΟΔΟΣ]: https://example.com/o
 
-[x][οδοσ]");
+[x][οδοσ]",
+    );
     assert_eq!(hrefs(&sigma), vec!["https://example.com/o".to_owned()]);
 }
 
