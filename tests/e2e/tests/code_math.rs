@@ -262,8 +262,25 @@ async fn modules_loaded(browser: &Browser) -> (bool, bool) {
     (found[0] == true, found[1] == true)
 }
 
+/// The markdown module's size as the page loaded it: `(bytes, bytes on the wire)`.
+async fn markdown_module_size(browser: &Browser) -> (u64, u64) {
+    let found = browser
+        .js("const e = performance.getEntriesByType('resource')
+                 .filter(e => /\\/rill-md_bg\\.wasm/.test(e.name)).pop();
+             return e ? [e.decodedBodySize, e.encodedBodySize] : [0, 0];")
+        .await;
+    (
+        found[0].as_u64().unwrap_or(0),
+        found[1].as_u64().unwrap_or(0),
+    )
+}
+
+/// `rill-md_bg.wasm` before highlighting and math existed (`./x dist`, 2026-12-03): raw bytes
+/// and `gzip -9`. A reply without code or math must not load more than that.
+const PLAIN_MODULE_BEFORE: (u64, u64) = (191_660, 86_412);
+
 /// Highlighting and math are a module of their own: a reply with neither loads only the
-/// markdown module (what it loaded before code and math existed); the first reply with a
+/// markdown module, no bigger than before code and math existed; the first reply with a
 /// fenced code block, or with math, loads the second one and is shown highlighted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_reply_loads_no_code_module_and_code_or_math_loads_it() {
@@ -289,6 +306,14 @@ async fn a_plain_reply_loads_no_code_module_and_code_or_math_loads_it() {
             modules_loaded(&browser).await,
             (true, false),
             "a plain reply loaded the code and math module"
+        );
+        let (bytes, wire) = markdown_module_size(&browser).await;
+        assert!(
+            bytes > 0 && bytes <= PLAIN_MODULE_BEFORE.0 && wire <= PLAIN_MODULE_BEFORE.1,
+            "a plain reply loaded a markdown module of {bytes} bytes ({wire} compressed on the wire); \
+             before code and math it was {} ({} gzip -9)",
+            PLAIN_MODULE_BEFORE.0,
+            PLAIN_MODULE_BEFORE.1
         );
         send(&browser, second).await;
         reply_done(&browser).await;
