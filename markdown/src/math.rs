@@ -364,7 +364,7 @@ impl Parser<'_> {
             return None;
         }
         if let Some((_, args)) = SHOWN_AS_SOURCE.iter().find(|(n, _)| *n == name) {
-            let mut source = format!("\\{name}");
+            let mut source = ["\\", &name].concat();
             for _ in 0..*args {
                 source.push('{');
                 source.push_str(&self.raw_arg());
@@ -515,7 +515,7 @@ impl Parser<'_> {
             "quad" => space("1em"),
             "qquad" => space("2em"),
             "begin" => return Some((self.environment(), false)),
-            _ => leaf(Tag::Mtext, &format!("\\{name}")),
+            _ => leaf(Tag::Mtext, &["\\", &name].concat()),
         };
         Some((node, false))
     }
@@ -531,7 +531,8 @@ impl Parser<'_> {
             }
             '\\' => {
                 let name = self.take_command()?;
-                let text = lookup(&name).map_or_else(|| format!("\\{name}"), |(t, _)| t.to_owned());
+                let text =
+                    lookup(&name).map_or_else(|| ["\\", &name].concat(), |(t, _)| t.to_owned());
                 Some(leaf(Tag::Mo, &text))
             }
             c => {
