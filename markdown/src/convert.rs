@@ -60,9 +60,7 @@ pub(crate) fn parse(text: &str, refs: &RefMap) -> Parsed {
         Parser::new_with_broken_link_callback(text, options(), Some(resolve)).into_offset_iter();
     let events: Vec<(Event, Range<usize>)> = parser.by_ref().collect();
     let mut builder = TreeBuilder::default();
-    for event in bracket_math(text, events) {
-        builder.event(event);
-    }
+    build_with_bracket_math(&mut builder, text, events);
     let mut defs: Vec<(usize, RefDef)> = parser
         .reference_definitions()
         .iter()
@@ -100,74 +98,42 @@ pub(crate) fn top_level_block_starts_at(text: &str, offset: usize) -> bool {
     false
 }
 
-/// Turns `\(…\)` and `\[…\]` into math events. The parser has already read `\(` as an
-/// escaped `(`: a text event that starts at a `(` right after an odd run of backslashes in
-/// the source. The formula is the source up to the matching escaped `)` (or `]`) in the
-/// same run of inline content, taken raw (TeX's own backslashes intact), with each line
-/// break's container prefix (`> `, indentation) left out; only inline events that open and
-/// close between the two may lie between them, else the text stays as it is.
-fn bracket_math<'a>(src: &str, events: Vec<(Event<'a>, Range<usize>)>) -> Vec<Event<'a>> {
-    // First the formulas (opener, closer, TeX, display), then the events around them.
-    let mut spans: Vec<(usize, usize, String, bool)> = Vec::new();
+/// Feeds `events` to `builder`, with `\\(…\\)` and `\\[…\\]` as math. The parser has already
+/// read `\\(` as an escaped `(`: a text event that starts at a `(` right after an odd run of
+/// backslashes in the source. The formula is the source up to the matching escaped `)` (or
+/// `]`) in the same run of inline content, taken raw (TeX's own backslashes intact), with
+/// each line break's container prefix (`> `, indentation) left out; only inline events that
+/// open and close between the two may lie between them, else the text stays as it is. One
+/// pass, feeding the builder as it goes (no second list of events: the markdown module is
+/// built for size).
+fn build_with_bracket_math(
+    builder: &mut TreeBuilder,
+    src: &str,
+    mut events: Vec<(Event<'_>, Range<usize>)>,
+) {
     // From this index on no closing delimiter of that kind exists: openers fail at once.
     let mut no_close = [usize::MAX; 2];
     let mut i = 0;
     while i < events.len() {
-        let Some(kind) = escaped_at(src, &events[i], b"([") else {
-            i += 1;
-            continue;
-        };
-        if i >= no_close[kind] {
-            i += 1;
-            continue;
-        }
-        match find_close(src, &events, i, kind) {
-            Ok(j) => {
-                spans.push((i, j, formula(src, &events[i..=j]), kind == 1));
-                i = j + 1;
-            }
-            Err(none_at_all) => {
-                if none_at_all {
-                    no_close[kind] = i;
+        if let Some(kind) = escaped_at(src, &events[i], b"([").filter(|&k| i < no_close[k]) {
+            match find_close(src, &events, i, kind) {
+                Ok(j) => {
+                    builder.math(&formula(src, &events[i..=j]), kind == 1);
+                    // The closer: its text after the delimiter stays text.
+                    if let Event::Text(text) = &events[j].0 {
+                        push_text(builder.children(), text.get(1..).unwrap_or(""));
+                    }
+                    i = j + 1;
+                    continue;
                 }
-                i += 1;
+                Err(true) => no_close[kind] = i,
+                Err(false) => {}
             }
         }
+        // Events before `i` are never read again (`find_close` looks ahead only).
+        builder.event(std::mem::replace(&mut events[i].0, Event::SoftBreak));
+        i += 1;
     }
-    if spans.is_empty() {
-        return events.into_iter().map(|(event, _)| event).collect();
-    }
-    let mut out = Vec::with_capacity(events.len());
-    let mut spans = spans.into_iter().peekable();
-    let mut skip_until = None;
-    for (k, (event, _)) in events.into_iter().enumerate() {
-        if let Some(close) = skip_until {
-            if k < close {
-                continue;
-            }
-            skip_until = None;
-            // The closer: its text after the delimiter stays text.
-            if let Event::Text(text) = &event {
-                if let Some(rest) = text.get(1..).filter(|rest| !rest.is_empty()) {
-                    out.push(Event::Text(CowStr::from(rest.to_owned())));
-                }
-            }
-            continue;
-        }
-        if spans.peek().is_some_and(|span| span.0 == k) {
-            if let Some((_, close, tex, display)) = spans.next() {
-                out.push(if display {
-                    Event::DisplayMath(CowStr::from(tex))
-                } else {
-                    Event::InlineMath(CowStr::from(tex))
-                });
-                skip_until = Some(close);
-            }
-            continue;
-        }
-        out.push(event);
-    }
-    out
 }
 
 /// Which of `chars` (0 or 1) a text event starts with, as an escaped character in the source.
@@ -790,5 +756,155 @@ impl TreeBuilder {
             self.close();
         }
         self.root
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `\\(…\\)` and `\\[…\\]` as they were found before [`build_with_bracket_math`]
+    /// (2026-12-03: the formulas first, then a second list of events): the oracle.
+    fn bracket_math_two_pass<'a>(
+        src: &str,
+        events: Vec<(Event<'a>, Range<usize>)>,
+    ) -> Vec<Event<'a>> {
+        // First the formulas (opener, closer, TeX, display), then the events around them.
+        let mut spans: Vec<(usize, usize, String, bool)> = Vec::new();
+        // From this index on no closing delimiter of that kind exists: openers fail at once.
+        let mut no_close = [usize::MAX; 2];
+        let mut i = 0;
+        while i < events.len() {
+            let Some(kind) = escaped_at(src, &events[i], b"([") else {
+                i += 1;
+                continue;
+            };
+            if i >= no_close[kind] {
+                i += 1;
+                continue;
+            }
+            match find_close(src, &events, i, kind) {
+                Ok(j) => {
+                    spans.push((i, j, formula(src, &events[i..=j]), kind == 1));
+                    i = j + 1;
+                }
+                Err(none_at_all) => {
+                    if none_at_all {
+                        no_close[kind] = i;
+                    }
+                    i += 1;
+                }
+            }
+        }
+        if spans.is_empty() {
+            return events.into_iter().map(|(event, _)| event).collect();
+        }
+        let mut out = Vec::with_capacity(events.len());
+        let mut spans = spans.into_iter().peekable();
+        let mut skip_until = None;
+        for (k, (event, _)) in events.into_iter().enumerate() {
+            if let Some(close) = skip_until {
+                if k < close {
+                    continue;
+                }
+                skip_until = None;
+                // The closer: its text after the delimiter stays text.
+                if let Event::Text(text) = &event {
+                    if let Some(rest) = text.get(1..).filter(|rest| !rest.is_empty()) {
+                        out.push(Event::Text(CowStr::from(rest.to_owned())));
+                    }
+                }
+                continue;
+            }
+            if spans.peek().is_some_and(|span| span.0 == k) {
+                if let Some((_, close, tex, display)) = spans.next() {
+                    out.push(if display {
+                        Event::DisplayMath(CowStr::from(tex))
+                    } else {
+                        Event::InlineMath(CowStr::from(tex))
+                    });
+                    skip_until = Some(close);
+                }
+                continue;
+            }
+            out.push(event);
+        }
+        out
+    }
+
+    fn build(text: &str, one_pass: bool) -> Vec<Node> {
+        let events: Vec<(Event, Range<usize>)> = Parser::new_ext(text, options())
+            .into_offset_iter()
+            .collect();
+        let mut builder = TreeBuilder::default();
+        if one_pass {
+            build_with_bracket_math(&mut builder, text, events);
+        } else {
+            for event in bracket_math_two_pass(text, events) {
+                builder.event(event);
+            }
+        }
+        builder.finish()
+    }
+
+    const PIECES: &[&str] = &[
+        "\\(",
+        "\\)",
+        "\\[",
+        "\\]",
+        "\\\\(",
+        "\\\\)",
+        "\\\\\\(",
+        "(",
+        ")",
+        "[",
+        "]",
+        "x",
+        " ",
+        "\\frac{a}{b}",
+        "*",
+        "**",
+        "_",
+        "`",
+        "$",
+        "$$",
+        "\n",
+        "\n\n",
+        "\n> ",
+        "> ",
+        "- ",
+        "  ",
+        "[a](https://example.com)",
+        "<b>",
+        "![i](http://x.example/i.png)",
+        "\\\\",
+    ];
+
+    fn math_soup() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(prop::sample::select(PIECES), 0..40).prop_map(|p| p.concat()),
+            "[\\\\()\\[\\]$*_`> a\n-]{0,80}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn one_pass_bracket_math_builds_what_the_two_pass_one_built(text in math_soup()) {
+            prop_assert_eq!(build(&text, true), build(&text, false));
+        }
+    }
+
+    #[test]
+    fn the_oracle_finds_formulas() {
+        let nodes = build("a \\(x^2\\) b \\[y\\] \\(no close", false);
+        assert_eq!(nodes, build("a \\(x^2\\) b \\[y\\] \\(no close", true));
+        let text: String = nodes.iter().map(Node::text_content).collect();
+        assert!(
+            !text.contains("x^2") && text.contains("(no close"),
+            "{text:?}"
+        );
     }
 }
