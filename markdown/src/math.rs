@@ -364,7 +364,7 @@ impl Parser<'_> {
             return None;
         }
         if let Some((_, args)) = SHOWN_AS_SOURCE.iter().find(|(n, _)| *n == name) {
-            let mut source = ["\\", &name].concat();
+            let mut source = ["\\", name].concat();
             for _ in 0..*args {
                 source.push('{');
                 source.push_str(&self.raw_arg());
@@ -515,7 +515,7 @@ impl Parser<'_> {
             "quad" => space("1em"),
             "qquad" => space("2em"),
             "begin" => return Some((self.environment(), false)),
-            _ => leaf(Tag::Mtext, &["\\", &name].concat()),
+            _ => leaf(Tag::Mtext, &["\\", name].concat()),
         };
         Some((node, false))
     }
